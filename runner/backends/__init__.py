@@ -1,0 +1,1 @@
+"""The only place that imports Azure SDKs: live-state readers, actuators, targets."""

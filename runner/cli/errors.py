@@ -1,0 +1,30 @@
+"""User errors print cleanly and exit with their code; anything else is a bug."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from runner.errors import RunnerError
+
+
+def handle_errors(command: click.Group) -> None:
+    try:
+        command.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except RunnerError as exc:
+        from runner.render.errors import print_error
+
+        print_error(exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

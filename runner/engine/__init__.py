@@ -1,0 +1,1 @@
+"""Runs plans: dependency order, concurrency, polling, collect, teardown. Never prints."""

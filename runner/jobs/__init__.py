@@ -1,0 +1,1 @@
+"""Code that runs on Batch nodes. Standard library only."""

@@ -1,0 +1,1 @@
+"""Pure planning: desired and observed state in, an ordered ``Plan`` out. No I/O."""

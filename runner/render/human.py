@@ -1,0 +1,1 @@
+"""Rich rendering of plans, progress and results for terminals."""

@@ -1,0 +1,1 @@
+"""JSON rendering: plans as data, events as one JSON object per line."""

@@ -1,0 +1,1 @@
+"""Spec language: pydantic models, YAML + Jinja loading with source positions, schemas."""

@@ -1,0 +1,348 @@
+"""Spec models. Field names here are the spec language; ``schemas/`` is generated from them.
+
+Every model forbids unknown fields. YAML keys are camelCase (``resourceGroup``); Python
+attributes are snake_case. Models carry no source positions: the loader maps errors back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+# Azure Container Instances limits for Linux groups in most regions (per container).
+# https://learn.microsoft.com/azure/container-instances/container-instances-region-availability
+MAX_CPU_PER_CONTAINER = 4.0
+MAX_MEMORY_GB_PER_CONTAINER = 16.0
+MAX_CONTAINERS_PER_GROUP = 60
+
+GROUP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+CONTAINER_NAME = GROUP_NAME
+DNS_LABEL = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
+RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
+BLOB_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        frozen=True,
+    )
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept ``20m``, ``1h30m``, ``90s`` or a number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = DURATION.match(value.strip())
+        if match and any(match.groups()):
+            h, m, s = (int(g or 0) for g in match.groups())
+            return timedelta(hours=h, minutes=m, seconds=s)
+        raise ValueError(f"expected a duration such as 20m, 1h30m or 90s, got {value!r}")
+    return value
+
+
+Duration = Annotated[timedelta, Field(json_schema_extra={"type": "string", "examples": ["20m"]})]
+
+
+# --- ContainerGroup ---------------------------------------------------------------
+
+
+class Port(Model):
+    port: int = Field(ge=1, le=65535)
+    protocol: Literal["TCP", "UDP"] = "TCP"
+
+
+class VolumeMount(Model):
+    name: str
+    mount_path: str
+    read_only: bool = False
+
+
+class Volume(Model):
+    """One of ``emptyDir``, ``secret`` (file name -> base64 content) or ``azureFile``."""
+
+    name: str
+    empty_dir: dict[str, Any] | None = None
+    secret: dict[str, str] | None = None
+    azure_file: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Volume:
+        sources = [s for s in (self.empty_dir, self.secret, self.azure_file) if s is not None]
+        if len(sources) != 1:
+            raise ValueError("a volume needs exactly one of emptyDir, secret or azureFile")
+        return self
+
+
+class Container(Model):
+    name: str
+    image: str = Field(min_length=1)
+    cpu: float = Field(1.0, gt=0, le=MAX_CPU_PER_CONTAINER)
+    memory_in_gb: float = Field(1.5, gt=0, le=MAX_MEMORY_GB_PER_CONTAINER, alias="memoryInGB")
+    ports: list[Port] = Field(default_factory=list)
+    command: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    secure_env: dict[str, str] = Field(default_factory=dict)
+    volume_mounts: list[VolumeMount] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not CONTAINER_NAME.match(v):
+            raise ValueError(
+                "container names are 1-63 lowercase letters, digits and '-', "
+                "not starting or ending with '-'"
+            )
+        return v
+
+
+class IpAddress(Model):
+    type: Literal["Public", "Private"] = "Public"
+    dns_name_label: str | None = None
+    ports: list[Port] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dns_needs_public(self) -> IpAddress:
+        if self.dns_name_label is not None:
+            if self.type != "Public":
+                raise ValueError("dnsNameLabel needs a Public IP address")
+            if not DNS_LABEL.match(self.dns_name_label):
+                raise ValueError(
+                    "dnsNameLabel is 3-63 lowercase letters, digits and '-', "
+                    "starting with a letter"
+                )
+        return self
+
+
+class Collect(Model):
+    """Where a run-to-completion group's logs and exit codes go (relative to the cwd)."""
+
+    logs: bool = True
+    dir: str | None = None  # default: out/<group name>
+
+
+Teardown = Literal["never", "onSuccess", "always"]
+
+
+class ContainerGroup(Model):
+    kind: Literal["ContainerGroup"]
+    name: str
+    resource_group: str
+    location: str = "westeurope"
+    subscription: str | None = None
+    os_type: Literal["Linux", "Windows"] = "Linux"
+    restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
+    containers: list[Container] = Field(min_length=1, max_length=MAX_CONTAINERS_PER_GROUP)
+    ip_address: IpAddress | None = None
+    volumes: list[Volume] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    collect: Collect | None = None
+    teardown: Teardown = "never"
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not GROUP_NAME.match(v):
+            raise ValueError(
+                "container group names are 1-63 lowercase letters, digits and '-', "
+                "not starting or ending with '-'"
+            )
+        return v
+
+    @field_validator("resource_group")
+    @classmethod
+    def _rg(cls, v: str) -> str:
+        if not RESOURCE_GROUP.match(v) or v.endswith("."):
+            raise ValueError(
+                "resource group names are 1-90 letters, digits, '_', '-', '.', '(' or ')', "
+                "not ending with '.'"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _group_rules(self) -> ContainerGroup:
+        names = [c.name for c in self.containers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"container names must be unique in a group: {', '.join(dupes)}")
+        ports = [p.port for c in self.containers for p in c.ports]
+        dup_ports = sorted({p for p in ports if ports.count(p) > 1})
+        if dup_ports:
+            raise ValueError(
+                "ports must be unique across the group's containers: "
+                + ", ".join(map(str, dup_ports))
+            )
+        volume_names = {v.name for v in self.volumes}
+        for c in self.containers:
+            for m in c.volume_mounts:
+                if m.name not in volume_names:
+                    raise ValueError(f"container {c.name} mounts unknown volume {m.name!r}")
+        return self
+
+    @property
+    def runs_to_completion(self) -> bool:
+        return self.restart_policy != "Always"
+
+    @property
+    def collect_dir(self) -> str:
+        if self.collect and self.collect.dir:
+            return self.collect.dir
+        return f"out/{self.name}"
+
+
+# --- BatchJob ---------------------------------------------------------------------
+
+
+class StorageContainers(Model):
+    """Blob container names; empty means ``<spec name>-application`` and so on."""
+
+    application: str | None = None
+    input: str | None = None
+    output: str | None = None
+
+    @field_validator("application", "input", "output")
+    @classmethod
+    def _container(cls, v: str | None) -> str | None:
+        if v is not None and not BLOB_CONTAINER.match(v):
+            raise ValueError(
+                "blob container names are 3-63 lowercase letters, digits and single '-'"
+            )
+        return v
+
+
+class Storage(Model):
+    account: str = "local"
+    containers: StorageContainers = Field(default_factory=StorageContainers)
+
+
+class BatchAccount(Model):
+    account: str = "local"
+    url: str | None = None  # https://<account>.<region>.batch.azure.com on Azure
+
+
+class ImageReference(Model):
+    publisher: str = "canonical"
+    offer: str = "0001-com-ubuntu-server-jammy"
+    sku: str = "22_04-lts"
+    version: str = "latest"
+
+
+class StartTask(Model):
+    """Files named ``package:<path>`` ship with runner (the task script) and are copied to
+    ``AZ_BATCH_NODE_SHARED_DIR``; other entries are paths relative to the spec file."""
+
+    copy_: list[str] = Field(default_factory=list, alias="copy")
+    command: str | None = None
+    wait_for_success: bool = True
+
+
+class Pool(Model):
+    id: str
+    vm_size: str = "STANDARD_D2S_V3"
+    nodes: int = Field(1, ge=0, le=1000)
+    low_priority_nodes: int = Field(0, ge=0, le=1000)
+    image: ImageReference = Field(default_factory=ImageReference)
+    node_agent_sku: str = "batch.node.ubuntu 22.04"
+    task_slots_per_node: int = Field(1, ge=1, le=256)
+    start_task: StartTask | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not BATCH_ID.match(v):
+            raise ValueError("Batch ids are 1-64 letters, digits, '-' and '_'")
+        return v
+
+
+class Job(Model):
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not BATCH_ID.match(v):
+            raise ValueError("Batch ids are 1-64 letters, digits, '-' and '_'")
+        return v
+
+
+class TaskFactory(Model):
+    """One task per input file matched by ``forEachFile`` (a glob relative to the spec file).
+
+    ``id``, ``command`` and ``outputs`` are templates over ``file`` (``file.name``,
+    ``file.stem``, ``file.suffix``) and ``vars``; they are rendered per file by the planner.
+    """
+
+    for_each_file: str
+    id: str
+    command: str
+    outputs: list[str] = Field(default_factory=list)
+    max_wall_clock_time: Duration | None = None
+    max_retries: int = Field(0, ge=0, le=100)
+
+    _duration = field_validator("max_wall_clock_time", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+
+TeardownWhen = Literal["never", "onSuccess", "always"]
+
+
+class BatchTeardown(Model):
+    job: TeardownWhen = "always"
+    pool: TeardownWhen = "always"
+    containers: TeardownWhen = "onSuccess"
+
+
+class BatchCollect(Model):
+    dir: str
+
+
+class BatchJob(Model):
+    kind: Literal["BatchJob"]
+    name: str
+    vars: dict[str, Any] = Field(default_factory=dict)
+    storage: Storage = Field(default_factory=Storage)
+    batch: BatchAccount = Field(default_factory=BatchAccount)
+    pool: Pool
+    job: Job
+    tasks: TaskFactory
+    timeout: Duration = timedelta(minutes=30)
+    collect: BatchCollect
+    teardown: BatchTeardown = Field(default_factory=BatchTeardown)
+
+    _duration = field_validator("timeout", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not GROUP_NAME.match(v):
+            raise ValueError(
+                "spec names are 1-63 lowercase letters, digits and '-', "
+                "not starting or ending with '-'"
+            )
+        return v
+
+    def container_name(self, role: Literal["application", "input", "output"]) -> str:
+        return getattr(self.storage.containers, role) or f"{self.name}-{role}"
+
+
+Spec = Annotated[ContainerGroup | BatchJob, Field(discriminator="kind")]
+
+
+class SpecDocument(BaseModel):
+    """The root of one YAML document: ``kind`` picks the model."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec: Spec

@@ -1,0 +1,1 @@
+"""Batch and Blob fixtures: real SDK clients aimed at the local target."""

@@ -1,0 +1,326 @@
+"""The Batch planner: compare a ``BatchJob``'s desired containers, blobs, pool, job and tasks
+with what the Batch and Blob services hold, and say what apply must do to each.
+
+Rules (DESIGN.md, Batch workflow):
+- blobs are uploaded only when absent or when their Content-MD5 differs;
+- the pool is replaced when a field Batch cannot change on a live pool differs (VM size,
+  image, node agent SKU, task slots per node, network), updated in place for node counts
+  and the start task, reused otherwise;
+- the job is reused while active and bound to the desired pool;
+- tasks have deterministic ids: only missing ones are added, completed ones never re-run;
+- anything that exists but carries no runner ownership for this workspace and spec is a
+  conflict and is never touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.plan.action import Action
+from runner.plan.batch_desired import DesiredBatch, LocalFile, desired_batch
+from runner.plan.model import Change
+from runner.spec.models import BatchJob
+
+__all__ = [
+    "DesiredBatch",
+    "ObservedBatch",
+    "ObservedBlob",
+    "ObservedJob",
+    "ObservedPool",
+    "ObservedTask",
+    "Owner",
+    "diff_batch",
+    "diff_desired",
+    "address",
+]
+
+# Fields Batch cannot change on an existing pool: a different value needs a new pool.
+POOL_REPLACE_FIELDS = ("vmSize", "image", "nodeAgentSku", "taskSlotsPerNode", "network")
+JOB_REUSABLE_STATES = ("active", "enabling")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Ownership read from metadata (parsed by ``backends/tags.py``)."""
+
+    managed: bool = False
+    spec: str | None = None
+    workspace: str | None = None
+    hash: str | None = None
+
+    def is_ours(self, spec: str, workspace: str) -> bool:
+        return self.managed and self.spec == spec and self.workspace == workspace
+
+
+@dataclass(frozen=True)
+class ObservedPool:
+    id: str
+    state: str  # active, deleting
+    owner: Owner
+    allocation_state: str = "steady"
+    vm_size: str = ""
+    image: dict[str, str] = field(default_factory=dict)
+    node_agent_sku: str = ""
+    task_slots_per_node: int = 1
+    network: bool = False  # whether a network configuration is set
+    nodes: int = 0
+    low_priority_nodes: int = 0
+    start_task: dict[str, Any] | None = None  # commandLine, files, waitForSuccess
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "vmSize": self.vm_size.lower(),
+            "image": {k: str(v).lower() for k, v in self.image.items()},
+            "nodeAgentSku": self.node_agent_sku.lower(),
+            "taskSlotsPerNode": self.task_slots_per_node,
+            "network": True if self.network else None,
+            "nodes": self.nodes,
+            "lowPriorityNodes": self.low_priority_nodes,
+            "startTask": self.start_task,
+        }
+
+
+@dataclass(frozen=True)
+class ObservedJob:
+    id: str
+    state: str  # active, disabling, disabled, enabling, terminating, completed, deleting
+    pool_id: str
+    owner: Owner
+
+
+@dataclass(frozen=True)
+class ObservedTask:
+    id: str
+    state: str  # active, preparing, running, completed
+    exit_code: int | None = None
+    failure: str | None = None  # failureInfo code (e.g. a resource file that failed)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "completed" and self.exit_code == 0 and self.failure is None
+
+
+@dataclass(frozen=True)
+class ObservedBlob:
+    container: str
+    name: str
+    md5: str | None
+    owner: Owner = field(default_factory=Owner)
+
+
+@dataclass(frozen=True)
+class ObservedBatch:
+    pool: ObservedPool | None = None
+    job: ObservedJob | None = None
+    tasks: dict[str, ObservedTask] = field(default_factory=dict)
+    containers: dict[str, Owner] = field(default_factory=dict)  # existing container -> owner
+    blobs: dict[tuple[str, str], ObservedBlob] = field(default_factory=dict)
+
+
+def address(spec_name: str, kind: str, *parts: str) -> str:
+    return "/".join(("BatchJob", spec_name, kind, *parts))
+
+
+def diff_batch(
+    desired: BatchJob, observed: ObservedBatch, *, workspace: str, base_dir: Path
+) -> list[Change]:
+    return diff_desired(desired_batch(desired, base_dir), observed, workspace=workspace)
+
+
+def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: str) -> list[Change]:
+    name = desired.spec.name
+    changes = [
+        _container_change(name, c, observed) for c in dict.fromkeys(desired.containers.values())
+    ]
+    changes += [_blob_change(name, f, observed, workspace) for f in desired.uploads]
+    pool_change = _pool_change(desired, observed, workspace)
+    changes.append(pool_change)
+    job_change = _job_change(desired, observed, workspace, pool_change)
+    changes.append(job_change)
+    fresh_job = job_change.action in (Action.CREATE, Action.REPLACE)
+    for task in desired.tasks:
+        addr = address(name, "task", desired.spec.job.id, task.id)
+        deps = (job_change.address, address(name, "blob", task.input.container, task.input.blob))
+        seen = None if fresh_job else observed.tasks.get(task.id)
+        if seen is None:
+            changes.append(
+                Change(
+                    address=addr,
+                    action=Action.CREATE,
+                    reason="not in the job yet",
+                    after=task.canonical(),
+                    depends_on=deps,
+                )
+            )
+        else:
+            changes.append(
+                Change(
+                    address=addr,
+                    action=Action.NOOP,
+                    reason=_task_state(seen),
+                    before={"id": seen.id, "state": seen.state, "exitCode": seen.exit_code},
+                    depends_on=deps,
+                )
+            )
+    return changes
+
+
+def _task_state(task: ObservedTask) -> str:
+    if task.state != "completed":
+        return f"already in the job ({task.state})"
+    if task.succeeded:
+        return "completed (exit code 0); never re-run"
+    why = task.failure or f"exit code {task.exit_code}"
+    return f"completed and failed ({why}); never re-run"
+
+
+def _container_change(spec: str, container: str, observed: ObservedBatch) -> Change:
+    addr = address(spec, "container", container)
+    if container in observed.containers:
+        return Change(address=addr, action=Action.NOOP, reason="exists")
+    return Change(address=addr, action=Action.CREATE, reason="missing", after={"name": container})
+
+
+def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: str) -> Change:
+    addr = address(spec, "blob", f.container, f.blob)
+    after = {"source": str(f.path), "contentMd5": f.md5, "size": f.size}
+    deps = (address(spec, "container", f.container),)
+    seen = observed.blobs.get((f.container, f.blob))
+    if seen is None:
+        return Change(
+            address=addr, action=Action.CREATE, reason="not uploaded", after=after, depends_on=deps
+        )
+    before = {"contentMd5": seen.md5}
+    if seen.md5 == f.md5:
+        return Change(
+            address=addr,
+            action=Action.NOOP,
+            reason="Content-MD5 matches",
+            before=before,
+            after=after,
+            depends_on=deps,
+        )
+    if not seen.owner.is_ours(spec, workspace):
+        return Change(
+            address=addr,
+            action=Action.CONFLICT,
+            reason="a different blob of that name exists and was not uploaded by this spec",
+            before=before,
+            after=after,
+        )
+    return Change(
+        address=addr,
+        action=Action.UPDATE,
+        reason="content changed (Content-MD5 differs)",
+        before=before,
+        after=after,
+        depends_on=deps,
+    )
+
+
+def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str) -> Change:
+    spec = desired.spec.name
+    addr = address(spec, "pool", desired.spec.pool.id)
+    after = dict(desired.pool)
+    deps = tuple(address(spec, "blob", f.container, f.blob) for f in desired.app_files)
+    pool = observed.pool
+    if pool is None:
+        return Change(
+            address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
+        )
+    before = pool.canonical()
+    if not pool.owner.is_ours(spec, workspace):
+        return Change(
+            address=addr,
+            action=Action.CONFLICT,
+            reason="pool exists and was not made by this spec in this workspace",
+            before=before,
+            after=after,
+        )
+    if pool.state == "deleting":
+        return Change(
+            address=addr,
+            action=Action.CREATE,
+            reason="being deleted; created again once gone",
+            before=before,
+            after=after,
+            depends_on=deps,
+        )
+    forced = tuple(f"pool.{k}" for k in POOL_REPLACE_FIELDS if before[k] != after[k])
+    if forced:
+        return Change(
+            address=addr,
+            action=Action.REPLACE,
+            reason=f"{', '.join(forced)} cannot change on an existing pool",
+            before=before,
+            after=after,
+            replace_paths=forced,
+            depends_on=deps,
+        )
+    updated = [k for k in ("nodes", "lowPriorityNodes", "startTask") if before[k] != after[k]]
+    if updated:
+        return Change(
+            address=addr,
+            action=Action.UPDATE,
+            reason=f"{', '.join('pool.' + k for k in updated)} updated in place",
+            before=before,
+            after=after,
+            depends_on=deps,
+        )
+    return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)
+
+
+def _job_change(
+    desired: DesiredBatch, observed: ObservedBatch, workspace: str, pool: Change
+) -> Change:
+    spec = desired.spec.name
+    addr = address(spec, "job", desired.spec.job.id)
+    after = dict(desired.job)
+    deps = (pool.address,)
+    job = observed.job
+    if job is None:
+        return Change(
+            address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
+        )
+    before = {"id": job.id, "poolId": job.pool_id, "state": job.state}
+    if not job.owner.is_ours(spec, workspace):
+        return Change(
+            address=addr,
+            action=Action.CONFLICT,
+            reason="job exists and was not made by this spec in this workspace",
+            before=before,
+            after=after,
+        )
+    if job.state == "deleting":
+        return Change(
+            address=addr,
+            action=Action.CREATE,
+            reason="being deleted; created again once gone",
+            before=before,
+            after=after,
+            depends_on=deps,
+        )
+    if job.pool_id != desired.spec.pool.id:
+        return Change(
+            address=addr,
+            action=Action.REPLACE,
+            reason="bound to another pool",
+            before=before,
+            after=after,
+            replace_paths=("job.poolId",),
+            depends_on=deps,
+        )
+    if job.state not in JOB_REUSABLE_STATES:
+        return Change(
+            address=addr,
+            action=Action.REPLACE,
+            reason=f"job is {job.state} and takes no new tasks",
+            before=before,
+            after=after,
+            replace_paths=("job.state",),
+            depends_on=deps,
+        )
+    return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)

@@ -1,0 +1,219 @@
+"""What a ``BatchJob`` spec asks for: the files to upload, the pool, the job and one task
+per input file, with ids and commands rendered and hashes of their canonical forms.
+
+Reads local files only (glob and Content-MD5 of the inputs); never talks to Azure.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import hashlib
+import importlib.util
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.errors import Diagnostic, SpecError
+from runner.spec.models import BATCH_ID, BatchJob
+
+PACKAGE_PREFIX = "package:"
+# Each task's stdout.txt and stderr.txt sit one level above its working directory.
+STD_FILES_PATTERN = "../std*.txt"
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A local file that becomes a blob: ``md5`` is the base64 Content-MD5."""
+
+    path: Path
+    container: str
+    blob: str
+    md5: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DesiredTask:
+    id: str
+    command: str  # the spec's shell command, run under /bin/sh -c on the node
+    input: LocalFile
+    outputs: tuple[str, ...]
+
+    @property
+    def command_line(self) -> str:
+        # Batch runs command lines without a shell; the spec's command is a shell line
+        # (it names $AZ_BATCH_NODE_SHARED_DIR), so it is handed to /bin/sh.
+        return f"/bin/sh -c {shlex.quote(self.command)}"
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "commandLine": self.command_line,
+            "resourceFiles": [{"blob": self.input.blob, "filePath": self.input.blob}],
+            "outputs": list(self.outputs),
+        }
+
+
+@dataclass(frozen=True)
+class DesiredBatch:
+    spec: BatchJob
+    containers: dict[str, str]  # role (application, input, output) -> container name
+    app_files: tuple[LocalFile, ...]
+    tasks: tuple[DesiredTask, ...]
+    pool: dict[str, Any] = field(default_factory=dict)
+    job: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uploads(self) -> tuple[LocalFile, ...]:
+        return self.app_files + tuple(t.input for t in self.tasks)
+
+    @property
+    def pool_hash(self) -> str:
+        return canonical_hash(self.pool)
+
+    @property
+    def job_hash(self) -> str:
+        return canonical_hash(self.job)
+
+
+def canonical_hash(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def content_md5(path: Path) -> tuple[str, int]:
+    """Base64 MD5 of a file, as Blob storage stores it in Content-MD5, and its size."""
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return base64.b64encode(digest.digest()).decode(), size
+
+
+def package_path(entry: str) -> Path:
+    """``package:runner/jobs/topwords.py`` -> that file inside the installed package."""
+    rel = entry.removeprefix(PACKAGE_PREFIX).strip("/")
+    top = rel.split("/", 1)[0]
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.submodule_search_locations:
+        raise _error(f"no package {top!r} for {entry!r}", "pool.startTask.copy")
+    root = Path(next(iter(spec.submodule_search_locations))).parent
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        raise _error(f"{entry!r} names no file of the package", "pool.startTask.copy")
+    return path
+
+
+def _local_file(path: Path, container: str) -> LocalFile:
+    md5, size = content_md5(path)
+    return LocalFile(path=path, container=container, blob=path.name, md5=md5, size=size)
+
+
+def _error(summary: str, field_path: str) -> SpecError:
+    return SpecError([Diagnostic(summary=summary, field_path=field_path)])
+
+
+def start_task_command(spec: BatchJob, files: tuple[LocalFile, ...]) -> str:
+    names = " ".join(shlex.quote(f.blob) for f in files)
+    steps = [f'cp -f {names} "$AZ_BATCH_NODE_SHARED_DIR"/'] if files else []
+    if spec.pool.start_task and spec.pool.start_task.command:
+        steps.append(spec.pool.start_task.command)
+    return "/bin/sh -c " + shlex.quote(" && ".join(steps) or "true")
+
+
+def input_files(spec: BatchJob, base_dir: Path) -> list[Path]:
+    pattern = spec.tasks.for_each_file
+    matches = sorted(glob.glob(pattern, root_dir=base_dir, recursive=True))
+    files = [(base_dir / m).resolve() for m in matches]
+    files = [f for f in files if f.is_file()]
+    if not files:
+        raise _error(
+            f"tasks.forEachFile {pattern!r} matched no files under {base_dir}",
+            "tasks.forEachFile",
+        )
+    return files
+
+
+def desired_batch(
+    spec: BatchJob, base_dir: Path, variables: Mapping[str, Any] | None = None
+) -> DesiredBatch:
+    from runner.spec.templates import render_task_template
+
+    containers = {
+        "application": spec.container_name("application"),
+        "input": spec.container_name("input"),
+        "output": spec.container_name("output"),
+    }
+    copy = spec.pool.start_task.copy_ if spec.pool.start_task else []
+    app_paths = [
+        package_path(c) if c.startswith(PACKAGE_PREFIX) else (base_dir / c).resolve() for c in copy
+    ]
+    for entry, path in zip(copy, app_paths, strict=True):
+        if not path.is_file():
+            raise _error(f"start task file {entry!r} does not exist", "pool.startTask.copy")
+    app_files = tuple(_local_file(p, containers["application"]) for p in app_paths)
+
+    env = {"vars": dict(spec.vars), **(variables or {})}
+    tasks: list[DesiredTask] = []
+    seen_ids: dict[str, Path] = {}
+    seen_blobs: dict[str, Path] = {}
+    for path in input_files(spec, base_dir):
+        task_id = render_task_template(spec.tasks.id, path, env)
+        if not BATCH_ID.match(task_id):
+            raise _error(
+                f"task id {task_id!r} (from {path.name}) is not 1-64 letters, digits, '-' and '_'",
+                "tasks.id",
+            )
+        if task_id in seen_ids:
+            raise _error(
+                f"task id {task_id!r} repeats for {seen_ids[task_id].name} and {path.name}",
+                "tasks.id",
+            )
+        if path.name in seen_blobs:
+            raise _error(
+                f"two input files are named {path.name!r}: {seen_blobs[path.name]} and {path}",
+                "tasks.forEachFile",
+            )
+        seen_ids[task_id] = seen_blobs[path.name] = path
+        tasks.append(
+            DesiredTask(
+                id=task_id,
+                command=render_task_template(spec.tasks.command, path, env),
+                input=_local_file(path, containers["input"]),
+                outputs=tuple(render_task_template(o, path, env) for o in spec.tasks.outputs),
+            )
+        )
+
+    pool = spec.pool
+    start = pool.start_task
+    pool_canonical: dict[str, Any] = {
+        "id": pool.id,
+        "vmSize": pool.vm_size.lower(),
+        "image": {k: v.lower() for k, v in pool.image.model_dump().items()},
+        "nodeAgentSku": pool.node_agent_sku.lower(),
+        "taskSlotsPerNode": pool.task_slots_per_node,
+        "network": None,
+        "nodes": pool.nodes,
+        "lowPriorityNodes": pool.low_priority_nodes,
+        "startTask": None
+        if start is None
+        else {
+            "commandLine": start_task_command(spec, app_files),
+            "files": sorted(f.blob for f in app_files),
+            "waitForSuccess": start.wait_for_success,
+        },
+    }
+    return DesiredBatch(
+        spec=spec,
+        containers=containers,
+        app_files=app_files,
+        tasks=tuple(tasks),
+        pool=pool_canonical,
+        job={"id": spec.job.id, "poolId": pool.id},
+    )

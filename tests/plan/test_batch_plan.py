@@ -1,0 +1,110 @@
+"""Data-driven cases for the Batch planner: ``cases/batch/<case>.yaml`` holds a spec, the
+local files it names, the observed live state and the expected changes, in order."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runner.errors import SpecError
+from runner.plan.action import Action
+from runner.plan.batch import (
+    ObservedBatch,
+    ObservedBlob,
+    ObservedJob,
+    ObservedPool,
+    ObservedTask,
+    Owner,
+    diff_batch,
+)
+from runner.spec.models import BatchJob
+
+CASES = sorted((Path(__file__).parent / "cases" / "batch").glob("*.yaml"))
+WORKSPACE = "ws"
+
+
+def md5_of(text: str) -> str:
+    return base64.b64encode(hashlib.md5(text.encode()).digest()).decode()
+
+
+def owner(value: str | None, spec: str) -> Owner:
+    """``ours`` (this spec and workspace), ``other-spec``, ``other-workspace`` or unmanaged."""
+    return {
+        "ours": Owner(True, spec, WORKSPACE, None),
+        "other-spec": Owner(True, "someone-else", WORKSPACE, None),
+        "other-workspace": Owner(True, spec, "elsewhere", None),
+    }.get(value or "", Owner())
+
+
+def observed_from(data: dict[str, Any], spec: str) -> ObservedBatch:
+    pool = data.get("pool")
+    job = data.get("job")
+    return ObservedBatch(
+        pool=None
+        if pool is None
+        else ObservedPool(
+            **{k: v for k, v in pool.items() if k != "owner"}, owner=owner(pool.get("owner"), spec)
+        ),
+        job=None
+        if job is None
+        else ObservedJob(
+            id=job["id"],
+            state=job.get("state", "active"),
+            pool_id=job["pool_id"],
+            owner=owner(job.get("owner"), spec),
+        ),
+        tasks={t["id"]: ObservedTask(**t) for t in data.get("tasks", [])},
+        containers={c: owner(o, spec) for c, o in (data.get("containers") or {}).items()},
+        blobs={
+            (b["container"], b["name"]): ObservedBlob(
+                container=b["container"],
+                name=b["name"],
+                md5=md5_of(b["content"]) if "content" in b else b.get("md5"),
+                owner=owner(b.get("owner"), spec),
+            )
+            for b in data.get("blobs", [])
+        },
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_batch_plan_case(case: Path, tmp_path: Path) -> None:
+    data = yaml.safe_load(case.read_text())
+    for name, content in (data.get("files") or {}).items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    spec = BatchJob.model_validate(data["spec"])
+    observed = observed_from(data.get("observed") or {}, spec.name)
+
+    if "error" in data:
+        with pytest.raises(SpecError) as info:
+            diff_batch(spec, observed, workspace=WORKSPACE, base_dir=tmp_path)
+        assert data["error"] in str(info.value.diagnostics[0].summary)
+        return
+
+    changes = diff_batch(spec, observed, workspace=WORKSPACE, base_dir=tmp_path)
+    got = [f"{c.action.value} {c.address}" for c in changes]
+    assert got == data["expected"]
+    for addr, fields in (data.get("details") or {}).items():
+        change = next(c for c in changes if c.address == addr)
+        if "replace_paths" in fields:
+            assert list(change.replace_paths) == fields["replace_paths"]
+        if "reason" in fields:
+            assert fields["reason"] in change.reason
+        if "after" in fields:
+            assert change.after is not None
+            for key, value in fields["after"].items():
+                assert change.after[key] == value, key
+
+
+def test_every_case_names_only_known_actions() -> None:
+    known = {a.value for a in Action}
+    for case in CASES:
+        for line in yaml.safe_load(case.read_text()).get("expected", []):
+            assert line.split(" ", 1)[0] in known, (case.name, line)

@@ -1,40 +1,255 @@
-"""``plan``, ``apply``, ``destroy``, ``status``, ``logs``."""
+"""``plan``, ``apply``, ``destroy``, ``status``, ``logs``.
+
+Bodies import the engine, SDK-backed modules and renderers lazily, so ``runner --help``
+stays fast. Exit codes follow Terraform: 0 done or no changes, 1 error, 2 changes (``plan
+--detailed-exitcode``; an error always wins because it raises first), 130 after Ctrl-C
+once teardown has run.
+"""
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
 import click
 
+from runner.cli.options import SpecOptions, absolute, spec_options
+
+if TYPE_CHECKING:
+    from runner.render.base import Renderer
+
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+ABSENT_STATES = frozenset({"absent", "missing", "notfound", "not found"})
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _need_yes_or_terminal(yes: bool, command: str) -> None:
+    if not yes and not _interactive():
+        raise click.UsageError(
+            f"{command} asks for confirmation; pass --yes when not running in a terminal"
+        )
+
+
+def _confirm(question: str) -> None:
+    click.echo(f"\n{question}\n  Only 'yes' will be accepted to approve.\n", err=True)
+    answer = click.prompt("  Enter a value", default="", show_default=False, err=True)
+    if answer.strip() != "yes":
+        raise click.ClickException("cancelled: nothing was changed")
+
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-def plan(paths: tuple[str, ...]) -> None:
-    """Show what apply would change."""
-    raise click.ClickException("plan: not implemented yet")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to change, 2 when there is, 1 on error.",
+)
+@click.option(
+    "-out", "--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan to a file."
+)
+@spec_options
+def plan(
+    paths: tuple[str, ...], detailed_exitcode: bool, out_file: str | None, opts: SpecOptions
+) -> None:
+    """Show what apply would change, reading live state (there is no state file)."""
+    from runner.engine import api
+    from runner.render.pick import renderer_for
+
+    specs = opts.load(paths)
+    workspace = opts.workspace_name()
+    the_plan = api.build_plan(specs, opts.get_target(), workspace)
+    with renderer_for(opts.output, lines=False) as out:
+        out.plan(the_plan)
+    if out_file:
+        from runner.cli import plan_file
+
+        plan_file.write(
+            out_file,
+            the_plan,
+            paths=absolute(paths),
+            var_files=opts.var_files,
+            workspace=workspace,
+            target=opts.target,
+        )
+        if opts.output == "text":
+            click.echo(
+                f"\nSaved the plan to {out_file}: apply it with `runner apply --plan {out_file}`."
+            )
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(EXIT_CHANGES)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-def apply(paths: tuple[str, ...]) -> None:
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--prune", is_flag=True, help="Also destroy this workspace's orphans.")
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Apply a plan saved with `runner plan -out`; refused if anything changed since.",
+)
+@spec_options
+def apply(
+    paths: tuple[str, ...], yes: bool, prune: bool, plan_path: str | None, opts: SpecOptions
+) -> None:
     """Make live state match the specs, then run, collect and tear down."""
-    raise click.ClickException("apply: not implemented yet")
+    from runner.engine import api
+    from runner.render.pick import renderer_for
+
+    saved = None
+    if plan_path:
+        from runner.cli import plan_file
+
+        saved = plan_file.read(plan_path)
+        paths = paths or saved.paths
+        opts = SpecOptions(
+            variables=opts.variables,
+            var_files=tuple(dict.fromkeys(saved.var_files + opts.var_files)),
+            target=opts.target or saved.target,
+            output=opts.output,
+            workspace=opts.workspace or saved.workspace,
+        )
+    elif not paths:
+        raise click.UsageError("give spec files or folders to apply, or --plan FILE")
+    else:
+        _need_yes_or_terminal(yes, "apply")
+
+    specs = opts.load(paths)
+    target = opts.get_target()
+    workspace = opts.workspace_name()
+    the_plan = api.build_plan(specs, target, workspace)
+    if saved is not None:
+        from runner.cli import plan_file
+
+        plan_file.check_still_valid(saved, the_plan, plan_path or "")
+    out = renderer_for(opts.output)
+    out.plan(the_plan)
+    acting = the_plan.has_changes or (prune and bool(the_plan.orphans))
+    if acting and saved is None and not yes:
+        _confirm("Do you want to perform these actions?")
+
+    cancel = threading.Event()
+    result = _run_cancellable(
+        out,
+        cancel,
+        lambda: api.apply(
+            the_plan, specs, target, out.emit, workspace=workspace, prune=prune, cancel=cancel
+        ),
+    )
+    if cancel.is_set():
+        out.cancelled(result.removed, result.left)
+        sys.exit(EXIT_INTERRUPTED)
+    out.result(result, command="apply")
+    if not result.ok:
+        sys.exit(1)
+
+
+def _run_cancellable(out: Renderer, cancel: threading.Event, run: Any) -> Any:
+    """Run with Ctrl-C turned into ``cancel``: the engine stops and tears down; a second
+    Ctrl-C gives up at once."""
+    from runner.errors import Cancelled
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        out.note("Interrupt received: stopping and tearing down (Ctrl-C again to quit now).")
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with out:
+            return run()
+    except Cancelled as exc:
+        out.cancelled(exc.removed, exc.left)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-def destroy(paths: tuple[str, ...]) -> None:
-    """Remove what the runner made."""
-    raise click.ClickException("destroy: not implemented yet")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@spec_options
+def destroy(paths: tuple[str, ...], yes: bool, opts: SpecOptions) -> None:
+    """Remove what the runner made: what the specs own, or with no path, everything
+    tagged with this workspace."""
+    from runner.engine import api
+    from runner.render.pick import renderer_for
+
+    _need_yes_or_terminal(yes, "destroy")
+    specs = opts.load(paths) if paths else None
+    target = opts.get_target()
+    workspace = opts.workspace_name()
+    rows = [
+        r
+        for r in api.status(specs, target, workspace=workspace)
+        if r.state.lower() not in ABSENT_STATES
+    ]
+    out = renderer_for(opts.output)
+    if not rows:
+        out.note("Nothing to destroy.", workspace=workspace)
+        return
+    if opts.output == "text":
+        click.echo("These resources will be destroyed:")
+        for row in rows:
+            click.echo(f"  - {row.address}")
+    if not yes:
+        _confirm("Do you really want to destroy them? There is no undo.")
+    with out:
+        result = api.destroy(specs, target, out.emit, workspace=workspace)
+    out.result(result, command="destroy")
+    if not result.ok:
+        sys.exit(1)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-def status(paths: tuple[str, ...]) -> None:
-    """Show live resources the specs (or this workspace) own."""
-    raise click.ClickException("status: not implemented yet")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@spec_options
+def status(paths: tuple[str, ...], opts: SpecOptions) -> None:
+    """Show live resources the specs own, or with no path, everything tagged with this
+    workspace: states, IP and FQDN, restarts, exit codes."""
+    from runner.engine import api
+    from runner.render.pick import renderer_for
+
+    specs = opts.load(paths) if paths else None
+    rows = api.status(specs, opts.get_target(), workspace=opts.workspace_name())
+    with renderer_for(opts.output, lines=False) as out:
+        out.status(rows)
 
 
 @click.command()
-@click.argument("spec", type=click.Path())
-def logs(spec: str) -> None:
+@click.argument("spec", type=click.Path(exists=True))
+@click.option("--container", "-c", default=None, help="Only this container's logs.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option("--name", default=None, help="The group to show when SPEC holds several.")
+@spec_options
+def logs(
+    spec: str, container: str | None, follow: bool, name: str | None, opts: SpecOptions
+) -> None:
     """Show a container group's logs."""
-    raise click.ClickException("logs: not implemented yet")
+    import json
+
+    from runner.engine import api
+    from runner.spec.models import ContainerGroup
+
+    groups = [s.spec for s in opts.load([spec]) if isinstance(s.spec, ContainerGroup)]
+    if name is not None:
+        groups = [g for g in groups if g.name == name]
+    if not groups:
+        raise click.UsageError(f"no container group{' named ' + name if name else ''} in {spec}")
+    if len(groups) > 1:
+        names = ", ".join(g.name for g in groups)
+        raise click.UsageError(f"{spec} holds several container groups ({names}): pick --name")
+    for line in api.logs(groups[0], opts.get_target(), container=container, follow=follow):
+        text = line.rstrip("\n")
+        click.echo(json.dumps({"type": "log", "line": text}) if opts.output == "json" else text)
+
+
+__all__ = ["apply", "destroy", "logs", "plan", "status"]

@@ -1,0 +1,115 @@
+"""Options shared by every command that reads specs: --var, --var-file, --target, --output,
+--workspace. Importing this module imports neither the SDKs nor rich."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from runner.spec.loader import LoadedSpec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class SpecOptions:
+    variables: dict[str, str]
+    var_files: tuple[str, ...]
+    target: str | None
+    output: str
+    workspace: str | None
+
+    def load(self, paths: tuple[str, ...] | list[str]) -> list[LoadedSpec]:
+        from runner.spec.loader import load_specs
+
+        return load_specs(list(paths), variables=self.variables, var_files=self.var_files)
+
+    def workspace_name(self) -> str:
+        from runner.engine.workspace import workspace_name
+
+        return workspace_name(self.workspace)
+
+    def get_target(self) -> Any:
+        from runner.backends.target import get_target
+
+        return get_target(self.target)
+
+
+def parse_var(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict:
+    variables: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
+        variables[name.strip()] = value
+    return variables
+
+
+def output_option(f: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="text for people, json for machines.",
+    )(f)
+
+
+def spec_options(f: F) -> F:
+    """Adds the shared options and passes them to the command as ``opts: SpecOptions``."""
+
+    def wrapper(**kwargs: Any) -> Any:
+        kwargs["opts"] = SpecOptions(
+            variables=kwargs.pop("var"),
+            var_files=kwargs.pop("var_file"),
+            target=kwargs.pop("target"),
+            output=kwargs.pop("output"),
+            workspace=kwargs.pop("workspace"),
+        )
+        return f(**kwargs)
+
+    wrapper.__name__ = f.__name__
+    wrapper.__doc__ = f.__doc__
+    decorated: Any = wrapper
+    for option in reversed(
+        [
+            click.option(
+                "--var",
+                multiple=True,
+                callback=parse_var,
+                metavar="NAME=VALUE",
+                help="Set a spec variable (repeatable).",
+            ),
+            click.option(
+                "--var-file",
+                multiple=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=str),
+                help="Read variables from a YAML file (repeatable).",
+            ),
+            click.option(
+                "--target",
+                envvar="RUNNER_TARGET",
+                default=None,
+                metavar="local|azure",
+                help="Where to run: local (default) or azure. Env: RUNNER_TARGET.",
+            ),
+            click.option(
+                "--workspace",
+                default=None,
+                help="Ownership scope tagged on resources (default: the git repository's name).",
+            ),
+            output_option,
+        ]
+    ):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
+def absolute(paths: tuple[str, ...]) -> list[str]:
+    return [str(Path(p).resolve()) for p in paths]

@@ -1,0 +1,78 @@
+"""Saved plans (``runner plan -out FILE``, ``runner apply --plan FILE``).
+
+A saved plan records the spec paths and variable files it was made from and the plan
+itself. Values given with ``--var`` are not stored, since they may be secret: pass them
+again to ``apply``. Applying a saved plan builds a fresh one and refuses to go on unless
+both are the same, so nothing that changed since (live state or specs) is applied unseen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import RunnerError
+
+if TYPE_CHECKING:
+    from runner.plan.model import Plan
+
+MAGIC = "runner-saved-plan"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    paths: tuple[str, ...]
+    var_files: tuple[str, ...]
+    workspace: str
+    target: str | None
+    plan: dict[str, Any]
+
+
+def write(
+    file: str | Path,
+    plan: Plan,
+    *,
+    paths: list[str],
+    var_files: tuple[str, ...],
+    workspace: str,
+    target: str | None,
+) -> None:
+    doc = {
+        "format": MAGIC,
+        "version": VERSION,
+        "paths": paths,
+        "var_files": [str(Path(f).resolve()) for f in var_files],
+        "workspace": workspace,
+        "target": target,
+        "plan": plan.model_dump(mode="json"),
+    }
+    Path(file).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def read(file: str | Path) -> SavedPlan:
+    try:
+        doc = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunnerError(f"cannot read saved plan {file}: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != MAGIC:
+        raise RunnerError(f"{file} is not a plan saved by `runner plan -out`")
+    if doc.get("version") != VERSION:
+        raise RunnerError(f"{file}: saved plan version {doc.get('version')} is not supported")
+    return SavedPlan(
+        paths=tuple(doc["paths"]),
+        var_files=tuple(doc["var_files"]),
+        workspace=doc["workspace"],
+        target=doc.get("target"),
+        plan=doc["plan"],
+    )
+
+
+def check_still_valid(saved: SavedPlan, fresh: Plan, file: str | Path) -> None:
+    if fresh.model_dump(mode="json") != saved.plan:
+        raise RunnerError(
+            f"the saved plan {file} is stale: live state or the specs changed since it was "
+            "made. Run `runner plan` again and review the new plan."
+        )

@@ -1,0 +1,39 @@
+"""Cells of the ``runner status`` table, from ``StatusRow.detail`` as the engine fills it.
+
+Known keys get their own column (``ip``, ``fqdn``, ``restarts``, ``exit_codes``); the rest
+are listed as ``key=value`` so a new detail shows up without a renderer change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.render.base import StatusRowLike
+
+STATUS_COLUMNS = ("Resource", "Kind", "State", "IP / FQDN", "Restarts", "Exit codes", "Detail")
+_OWN_COLUMNS = {"ip", "fqdn", "restarts", "exit_codes"}
+
+
+def cell(value: Any) -> str:
+    if value is None or value == {} or value == []:
+        return ""
+    if isinstance(value, dict):
+        return " ".join(f"{k}={cell(v) or '-'}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    return str(value)
+
+
+def status_cells(row: StatusRowLike) -> tuple[str, ...]:
+    detail = row.detail or {}
+    where = " ".join(cell(detail.get(k)) for k in ("ip", "fqdn") if detail.get(k))
+    rest = {k: v for k, v in detail.items() if k not in _OWN_COLUMNS}
+    return (
+        row.address,
+        row.kind,
+        row.state,
+        where,
+        cell(detail.get("restarts")),
+        cell(detail.get("exit_codes")),
+        cell(rest),
+    )

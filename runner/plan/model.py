@@ -28,6 +28,12 @@ class Change(BaseModel):
     after: dict[str, Any] | None = None
     replace_paths: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # every changed field, secure ones named but never shown
+    subscription: str | None = None  # None: the target's default subscription
+
+    @property
+    def kind(self) -> str:
+        return self.address.split("/", 1)[0]
 
 
 class Plan(BaseModel):

@@ -1,0 +1,115 @@
+"""Live state as plain data: what the backends read, what ``diff`` compares against.
+
+Readers in ``backends/`` fill these from SDK payloads; ``plan/`` never does I/O. An absent
+resource is simply missing from ``ObservedState``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MANAGED_BY = "runner"
+
+# Instance states after which a run-to-completion group has nothing left to do.
+FINISHED_STATES = frozenset({"Succeeded", "Failed", "Stopped", "Terminated"})
+TERMINAL_PROVISIONING = frozenset({"Succeeded", "Failed", "Canceled"})
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Ownership(Frozen):
+    """Who made a resource, parsed from its tags by ``backends/tags.py``."""
+
+    managed_by: str | None = None
+    spec: str | None = None
+    workspace: str | None = None
+    hash: str | None = None
+
+    def owned_by(self, workspace: str) -> bool:
+        return self.managed_by == MANAGED_BY and self.workspace == workspace
+
+    def describe(self) -> str:
+        if self.managed_by != MANAGED_BY:
+            return "not managed by runner"
+        return f"managed by runner workspace {self.workspace!r}"
+
+
+class ObservedResourceGroup(Frozen):
+    name: str
+    subscription: str = ""
+    location: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)  # user tags only
+    ownership: Ownership = Field(default_factory=Ownership)
+    provisioning_state: str | None = None
+
+
+class ObservedContainer(Frozen):
+    name: str
+    state: str | None = None  # Waiting, Running, Terminated
+    exit_code: int | None = None
+    restart_count: int | None = None
+    detail_status: str | None = None
+
+
+class ObservedContainerGroup(Frozen):
+    name: str
+    resource_group: str
+    subscription: str = ""
+    location: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)  # user tags only
+    ownership: Ownership = Field(default_factory=Ownership)
+    definition: dict[str, Any] = Field(default_factory=dict)  # canonical form, read back
+    provisioning_state: str | None = None
+    instance_state: str | None = None  # None when the payload carried no instance view
+    containers: tuple[ObservedContainer, ...] = ()
+    ip: str | None = None
+    fqdn: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.instance_state in FINISHED_STATES
+
+    @property
+    def deleting(self) -> bool:
+        return (self.provisioning_state or "").lower() == "deleting"
+
+
+class ObservedState(Frozen):
+    """Everything read for one plan, keyed by address (``ResourceGroup/<rg>``,
+    ``ContainerGroup/<rg>/<name>``); lookups ignore case as ARM names do."""
+
+    resource_groups: dict[str, ObservedResourceGroup] = Field(default_factory=dict)
+    container_groups: dict[str, ObservedContainerGroup] = Field(default_factory=dict)
+
+    def resource_group(self, name: str) -> ObservedResourceGroup | None:
+        return _lookup(self.resource_groups, rg_address(name))
+
+    def container_group(self, rg: str, name: str) -> ObservedContainerGroup | None:
+        return _lookup(self.container_groups, group_address(rg, name))
+
+
+def rg_address(rg: str) -> str:
+    return f"ResourceGroup/{rg}"
+
+
+def group_address(rg: str, name: str) -> str:
+    return f"ContainerGroup/{rg}/{name}"
+
+
+def parse_address(address: str) -> tuple[str, ...]:
+    """``ContainerGroup/rg/web`` -> ``("ContainerGroup", "rg", "web")``."""
+    return tuple(address.split("/"))
+
+
+def _lookup(table: dict[str, Any], address: str) -> Any:
+    if address in table:
+        return table[address]
+    lowered = address.lower()
+    for key, value in table.items():
+        if key.lower() == lowered:
+            return value
+    return None

@@ -1,0 +1,110 @@
+"""Data-driven planner cases: each ``cases/aci/<case>.yaml`` holds desired specs, observed
+state and the expected changes (or error). The file stem is the test id.
+
+Observed container groups are written as the spec they were applied from (``applied``),
+which the driver turns into the canonical definition a reader would return, or as a literal
+``definition``. Ownership defaults to this workspace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runner.plan.aci import canonical_group
+from runner.plan.diff import diff, diff_destroy
+from runner.plan.observed import (
+    ObservedContainerGroup,
+    ObservedResourceGroup,
+    ObservedState,
+    Ownership,
+)
+from runner.spec.models import ContainerGroup
+
+CASES = sorted((Path(__file__).parent / "cases" / "aci").glob("*.yaml"))
+WORKSPACE = "demo"
+MINE = {"managed_by": "runner", "workspace": WORKSPACE}
+
+
+def _spec(doc: dict[str, Any], rg: str | None = None, name: str | None = None) -> ContainerGroup:
+    base: dict[str, Any] = {"kind": "ContainerGroup"}
+    if rg:
+        base["resourceGroup"] = rg
+    if name:
+        base["name"] = name
+    return ContainerGroup.model_validate({**base, **doc})
+
+
+def _observed(doc: dict[str, Any]) -> ObservedState:
+    rgs = {}
+    for address, raw in (doc.get("resourceGroups") or {}).items():
+        name = address.split("/", 1)[1]
+        rgs[address] = ObservedResourceGroup(
+            name=name,
+            location=raw.get("location", "westeurope"),
+            ownership=Ownership(**raw.get("ownership", MINE)),
+        )
+    groups = {}
+    for address, raw in (doc.get("containerGroups") or {}).items():
+        _, rg, name = address.split("/")
+        definition = raw.get("definition")
+        if definition is None:
+            definition = canonical_group(_spec(raw["applied"], rg, name))
+        groups[address] = ObservedContainerGroup(
+            name=name,
+            resource_group=rg,
+            location=definition.get("location", ""),
+            ownership=Ownership(**raw.get("ownership", MINE)),
+            definition=definition,
+            provisioning_state=raw.get("provisioningState", "Succeeded"),
+            instance_state=raw.get("instanceState"),
+        )
+    return ObservedState(resource_groups=rgs, container_groups=groups)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_plan_case(path: Path) -> None:
+    case = yaml.safe_load(path.read_text())
+    desired = [_spec(d) for d in case.get("desired") or []]
+    observed = _observed(case.get("observed") or {})
+    mode = case.get("mode", "apply")
+
+    def run() -> Any:
+        if mode == "apply":
+            return diff(desired, observed, workspace=WORKSPACE, prune=case.get("prune", False))
+        if mode == "destroy":
+            return diff_destroy(desired, observed, workspace=WORKSPACE)
+        return diff_destroy(None, observed, workspace=WORKSPACE)
+
+    if "error" in case:
+        with pytest.raises(Exception, match=case["error"]):
+            run()
+        return
+    plan = run()
+    expected = case["expected"]
+    assert [ch.address for ch in plan.changes] == [c["address"] for c in expected["changes"]]
+    got = [
+        _project(ch.model_dump(mode="json"), want)
+        for ch, want in zip(plan.changes, expected["changes"], strict=True)
+    ]
+    assert got == expected["changes"]
+    assert list(plan.orphans) == expected.get("orphans", [])
+    if "has_changes" in expected:
+        assert plan.has_changes is expected["has_changes"]
+    for ch in plan.changes:
+        for side in (ch.before, ch.after):
+            assert "fp:" not in str(side), "secure fingerprints must be shown as (sensitive)"
+
+
+def _project(change: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """Only the keys the case names are compared; ``reason`` matches as a substring."""
+    out = {k: change[k] for k in want}
+    for key in ("replace_paths", "paths", "depends_on"):
+        if key in out:
+            out[key] = list(out[key])
+    if "reason" in want and want["reason"] in change["reason"]:
+        out["reason"] = want["reason"]
+    return out

@@ -7,7 +7,8 @@ lines print plainly into files and golden tests and in colour on a terminal.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +24,47 @@ SECRET_KEYS = frozenset(
 )
 
 
+# Beyond this many changes of one action under one parent (Batch tasks, blobs), the text
+# shows the first few and a count; ``--output json`` always carries every change.
+FOLD_ABOVE = 10
+FOLD_KEEP = 3
+
+
 @dataclass(frozen=True)
 class Line:
     text: str
     style: str | None = None
+
+
+@dataclass(frozen=True)
+class Folded:
+    parent: str
+    action: Action
+    count: int
+
+
+def _fold_key(change: Change) -> tuple[str, Action]:
+    return change.address.rsplit("/", 1)[0], change.action
+
+
+def fold(changes: Iterable[Change]) -> list[Change | Folded]:
+    changes = list(changes)
+    sizes = Counter(_fold_key(c) for c in changes)
+    shown: Counter[tuple[str, Action]] = Counter()
+    out: list[Change | Folded] = []
+    for change in changes:
+        key = _fold_key(change)
+        if sizes[key] <= FOLD_ABOVE or shown[key] < FOLD_KEEP:
+            out.append(change)
+        elif shown[key] == FOLD_KEEP:
+            out.append(Folded(key[0], key[1], sizes[key] - FOLD_KEEP))
+        shown[key] += 1
+    return out
+
+
+def folded_line(item: Folded) -> Line:
+    what = LEGEND.get(item.action, "unchanged")
+    return Line(f"  ... and {item.count} more under {item.parent}: {what}", STYLES[item.action])
 
 
 def flatten(value: Any, prefix: str = "", secret: bool = False) -> dict[str, Any]:
@@ -108,16 +146,22 @@ def plan_lines(plan: Plan) -> list[Line]:
         if not plan.has_changes:
             header = "runner found resources it will not touch:"
         lines.append(Line(header, "bold"))
-        for change in acting:
+        for item in fold(acting):
             lines.append(Line(""))
-            lines.extend(change_lines(change))
+            if isinstance(item, Folded):
+                lines.append(folded_line(item))
+            else:
+                lines.extend(change_lines(item))
         lines.append(Line(""))
     unchanged = [c for c in plan.changes if c.action is Action.NOOP]
     if unchanged:
         lines.append(Line("Unchanged:", "bold"))
-        for change in unchanged:
-            note = f": {change.reason}" if change.reason else ""
-            lines.append(Line(f"    {change.address}{note}", "dim"))
+        for item in fold(unchanged):
+            if isinstance(item, Folded):
+                lines.append(Line(f"    ... and {item.count} more under {item.parent}", "dim"))
+                continue
+            note = f": {item.reason}" if item.reason else ""
+            lines.append(Line(f"    {item.address}{note}", "dim"))
         lines.append(Line(""))
     planned = {c.address for c in plan.changes}
     orphans = [o for o in plan.orphans if o not in planned]

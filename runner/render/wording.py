@@ -59,7 +59,7 @@ WORDING: dict[tuple[Action, str], Wording] = {
     (Action.DELETE, ""): Wording("will be destroyed"),
     (Action.CONFLICT, ""): Wording("exists but was not made by this workspace"),
     (Action.NOOP, ""): Wording("is up to date"),
-    (Action.DELETE, "orphan"): Wording(
+    (Action.DELETE, "not in the specs (pruned)"): Wording(
         "will be destroyed", "owned by this workspace but no longer in the specs"
     ),
     (Action.REPLACE, "InvalidContainerGroupUpdate"): Wording(

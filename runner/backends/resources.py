@@ -1,0 +1,59 @@
+"""Resource groups (azure-mgmt-resource): one paged list per subscription, create with
+ownership tags, delete as a long-running operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.exceptions import HttpResponseError
+
+from runner.backends import lro, tags
+from runner.backends.errors import is_not_found, translate
+from runner.plan.observed import ObservedResourceGroup
+
+
+def observed_rg_from_payload(
+    payload: dict[str, Any], subscription: str = ""
+) -> ObservedResourceGroup:
+    parsed = tags.parse(payload.get("tags"))
+    return ObservedResourceGroup(
+        name=str(payload.get("name", "")),
+        subscription=subscription,
+        location=str(payload.get("location", "")),
+        tags=parsed.user,
+        ownership=parsed.ownership,
+        provisioning_state=(payload.get("properties") or {}).get("provisioningState"),
+    )
+
+
+def list_resource_groups(client: Any, subscription: str) -> list[ObservedResourceGroup]:
+    try:
+        return [
+            observed_rg_from_payload(dict(g.serialize(keep_readonly=True)), subscription)
+            for g in client.resource_groups.list()
+        ]
+    except HttpResponseError as exc:
+        raise translate(exc) from exc
+
+
+def read_resource_group(client: Any, name: str) -> ObservedResourceGroup | None:
+    try:
+        group = client.resource_groups.get(name)
+    except HttpResponseError as exc:
+        if is_not_found(exc):
+            return None
+        raise translate(exc) from exc
+    return observed_rg_from_payload(dict(group.serialize(keep_readonly=True)))
+
+
+def create_resource_group(client: Any, name: str, location: str, *, workspace: str) -> None:
+    """Created with ownership tags, so destroy may remove it once it is empty."""
+    body = {"location": location, "tags": tags.ownership_tags(spec=name, workspace=workspace)}
+    try:
+        client.resource_groups.create_or_update(name, body)
+    except HttpResponseError as exc:
+        raise translate(exc) from exc
+
+
+def begin_delete_resource_group(client: Any, name: str) -> lro.Operation:
+    return lro.send(lambda **kw: client.resource_groups.begin_delete(name, **kw))

@@ -1,0 +1,201 @@
+"""``Target``: hands out SDK clients configured for one place (endpoint, credential, TLS
+trust). Nothing above ``backends/`` knows whether it talks to Azure or the local target.
+
+SDK retries are off for ARM and small for Batch and Blob: the engine retries, so request
+counts stay bounded and every retry is visible as an event.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.backends.credentials import (
+    ARM_ENDPOINT,
+    StaticTokenCredential,
+    auth_file_from_env,
+    azure_credential,
+)
+from runner.errors import TargetError
+
+TARGETS = ("local", "azure")
+POOL_SIZE = 32  # the engine runs up to 16 operations at once, each may poll
+DATA_PLANE_RETRIES = {"retry_total": 3, "retry_backoff_factor": 0.3, "retry_backoff_max": 4}
+
+
+@dataclass
+class Target:
+    name: str
+    arm_endpoint: str
+    default_subscription: str | None
+    verify: str | bool = True
+    credential_factory: Callable[[], Any] = StaticTokenCredential
+    batch: Mapping[str, str] = field(default_factory=dict)  # url, account, key
+    storage: Mapping[str, str] = field(default_factory=dict)  # connection_string, ...
+    _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _credential: Any = field(default=None, repr=False)
+
+    # --- configuration ----------------------------------------------------------
+
+    def subscription_for(self, spec_subscription: str | None) -> str:
+        subscription = spec_subscription or self.default_subscription
+        if not subscription:
+            raise TargetError(
+                "no Azure subscription: set `subscription:` in the spec, AZURE_SUBSCRIPTION_ID, "
+                "or subscriptionId in the AZURE_AUTH_LOCATION file"
+            )
+        return subscription
+
+    def credential(self) -> Any:
+        with self._lock:
+            if self._credential is None:
+                self._credential = self.credential_factory()
+            return self._credential
+
+    def _cached(self, key: tuple[str, ...], make: Callable[[], Any]) -> Any:
+        with self._lock:
+            client = self._clients.get(key)
+        if client is None:
+            client = make()
+            with self._lock:
+                client = self._clients.setdefault(key, client)
+        return client
+
+    def _common(self, retries: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        from azure.core.pipeline.transport import RequestsTransport
+        from requests import Session
+        from requests.adapters import HTTPAdapter
+
+        session = Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        kwargs: dict[str, Any] = dict(retries or {"retry_total": 0})
+        kwargs["transport"] = RequestsTransport(session=session, session_owner=True)
+        kwargs["connection_verify"] = self.verify
+        return kwargs
+
+    def _arm_kwargs(self) -> dict[str, Any]:
+        kwargs = self._common()
+        kwargs["base_url"] = self.arm_endpoint
+        kwargs["credential_scopes"] = [self.arm_endpoint.rstrip("/") + "/.default"]
+        # Polls are driven by the engine, never by an SDK poller.
+        kwargs["polling_interval"] = 1
+        return kwargs
+
+    # --- clients ------------------------------------------------------------------
+
+    def resource_client(self, subscription: str) -> Any:
+        def make() -> Any:
+            from azure.mgmt.resource.resources import ResourceManagementClient
+
+            return ResourceManagementClient(self.credential(), subscription, **self._arm_kwargs())
+
+        return self._cached(("resources", subscription), make)
+
+    def aci_client(self, subscription: str) -> Any:
+        def make() -> Any:
+            from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+
+            return ContainerInstanceManagementClient(
+                self.credential(), subscription, **self._arm_kwargs()
+            )
+
+        return self._cached(("aci", subscription), make)
+
+    def batch_client(self, account: str, url: str | None = None) -> Any:
+        def make() -> Any:
+            from azure.batch import BatchClient
+
+            endpoint = url or self.batch.get("url") or os.environ.get("AZURE_BATCH_ACCOUNT_URL")
+            if not endpoint:
+                raise TargetError(
+                    f"no Batch account URL for {account!r}: set `batch.url` in the spec or "
+                    "AZURE_BATCH_ACCOUNT_URL"
+                )
+            key = self.batch.get("key") or os.environ.get("AZURE_BATCH_ACCESS_KEY")
+            name = self.batch.get("account") or os.environ.get("AZURE_BATCH_ACCOUNT") or account
+            credential: Any
+            if key:
+                from azure.core.credentials import AzureNamedKeyCredential
+
+                credential = AzureNamedKeyCredential(name, key)
+            else:
+                credential = self.credential()
+            return BatchClient(endpoint, credential, **self._common(DATA_PLANE_RETRIES))
+
+        return self._cached(("batch", account, url or ""), make)
+
+    def blob_service(self, account: str) -> Any:
+        def make() -> Any:
+            from azure.storage.blob import BlobServiceClient
+
+            conn = self.storage.get("connection_string") or os.environ.get(
+                "AZURE_STORAGE_CONNECTION_STRING"
+            )
+            if conn:
+                return BlobServiceClient.from_connection_string(
+                    conn, **self._common(DATA_PLANE_RETRIES)
+                )
+            if self.name == "local":
+                raise TargetError("the local target reported no storage connection string")
+            return BlobServiceClient(
+                f"https://{account}.blob.core.windows.net",
+                credential=self.credential(),
+                **self._common(DATA_PLANE_RETRIES),
+            )
+
+        return self._cached(("blob", account), make)
+
+    def storage_account_key(self, account: str) -> str | None:
+        """The account key for SAS signing; None when Storage is reached with a token (user
+        delegation SAS then)."""
+        conn = self.storage.get("connection_string") or os.environ.get(
+            "AZURE_STORAGE_CONNECTION_STRING"
+        )
+        if conn:
+            parts = dict(p.split("=", 1) for p in conn.split(";") if "=" in p)
+            return parts.get("AccountKey")
+        return os.environ.get("AZURE_STORAGE_KEY") or None
+
+
+def local_target(status: Mapping[str, Any]) -> Target:
+    """A target aimed at a running local emulator, from its status dict."""
+    return Target(
+        name="local",
+        arm_endpoint=status["arm"]["endpoint"].rstrip("/"),
+        default_subscription=status["arm"]["subscription"],
+        verify=status["ca_bundle"],
+        credential_factory=StaticTokenCredential,
+        batch=dict(status.get("batch") or {}),
+        storage=dict(status.get("storage") or {}),
+    )
+
+
+def azure_target() -> Target:
+    auth = auth_file_from_env()
+    subscription = os.environ.get("AZURE_SUBSCRIPTION_ID") or (
+        auth.subscription_id if auth else None
+    )
+    return Target(
+        name="azure",
+        arm_endpoint=auth.arm_endpoint if auth else ARM_ENDPOINT,
+        default_subscription=subscription,
+        verify=True,
+        credential_factory=lambda: azure_credential(auth),
+    )
+
+
+def get_target(name: str | None = None) -> Target:
+    chosen = name or os.environ.get("RUNNER_TARGET") or "local"
+    if chosen == "local":
+        from runner.local.lifecycle import ensure_up
+
+        return local_target(ensure_up())
+    if chosen == "azure":
+        return azure_target()
+    raise TargetError(f"unknown target {chosen!r}: expected one of {', '.join(TARGETS)}")

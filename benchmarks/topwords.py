@@ -11,11 +11,14 @@ Prints the times, the ratios and the script's peak RSS, then RESULT lines
 (see benchmarks/README.md). Goals: faster than the pipeline, under 100 MB.
 
     python benchmarks/topwords.py [--mb 200] [--runs 3] [--keep DIR]
+
+With RUNNER_BENCH_QUICK=1 the default size is 40 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shlex
 import sys
@@ -84,7 +87,10 @@ def generate_text(path: Path, megabytes: float, seed: int = 7) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=200.0, help="size of the text (MB)")
+    quick = os.environ.get("RUNNER_BENCH_QUICK") == "1"
+    parser.add_argument(
+        "--mb", type=float, default=40.0 if quick else 200.0, help="size of the text (MB)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per command; median kept")
     parser.add_argument("--keep", type=Path, help="generate into (and reuse) this folder")
     args = parser.parse_args()

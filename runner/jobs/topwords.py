@@ -109,6 +109,8 @@ def count_raw_tokens(chunks: Iterable[bytes]) -> Counter[bytes]:
     # The pieces of a word that may continue in the next read.
     open_parts: list[bytes] = []
     for data in chunks:
+        if not data:
+            continue
         tokens = data.split()
         if open_parts:
             if data[0] in WHITESPACE:

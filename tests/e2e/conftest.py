@@ -1,0 +1,155 @@
+"""End-to-end helpers: the ``runner`` CLI in a subprocess against the local target.
+
+Each test gets its own workspace name and resource group, so the session's shared
+emulator holds no state that one test could see from another. The ``emulator`` fixture
+(tests/conftest.py) has set ``RUNNER_LOCAL_DIR`` in ``os.environ``: CLI subprocesses
+inherit it and find the running target.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SPECS = Path(__file__).parent / "specs"
+CLI_TIMEOUT = 180
+GROUP_LABEL = "runner.local.group"  # set by runner.local.containers on every container
+
+
+@dataclass
+class Cli:
+    """Runs ``runner ...`` in ``cwd`` with a fixed workspace; returns the finished process."""
+
+    cwd: Path
+    workspace: str
+    env: dict[str, str]
+
+    def __call__(self, *args: str, input: str | None = None, timeout: float = CLI_TIMEOUT) -> Run:
+        argv = [sys.executable, "-m", "runner", *args]
+        proc = subprocess.run(
+            argv,
+            cwd=self.cwd,
+            env=self.env,
+            input=input if input is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Run(args=list(args), code=proc.returncode, out=proc.stdout, err=proc.stderr)
+
+    def spec_args(self, spec: Path, **variables: str) -> list[str]:
+        args = [str(spec), "--workspace", self.workspace]
+        for name, value in variables.items():
+            args += ["--var", f"{name}={value}"]
+        return args
+
+
+@dataclass
+class Run:
+    args: list[str]
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+    def expect(self, code: int) -> Run:
+        assert self.code == code, (
+            f"runner {' '.join(self.args)} exited {self.code}, expected {code}\n"
+            f"--- stdout\n{self.out}\n--- stderr\n{self.err}"
+        )
+        return self
+
+
+@pytest.fixture
+def cli(emulator: dict[str, Any], tmp_path: Path, unique_name: Callable[[str], str]) -> Cli:
+    env = dict(os.environ)
+    env.pop("RUNNER_TARGET", None)
+    env["RUNNER_TARGET"] = "local"
+    env["COLUMNS"] = "200"  # plan lines unwrapped, so assertions see them whole
+    return Cli(cwd=tmp_path, workspace=unique_name("ws"), env=env)
+
+
+@pytest.fixture
+def names(unique_name: Callable[[str], str]) -> dict[str, str]:
+    """A fresh resource group and group name for this test."""
+    return {"rg": unique_name("e2e-rg"), "name": unique_name("cg")}
+
+
+@pytest.fixture(scope="session")
+def second_image(docker_client: Any, test_image: str) -> str:
+    """The test image under a second tag: an image change without a registry."""
+    repository, _, _ = test_image.rpartition(":")
+    docker_client.images.get(test_image).tag(repository or test_image, "e2e-2")
+    return f"{repository or test_image}:e2e-2"
+
+
+class Requests:
+    """The emulator's request counters: ``reset()``, then ``puts()``/``deletes()`` since."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        self.status = status
+
+    def reset(self) -> None:
+        from runner.local import control
+
+        control.reset_counters(self.status)
+
+    def counters(self) -> dict[str, int]:
+        from runner.local import control
+
+        return control.counters(self.status)
+
+    def puts(self) -> int:
+        return group_requests(self.counters(), "PUT")
+
+    def deletes(self) -> int:
+        return group_requests(self.counters(), "DELETE")
+
+
+@pytest.fixture
+def requests_seen(emulator: dict[str, Any]) -> Requests:
+    return Requests(emulator)
+
+
+def group_requests(counters: dict[str, int], method: str) -> int:
+    """Requests of ``method`` on one container group (PUT, DELETE, GET...)."""
+    one_group = re.compile(rf"^{method} .*/containerGroups/\{{[^}}/]+\}}$", re.IGNORECASE)
+    return sum(n for key, n in counters.items() if one_group.match(key))
+
+
+@pytest.fixture
+def spec() -> Callable[[str], Path]:
+    """``spec("single")``: a test spec under tests/e2e/specs/."""
+    return lambda name: SPECS / f"{name}.yaml"
+
+
+@pytest.fixture
+def group_containers(docker_client: Any) -> Callable[[str, str], list[Any]]:
+    """Docker containers the local target runs for one group (holder included)."""
+
+    def find(rg: str, name: str) -> list[Any]:
+        found = docker_client.containers.list(all=True, filters={"label": GROUP_LABEL})
+        suffix = f"/{rg}/{name}".lower()
+        return [c for c in found if c.labels[GROUP_LABEL].lower().endswith(suffix)]
+
+    return find
+
+
+@pytest.fixture
+def cleanup(cli: Cli) -> Iterator[list[Path]]:
+    """Specs appended here are destroyed at the end of the test, whatever happened."""
+    specs: list[Path] = []
+    yield specs
+    if specs:
+        cli("destroy", "--yes", "--workspace", cli.workspace)

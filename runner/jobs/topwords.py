@@ -5,7 +5,8 @@ Usage (the flag names of the Azure Batch Python tutorial's task script)::
     python3 topwords.py --filepath FILE --numwords N [--output PATH]
 
 The report goes to PATH, or to standard output when ``--output`` is absent.
-Standard library only: the file is copied alone onto the nodes.
+Standard library only, Python 3.8 or later: the file is copied alone onto
+the nodes and run by the node image's own ``python3``.
 
 Tokens
     The file is read as UTF-8; one leading byte order mark is dropped. Words are
@@ -171,7 +172,8 @@ def split_ranges(path: str | os.PathLike[str], parts: int) -> list[tuple[int, in
                 at += len(block)
             cuts.append(min(at, size))
     cuts.append(size)
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    # Indexing rather than zip(strict=...), which node images with Python < 3.10 lack.
+    return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1) if cuts[i + 1] > cuts[i]]
 
 
 def count_range(job: tuple[str, int, int, int]) -> Counter[bytes]:

@@ -1,0 +1,81 @@
+"""The ARM app: resource groups and Microsoft.ContainerInstance container groups."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from runner.local.aci.handlers import Handlers
+from runner.local.aci.routes import bind
+from runner.local.aci.runtime import GroupRuntime
+from runner.local.aci.state import ContainerGroups
+from runner.local.arm.errors import ArmError, arm_error
+from runner.local.arm.request import (
+    CanonicalPaths,
+    check_api_version,
+    check_bearer,
+    json_response,
+    unauthorized_response,
+)
+from runner.local.arm.resource_groups import ResourceGroups, resource_group_blueprint
+from runner.local.context import ServiceContext
+from runner.local.faults import ADMIN_PREFIX
+
+WORKERS = 32
+
+
+def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> Flask:
+    """The ARM API on ``runtime`` (Docker unless given; ``InstantRuntime`` for shape tests)."""
+    if runtime is None:
+        from runner.local.containers import DockerRuntime
+
+        runtime = DockerRuntime(ctx)
+    # Poll hint on every long-running answer: without one, SDK pollers wait 30 s.
+    retry_after = os.environ.get("RUNNER_LOCAL_RETRY_AFTER", "1")
+    app = Flask("runner_arm")
+    app.wsgi_app = CanonicalPaths(app.wsgi_app)  # type: ignore[method-assign]
+    workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="arm-worker")
+    ctx.shutdown_hooks.append(lambda: workers.shutdown(wait=False, cancel_futures=True))
+    resource_groups = ResourceGroups(ctx.store, workers)
+    groups = ContainerGroups(ctx, runtime, resource_groups, workers)
+    app.extensions["runner_aci"] = groups
+    app.register_blueprint(resource_group_blueprint(resource_groups, retry_after))
+
+    versions: dict[str, tuple[str, ...]] = {}
+    for rule, method, endpoint, view, supported in bind(Handlers(groups, retry_after)):
+        app.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
+        versions[endpoint] = supported
+
+    @app.before_request
+    def arm_checks() -> None:
+        if request.path.startswith(ADMIN_PREFIX):
+            return
+        check_bearer()
+        supported = versions.get(request.endpoint or "")
+        if supported is not None:
+            check_api_version(supported, "containerGroups")
+
+    @app.errorhandler(ArmError)
+    def arm_failure(error: ArmError) -> Response:
+        if error.status == 401:
+            return unauthorized_response(error)
+        return json_response(error.body(), error.status)
+
+    @app.errorhandler(HTTPException)
+    def http_failure(error: HTTPException) -> Response:
+        if error.code == 405:
+            failure = arm_error("MethodNotAllowed", method=request.method, path=request.path)
+        elif error.code == 404:
+            failure = arm_error("NotFound", path=request.path)
+        else:
+            failure = ArmError(error.code or 500, error.name.replace(" ", ""),
+                               error.description or error.name)
+        return json_response(failure.body(), failure.status)
+
+    groups.resume()
+    threading.Thread(target=groups.watch, name="aci-watch", daemon=True).start()
+    return app

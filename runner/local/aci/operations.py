@@ -1,0 +1,53 @@
+"""ACI's asynchronous operations, polled through ``Azure-AsyncOperation`` URLs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from runner.local.store import Store
+
+KIND = "aci.operation"
+# ACI's operation-status URLs carry this api-version whatever the request used.
+STATUS_API_VERSION = "2018-06-01"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Operations:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def begin(self, sub: str, location: str) -> str:
+        op_id = str(uuid.uuid4())
+        self.store.put(KIND, op_id, {
+            "id": f"/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
+                  f"{location}/operations/{op_id}",
+            "name": op_id,
+            "status": "InProgress",
+            "startTime": now_iso(),
+        })
+        return op_id
+
+    def finish(self, op_id: str, error: dict[str, str] | None = None) -> None:
+        def change(doc: dict[str, Any]) -> dict[str, Any]:
+            doc["status"] = "Failed" if error else "Succeeded"
+            doc["endTime"] = now_iso()
+            if error:
+                doc["error"] = error
+            return doc
+
+        self.store.update(KIND, op_id, change)
+
+    def get(self, op_id: str) -> dict[str, Any] | None:
+        return self.store.get(KIND, op_id)
+
+    @staticmethod
+    def url(host_url: str, sub: str, location: str, op_id: str) -> str:
+        return (
+            f"{host_url.rstrip('/')}/subscriptions/{sub}/providers/Microsoft.ContainerInstance/"
+            f"locations/{location}/operations/{op_id}?api-version={STATUS_API_VERSION}"
+        )

@@ -1,0 +1,62 @@
+"""The emulator's own admin API (health, faults, counters), served under ``/_runner``."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, jsonify, request
+
+from runner.local.faults import ADMIN_PREFIX, parse_rules
+
+if TYPE_CHECKING:
+    from runner.local.context import ServiceContext
+
+
+def admin_blueprint(ctx: ServiceContext) -> Blueprint:
+    bp = Blueprint("runner_admin", __name__, url_prefix=ADMIN_PREFIX)
+
+    @bp.get("/health")
+    def health() -> Response:
+        return jsonify({"ok": True, "pid": os.getpid(), "instance": ctx.settings.instance_id})
+
+    @bp.get("/faults")
+    def get_faults() -> Response:
+        return jsonify({"rules": ctx.faults.rules()})
+
+    @bp.put("/faults")
+    def put_faults() -> Response | tuple[Response, int]:
+        try:
+            rules = parse_rules(request.get_json(force=True))
+        except (ValueError, TypeError) as exc:
+            return jsonify({"error": {"code": "InvalidFaultRule", "message": str(exc)}}), 400
+        ctx.faults.set_rules(rules)
+        return jsonify({"rules": ctx.faults.rules()})
+
+    @bp.delete("/faults")
+    def clear_faults() -> tuple[str, int]:
+        ctx.faults.set_rules([])
+        return "", 204
+
+    @bp.get("/counters")
+    def get_counters() -> Response:
+        return jsonify(ctx.faults.counters())
+
+    @bp.delete("/counters")
+    def reset_counters() -> tuple[str, int]:
+        ctx.faults.reset_counters()
+        return "", 204
+
+    @bp.get("/transitions")
+    def get_transitions() -> Response:
+        return jsonify(ctx.progressions.as_dict())
+
+    @bp.put("/transitions")
+    def put_transitions() -> Response | tuple[Response, int]:
+        try:
+            ctx.progressions.set_from(request.get_json(force=True) or {})
+        except (ValueError, TypeError) as exc:
+            return jsonify({"error": {"code": "InvalidProgression", "message": str(exc)}}), 400
+        return jsonify(ctx.progressions.as_dict())
+
+    return bp

@@ -1,0 +1,1 @@
+"""The ARM side of the emulator: request checks, errors and resource groups."""

@@ -1,0 +1,149 @@
+"""What ARM checks on every request before a provider sees it: path case, bearer token,
+api-version; and the JSON answers and paging every handler shares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+from runner.local.arm.errors import ArmError, arm_error
+
+# ARM accepts every api-version a provider has shipped. Microsoft.ContainerInstance:
+# 2018-10-01 through 2023-05-01 (answers use the 2023-05-01 shapes). Operation-status URLs
+# of ACI carry 2018-06-01.
+ACI_VERSIONS = (
+    "2018-10-01",
+    "2019-12-01",
+    "2020-11-01",
+    "2021-03-01",
+    "2021-07-01",
+    "2021-09-01",
+    "2021-10-01",
+    "2022-09-01",
+    "2022-10-01-preview",
+    "2023-02-01-preview",
+    "2023-05-01",
+)
+ACI_OPERATION_VERSIONS = ("2018-06-01", *ACI_VERSIONS)
+RESOURCES_VERSIONS = (
+    "2015-11-01", "2016-02-01", "2016-06-01", "2016-07-01", "2016-09-01", "2017-05-10",
+    "2018-02-01", "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01",
+    "2019-08-01", "2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01",
+    "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01",
+    "2025-01-01", "2025-03-01", "2025-04-01",
+)
+
+# Segments whose next segment is a name (kept as sent); every other known segment is
+# matched case-insensitively, as ARM does.
+_NAME_PARENTS = {"subscriptions", "resourcegroups", "containergroups", "containers",
+                 "locations", "operations", "operationresults"}
+_CANONICAL = {s.lower(): s for s in (
+    "subscriptions", "resourceGroups", "providers", "Microsoft.ContainerInstance",
+    "containerGroups", "containers", "locations", "operations", "operationresults", "logs",
+    "start", "stop", "restart",
+)}
+
+
+def canonical_path(path: str) -> str:
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        if i > 0 and parts[i - 1].lower() in _NAME_PARENTS:
+            continue
+        parts[i] = _CANONICAL.get(part.lower(), part)
+    return "/".join(parts)
+
+
+class CanonicalPaths:
+    """WSGI middleware: ``/resourcegroups/`` and ``/resourceGroups/`` reach the same route."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/_runner"):
+            environ["PATH_INFO"] = canonical_path(path)
+        return self.app(environ, start_response)
+
+
+def check_bearer() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise arm_error("AuthenticationFailed")
+
+
+def unauthorized_response(error: ArmError) -> Response:
+    response = json_response(error.body(), error.status)
+    response.headers["WWW-Authenticate"] = (
+        'Bearer authorization_uri="https://login.microsoftonline.com/common", '
+        'error="invalid_token", error_description="The authentication failed because of '
+        "missing 'Authorization' header.\""
+    )
+    return response
+
+
+def check_api_version(supported: Iterable[str], resource_type: str, location: str = "") -> str:
+    version = request.args.get("api-version")
+    if not version:
+        raise arm_error("MissingApiVersionParameter")
+    versions = tuple(supported)
+    if version not in versions:
+        raise arm_error(
+            "NoRegisteredProviderFound",
+            location=location or "westeurope",
+            version=version,
+            type=resource_type,
+            supported=", ".join(versions),
+            locations="westeurope, eastus, westus, northeurope",
+        )
+    return version
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body),
+        status=status,
+        headers=headers or {},
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def empty_response(status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(b"", status=status, headers=headers or {})
+
+
+def request_json() -> dict[str, Any]:
+    raw = request.get_data(as_text=True)
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError as exc:
+        raise arm_error("InvalidRequestContent", detail=str(exc)) from None
+    if not isinstance(body, dict):
+        raise arm_error("InvalidRequestContent", detail="the body must be a JSON object")
+    return body
+
+
+PAGE_SIZE = 100
+
+
+def paged(items: list[Any]) -> dict[str, Any]:
+    """One page of ``items`` from ``$skiptoken``, with ``nextLink`` when more remain."""
+    try:
+        start = max(0, int(request.args.get("$skiptoken", "0")))
+    except ValueError:
+        start = 0
+    page_size = PAGE_SIZE
+    top = request.args.get("$top")
+    if top and top.isdigit():
+        page_size = max(1, min(PAGE_SIZE, int(top)))
+    page: dict[str, Any] = {"value": items[start : start + page_size]}
+    if start + page_size < len(items):
+        args = request.args.to_dict()
+        args["$skiptoken"] = str(start + page_size)
+        page["nextLink"] = f"{request.host_url.rstrip('/')}{request.path}?{urlencode(args)}"
+    return page

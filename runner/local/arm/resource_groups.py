@@ -1,0 +1,147 @@
+"""Resource groups: state (in the shared store) and their ARM handlers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from runner.local.arm.errors import arm_error
+from runner.local.arm.request import (
+    RESOURCES_VERSIONS,
+    check_api_version,
+    empty_response,
+    json_response,
+    paged,
+    request_json,
+)
+from runner.local.store import Store
+
+KIND = "arm.resourcegroup"
+OP_KIND = "arm.operation"
+_RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
+RG_TYPE = "Microsoft.Resources/resourceGroups"
+
+
+def rg_key(sub: str, rg: str) -> str:
+    return f"{sub}/{rg}".lower()
+
+
+class ResourceGroups:
+    """Resource groups of every subscription; deleting one deletes what it holds."""
+
+    def __init__(self, store: Store, workers: Executor) -> None:
+        self.store = store
+        self.workers = workers
+        # Called with (sub, rg) before a resource group goes: providers delete their resources.
+        self.on_delete: list[Callable[[str, str], None]] = []
+
+    def get(self, sub: str, rg: str) -> dict[str, Any] | None:
+        return self.store.get(KIND, rg_key(sub, rg))
+
+    def require(self, sub: str, rg: str) -> dict[str, Any]:
+        doc = self.get(sub, rg)
+        if doc is None:
+            raise arm_error("ResourceGroupNotFound", rg=rg)
+        return doc
+
+    def put(self, sub: str, rg: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        bad = "".join(sorted({c for c in rg if not re.match(r"[-\w._()]", c)}))
+        if bad or not _RG_NAME.match(rg) or rg.endswith("."):
+            raise arm_error("InvalidResourceGroup", rg=rg, chars=bad or rg[-1:])
+        old = self.get(sub, rg)
+        if old is not None and old["properties"]["provisioningState"] == "Deleting":
+            raise arm_error("ResourceGroupBeingDeleted", rg=rg)
+        location = body.get("location") or (old or {}).get("location")
+        if not location:
+            raise arm_error("LocationRequired")
+        doc = {
+            "id": f"/subscriptions/{sub}/resourceGroups/{old['name'] if old else rg}",
+            "name": old["name"] if old else rg,
+            "type": RG_TYPE,
+            "location": location,
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        if body.get("tags") is not None:
+            doc["tags"] = body["tags"]
+        if body.get("managedBy"):
+            doc["managedBy"] = body["managedBy"]
+        self.store.put(KIND, rg_key(sub, rg), doc)
+        return doc, old is None
+
+    def list(self, sub: str) -> list[dict[str, Any]]:
+        return self.store.list(KIND, f"{sub}/".lower())
+
+    def begin_delete(self, sub: str, rg: str) -> str:
+        doc = self.require(sub, rg)
+        op_id = uuid.uuid4().hex
+        self.store.put(OP_KIND, op_id, {"status": "InProgress", "sub": sub})
+        doc["properties"]["provisioningState"] = "Deleting"
+        self.store.put(KIND, rg_key(sub, rg), doc)
+        self.workers.submit(self._delete, sub, rg, op_id)
+        return op_id
+
+    def _delete(self, sub: str, rg: str, op_id: str) -> None:
+        try:
+            for hook in self.on_delete:
+                hook(sub, rg)
+            self.store.delete(KIND, rg_key(sub, rg))
+            self.store.put(OP_KIND, op_id, {"status": "Succeeded", "sub": sub})
+        except Exception as exc:  # the operation reports it; the group stays
+            self.store.put(OP_KIND, op_id, {"status": "Failed", "sub": sub, "error": str(exc)})
+
+    def operation(self, op_id: str) -> dict[str, Any] | None:
+        return self.store.get(OP_KIND, op_id)
+
+
+def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Blueprint:
+    bp = Blueprint("resource_groups", __name__)
+    base = "/subscriptions/<sub>/resourceGroups/<rg>"
+
+    @bp.before_request
+    def versions() -> None:
+        check_api_version(RESOURCES_VERSIONS, "resourceGroups")
+
+    @bp.route(base, methods=["PUT"])
+    def put_group(sub: str, rg: str) -> Response:
+        doc, created = groups.put(sub, rg, request_json())
+        return json_response(doc, 201 if created else 200)
+
+    @bp.route(base, methods=["HEAD"])
+    def head_group(sub: str, rg: str) -> Response:
+        return empty_response(204 if groups.get(sub, rg) else 404)
+
+    @bp.route(base, methods=["GET"])
+    def get_group(sub: str, rg: str) -> Response:
+        return json_response(groups.require(sub, rg))
+
+    @bp.route(base, methods=["DELETE"])
+    def delete_group(sub: str, rg: str) -> Response:
+        op_id = groups.begin_delete(sub, rg)
+        location = (
+            f"{request.host_url}subscriptions/{sub}/operationresults/{op_id}"
+            f"?api-version={request.args['api-version']}"
+        )
+        return empty_response(202, {"Location": location, "Retry-After": retry_after})
+
+    @bp.route("/subscriptions/<sub>/resourceGroups", methods=["GET"])
+    def list_groups(sub: str) -> Response:
+        return json_response(paged(groups.list(sub)))
+
+    @bp.route("/subscriptions/<sub>/operationresults/<op_id>", methods=["GET"])
+    def operation_result(sub: str, op_id: str) -> Response:
+        op = groups.operation(op_id)
+        if op is None:
+            raise arm_error("NotFound", path=request.path)
+        if op["status"] == "InProgress":
+            return empty_response(202, {"Location": request.url, "Retry-After": retry_after})
+        if op["status"] == "Failed":
+            return json_response({"error": {"code": "InternalServerError",
+                                            "message": op.get("error", "")}}, 500)
+        return empty_response(200)
+
+    return bp

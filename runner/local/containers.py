@@ -1,0 +1,263 @@
+"""Container groups on a Docker engine.
+
+One holder container per group owns the network namespace; the group's containers join
+it (``network_mode=container:<holder>``), so a sidecar reaches the app on localhost, as in
+ACI. Every container carries this target's owner label, so ``down`` removes its own only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from runner.local.aci.runtime import ContainerDefinition, GroupDefinition, RunFailure
+from runner.local.context import OWNER_LABEL, ServiceContext
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+
+log = logging.getLogger("runner.local.containers")
+GROUP_LABEL = "runner.local.group"
+ROLE_LABEL = "runner.local.role"
+NAME_LABEL = "runner.local.container"
+STOP_TIMEOUT = 3
+_RESTART = {"Always": {"Name": "always"}, "OnFailure": {"Name": "on-failure"}}
+LOAD_HINT = (
+    "no registry is reachable from the local target, so images must already be on the "
+    "Docker engine: load one with `docker load -i image.tar`, or make one from a root file "
+    "system with `tar -C rootfs -c . | docker import - {image}`"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _event(name: str, message: str, kind: str = "Normal") -> dict[str, Any]:
+    now = _now()
+    return {"count": 1, "firstTimestamp": now, "lastTimestamp": now, "name": name,
+            "message": message, "type": kind}
+
+
+def _docker_time(value: str | None) -> str | None:
+    if not value or value.startswith("0001-"):
+        return None
+    # Docker gives nanoseconds; ARM's date-time has at most microseconds.
+    head, _, frac = value.rstrip("Z").partition(".")
+    return f"{head}.{(frac + '000000')[:6]}Z" if frac else f"{head}Z"
+
+
+def _group_hash(instance: str, key: str) -> str:
+    return hashlib.sha256(f"{instance}/{key}".encode()).hexdigest()[:10]
+
+
+class DockerRuntime:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.holder_image = os.environ.get("RUNNER_LOCAL_HOLDER_IMAGE")
+
+    # lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        client = self.ctx.docker
+        if client is not None:
+            _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id})
+
+    # groups ----------------------------------------------------------------------------
+    def _client(self, group: GroupDefinition) -> docker.DockerClient:
+        client = self.ctx.docker
+        if client is None:
+            reason = (
+                f"{self.ctx.docker_error}. Start a Docker engine (for example `dockerd`, or "
+                "`source .ci/services.sh` in this repository) and point DOCKER_HOST at it, "
+                "then start the container group again."
+            )
+            raise RunFailure(reason, {c.name: [_event("Failed", reason, "Warning")]
+                                      for c in group.containers})
+        return client
+
+    def _labels(self, group: GroupDefinition, role: str, name: str = "") -> dict[str, str]:
+        labels = {**self.ctx.owner_labels, GROUP_LABEL: group.key, ROLE_LABEL: role}
+        if name:
+            labels[NAME_LABEL] = name
+        return labels
+
+    def _check_images(self, client: docker.DockerClient, group: GroupDefinition) -> None:
+        import docker.errors
+
+        events: dict[str, list[dict[str, Any]]] = {}
+        missing = []
+        for c in group.containers:
+            try:
+                client.images.get(c.image)
+            except docker.errors.ImageNotFound:
+                missing.append(c.image)
+                message = f"Failed to pull image \"{c.image}\": " + LOAD_HINT.format(image=c.image)
+                events[c.name] = [_event("Failed", message, "Warning")]
+            else:
+                events[c.name] = [_event("Pulled", f"Successfully pulled image \"{c.image}\"")]
+        if missing:
+            names = ", ".join(f'"{m}"' for m in missing)
+            raise RunFailure(
+                f"the image {names} is not on the local Docker engine; "
+                + LOAD_HINT.format(image=missing[0]),
+                events,
+            )
+
+    def run(self, group: GroupDefinition) -> dict[str, list[dict[str, Any]]]:
+        import docker.errors
+
+        client = self._client(group)
+        self.remove(group.key)
+        self._check_images(client, group)
+        suffix = _group_hash(self.ctx.settings.instance_id, group.key)
+        info = client.info()
+        limits_ok = bool(info.get("CPUCfsQuota")) and bool(info.get("MemoryLimit"))
+        try:
+            holder = client.containers.run(
+                self.holder_image or group.containers[0].image,
+                ["sleep", "2147483647"],
+                entrypoint=[],
+                name=f"{group.name}.holder.{suffix}",
+                labels=self._labels(group, "holder"),
+                init=True,  # a stop would otherwise wait for the timeout: sleep ignores TERM
+                detach=True,
+            )
+            events: dict[str, list[dict[str, Any]]] = {}
+            for c in group.containers:
+                self._run_container(client, group, c, holder, suffix, limits_ok)
+                events[c.name] = [
+                    _event("Pulled", f"Successfully pulled image \"{c.image}\""),
+                    _event("Started", f"Started container {c.name}"),
+                ]
+        except docker.errors.APIError as exc:
+            self.remove(group.key)
+            reason = f"the Docker engine refused the container group: {exc.explanation or exc}"
+            raise RunFailure(reason, {c.name: [_event("Failed", reason, "Warning")]
+                                      for c in group.containers}) from None
+        return events
+
+    def _run_container(
+        self,
+        client: docker.DockerClient,
+        group: GroupDefinition,
+        c: ContainerDefinition,
+        holder: Container,
+        suffix: str,
+        limits_ok: bool,
+    ) -> None:
+        options: dict[str, Any] = {
+            "name": f"{group.name}.{c.name}.{suffix}",
+            "labels": self._labels(group, "container", c.name),
+            "environment": dict(c.env),
+            "network_mode": f"container:{holder.id}",
+            "detach": True,
+        }
+        if c.command:
+            # ACI's command replaces the image's entrypoint, as Kubernetes' command does.
+            options["entrypoint"] = list(c.command[:1])
+            options["command"] = list(c.command[1:])
+        if group.restart_policy in _RESTART:
+            options["restart_policy"] = _RESTART[group.restart_policy]
+        if limits_ok:
+            options["nano_cpus"] = int(c.cpu * 1e9)
+            options["mem_limit"] = int(c.memory_gb * 1024**3)
+        client.containers.run(c.image, **options)
+
+    def _containers(self, client: docker.DockerClient, key: str) -> list[Container]:
+        return list(client.containers.list(
+            all=True,
+            filters={"label": [f"{OWNER_LABEL}={self.ctx.settings.instance_id}",
+                               f"{GROUP_LABEL}={key}"]},
+        ))
+
+    def observe(self, group: GroupDefinition) -> dict[str, dict[str, Any]] | None:
+        client = self.ctx.docker
+        if client is None:
+            return None
+        by_name = {
+            c.labels.get(NAME_LABEL): c
+            for c in self._containers(client, group.key)
+            if c.labels.get(ROLE_LABEL) == "container"
+        }
+        if not by_name:
+            return None
+        return {name: _view(c.attrs) for name, c in by_name.items() if name}
+
+    def remove(self, key: str) -> None:
+        client = self.ctx.docker
+        if client is None:
+            return
+        _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id, GROUP_LABEL: key})
+
+    def logs(self, group: GroupDefinition, container: str, tail: int | None) -> str | None:
+        client = self.ctx.docker
+        if client is None:
+            return None
+        for c in self._containers(client, group.key):
+            if c.labels.get(NAME_LABEL) == container:
+                raw = c.logs(stdout=True, stderr=True, tail=tail if tail is not None else "all")
+                return bytes(raw).decode("utf-8", errors="replace")
+        return None
+
+
+def _view(attrs: dict[str, Any]) -> dict[str, Any]:
+    state = attrs.get("State", {})
+    status = state.get("Status")
+    started = _docker_time(state.get("StartedAt"))
+    finished = _docker_time(state.get("FinishedAt"))
+    current: dict[str, Any]
+    if status == "running":
+        current = {"state": "Running", "startTime": started, "detailStatus": ""}
+    elif status in ("exited", "dead"):
+        code = int(state.get("ExitCode", 0))
+        current = {"state": "Terminated", "startTime": started, "finishTime": finished,
+                   "exitCode": code, "detailStatus": "Completed" if code == 0 else "Error"}
+    elif status == "restarting":
+        current = {"state": "Waiting", "detailStatus": "CrashLoopBackOff: Back-off restarting "
+                   "failed container"}
+    else:
+        current = {"state": "Waiting", "detailStatus": "ContainerCreating"}
+    view: dict[str, Any] = {
+        "restartCount": int(attrs.get("RestartCount", 0)),
+        "currentState": {k: v for k, v in current.items() if v is not None},
+    }
+    if view["restartCount"] and status == "running" and finished:
+        view["previousState"] = {
+            "state": "Terminated", "finishTime": finished,
+            "exitCode": int(state.get("ExitCode", 0)), "detailStatus": "Error",
+        }
+    return view
+
+
+def _remove_all(client: docker.DockerClient, labels: dict[str, str]) -> None:
+    import docker.errors
+
+    found = client.containers.list(
+        all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]}
+    )
+    # Members first, holders last: members share the holder's network namespace.
+    found.sort(key=lambda c: c.labels.get(ROLE_LABEL) == "holder")
+    for container in found:
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            container.remove(force=True)
+
+
+def remove_owned_containers(instance_id: str) -> None:
+    """Removes every container of the target ``instance_id`` (no engine: nothing to do)."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception:  # no engine reachable: nothing of ours can be running there
+        return
+    with contextlib.closing(client):
+        _remove_all(client, {OWNER_LABEL: instance_id})

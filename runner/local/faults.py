@@ -1,0 +1,240 @@
+"""Fault injection and request counters for the emulator's APIs.
+
+A rule says which requests it hits (api, method, route substring) and what happens:
+``429`` (with ``Retry-After``), ``500`` (with the API's error body), ``drop`` (the
+connection closes without a response) or ``latency`` (the request, or the long-running
+operation it starts, takes longer). ``rate`` makes a rule probabilistic; ``count`` makes it
+hit exactly that many times. Counters are keyed ``"METHOD route-template"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from flask import Flask, Response, request
+
+if TYPE_CHECKING:
+    from runner.local.context import ServiceContext
+
+Api = Literal["arm", "batch"]
+FAULTS = ("429", "500", "drop", "latency")
+ADMIN_PREFIX = "/_runner"
+_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@dataclass
+class FaultRule:
+    fault: str
+    api: str = "*"
+    method: str = "*"
+    route: str = "*"
+    rate: float | None = None
+    count: int | None = None
+    retry_after: float = 1
+    latency: float = 0.0
+    lro_latency: float = 0.0
+    hits: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        self.fault = str(self.fault)
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}: expected one of {', '.join(FAULTS)}")
+        if self.api not in ("arm", "batch", "*"):
+            raise ValueError(f"unknown api {self.api!r}: expected arm, batch or *")
+        if self.rate is not None and not 0 <= self.rate <= 1:
+            raise ValueError(f"rate {self.rate} is not between 0 and 1")
+        self.method = self.method.upper()
+
+    def matches(self, api: str, method: str, template: str, path: str) -> bool:
+        if self.api != "*" and self.api != api:
+            return False
+        if self.method != "*" and self.method != method.upper():
+            return False
+        if self.route not in ("*", ""):
+            route = self.route.lower()
+            if route not in template.lower() and route not in path.lower():
+                return False
+        return not (self.count is not None and self.hits >= self.count)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_rules(data: Any) -> list[FaultRule]:
+    """Rules from JSON data: a list of rule objects, or ``{"rules": [...]}``."""
+    if isinstance(data, Mapping):
+        data = data.get("rules", [])
+    if not isinstance(data, list):
+        raise ValueError("fault rules must be a list of objects")
+    allowed = set(FaultRule.__dataclass_fields__) - {"hits"}
+    rules = []
+    for item in data:
+        if not isinstance(item, Mapping):
+            raise ValueError(f"a fault rule must be an object, not {item!r}")
+        unknown = set(item) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault rule fields: {', '.join(sorted(unknown))}")
+        rules.append(FaultRule(**{k: v for k, v in item.items() if v is not None}))
+    return rules
+
+
+def parse_rule_text(text: str) -> dict[str, Any]:
+    """A rule from ``key=value,key=value`` text (the ``--fault`` option), as JSON data."""
+    rule: dict[str, Any] = {}
+    numbers = {"rate": float, "count": int, "retry_after": float, "latency": float,
+               "lro_latency": float}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"fault option part {part!r} is not key=value")
+        key = key.strip().replace("-", "_")
+        rule[key] = numbers[key](value) if key in numbers else value.strip()
+    parse_rules([rule])  # validates
+    return rule
+
+
+class FaultInjector:
+    """Rules and counters shared by every API of one emulator process."""
+
+    def __init__(self, rules: Iterable[FaultRule] = ()) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = list(rules)
+        self._counters: Counter[str] = Counter()
+        self._random = random.Random()
+
+    def set_rules(self, rules: Iterable[FaultRule]) -> None:
+        with self._lock:
+            self._rules = list(rules)
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.to_dict() for r in self._rules]
+
+    def count(self, method: str, template: str) -> None:
+        with self._lock:
+            self._counters[f"{method.upper()} {template}"] += 1
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._counters.clear()
+
+    def pick(self, api: str, method: str, template: str, path: str) -> FaultRule | None:
+        """The first rule that fires for this request; it counts as one hit."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.fault == "latency" and not rule.latency:
+                    continue  # LRO-only latency rules do not touch the request itself
+                if not rule.matches(api, method, template, path):
+                    continue
+                if rule.rate is not None and self._random.random() >= rule.rate:
+                    continue
+                rule.hits += 1
+                return FaultRule(**rule.to_dict())
+        return None
+
+    def lro_latency(self, api: str, method: str = "*", path: str = "") -> float:
+        """Seconds a long-running operation started now spends before it leaves Pending."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.fault != "latency" or not rule.lro_latency:
+                    continue
+                if rule.matches(api, method if method != "*" else rule.method, path, path):
+                    if rule.rate is not None and self._random.random() >= rule.rate:
+                        continue
+                    if rule.count is not None:
+                        rule.hits += 1
+                    return rule.lro_latency
+        return 0.0
+
+
+def route_template(rule: str) -> str:
+    """``/a/<sub>/<path:name>`` -> ``/a/{sub}/{name}``."""
+    return _VARIABLE.sub(r"{\1}", rule)
+
+
+def current_template() -> str:
+    return route_template(request.url_rule.rule) if request.url_rule else request.path
+
+
+def arm_error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def batch_error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    return {
+        "odata.metadata": f"{request.host_url}$metadata#Microsoft.Azure.Batch.Protocol."
+        "Entities.Container.errors/@Element",
+        "code": code,
+        "message": {"lang": "en-US", "value": message},
+    }
+
+
+ErrorBody = Callable[[int, str, str], dict[str, Any]]
+_BODIES: dict[str, ErrorBody] = {"arm": arm_error_body, "batch": batch_error_body}
+
+
+def _drop_connection() -> None:
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    # A TCP shutdown without a TLS close_notify: the client sees the connection reset
+    # mid-request, as when a load balancer drops it. Werkzeug's later write fails quietly.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def install(
+    app: Flask, ctx: ServiceContext, api: Api, error_body: ErrorBody | None = None
+) -> None:
+    """Adds counting and fault injection to ``app``; a second call does nothing."""
+    if app.extensions.get("runner_faults"):
+        return
+    app.extensions["runner_faults"] = True
+    body_of = error_body or _BODIES[api]
+
+    def before() -> Response | None:
+        if request.path.startswith(ADMIN_PREFIX):
+            return None
+        template = current_template()
+        ctx.faults.count(request.method, template)
+        rule = ctx.faults.pick(api, request.method, template, request.path)
+        if rule is None:
+            return None
+        if rule.fault == "latency":
+            time.sleep(rule.latency)
+            return None
+        if rule.fault == "drop":
+            _drop_connection()
+            return Response(status=500)
+        if rule.fault == "429":
+            body = body_of(429, "TooManyRequests", "The request is being throttled; retry later.")
+            headers = {"Retry-After": _seconds(rule.retry_after)}
+            return _json_response(429, body, headers)
+        body = body_of(500, "InternalServerError" if api == "arm" else "InternalError",
+                       "The server encountered an internal error. Please retry the request.")
+        return _json_response(500, body, {})
+
+    app.before_request_funcs.setdefault(None, []).insert(0, before)
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _json_response(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers,
+                    content_type="application/json; charset=utf-8")

@@ -10,8 +10,17 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 # Azure Container Instances limits for Linux groups in most regions (per container).
 # https://learn.microsoft.com/azure/container-instances/container-instances-region-availability
@@ -50,7 +59,36 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[timedelta, Field(json_schema_extra={"type": "string", "examples": ["20m"]})]
+Duration = Annotated[
+    timedelta,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION.pattern, "examples": ["20m", "1h30m"]},
+                {"type": "number", "minimum": 0},
+            ]
+        }
+    ),
+]
+
+
+def located(message: str, *at: str | int) -> PydanticCustomError:
+    """A rule broken below the model being validated: ``at`` is the path, relative to that
+    model, of the value to point at (the loader appends it to the error's location)."""
+    return PydanticCustomError("spec_rule", message, {"at": list(at)})
+
+
+def _numbers_as_text(value: Any) -> Any:
+    # Azure takes environment values and tags as strings; `NumWords: 5` means "5".
+    if isinstance(value, dict):
+        return {
+            k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+            for k, v in value.items()
+        }
+    return value
+
+
+StringMap = Annotated[dict[str, str], BeforeValidator(_numbers_as_text)]
 
 
 # --- ContainerGroup ---------------------------------------------------------------
@@ -90,8 +128,8 @@ class Container(Model):
     memory_in_gb: float = Field(1.5, gt=0, le=MAX_MEMORY_GB_PER_CONTAINER, alias="memoryInGB")
     ports: list[Port] = Field(default_factory=list)
     command: list[str] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    secure_env: dict[str, str] = Field(default_factory=dict)
+    env: StringMap = Field(default_factory=dict)
+    secure_env: StringMap = Field(default_factory=dict)
     volume_mounts: list[VolumeMount] = Field(default_factory=list)
 
     @field_validator("name")
@@ -114,11 +152,15 @@ class IpAddress(Model):
     def _dns_needs_public(self) -> IpAddress:
         if self.dns_name_label is not None:
             if self.type != "Public":
-                raise ValueError("dnsNameLabel needs a Public IP address")
+                raise located(
+                    "a DNS name label needs a Public IP address (type is Private)",
+                    "dnsNameLabel",
+                )
             if not DNS_LABEL.match(self.dns_name_label):
-                raise ValueError(
+                raise located(
                     "dnsNameLabel is 3-63 lowercase letters, digits and '-', "
-                    "starting with a letter"
+                    "starting with a letter",
+                    "dnsNameLabel",
                 )
         return self
 
@@ -144,7 +186,7 @@ class ContainerGroup(Model):
     containers: list[Container] = Field(min_length=1, max_length=MAX_CONTAINERS_PER_GROUP)
     ip_address: IpAddress | None = None
     volumes: list[Volume] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: StringMap = Field(default_factory=dict)
     collect: Collect | None = None
     teardown: Teardown = "never"
     vars: dict[str, Any] = Field(default_factory=dict)
@@ -170,23 +212,52 @@ class ContainerGroup(Model):
         return v
 
     @model_validator(mode="after")
-    def _group_rules(self) -> ContainerGroup:
-        names = [c.name for c in self.containers]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"container names must be unique in a group: {', '.join(dupes)}")
-        ports = [p.port for c in self.containers for p in c.ports]
-        dup_ports = sorted({p for p in ports if ports.count(p) > 1})
-        if dup_ports:
-            raise ValueError(
-                "ports must be unique across the group's containers: "
-                + ", ".join(map(str, dup_ports))
-            )
+    def _unique_container_names(self) -> ContainerGroup:
+        seen: set[str] = set()
+        for i, c in enumerate(self.containers):
+            if c.name in seen:
+                raise located(
+                    f"container name {c.name!r} is used twice; names must be unique in a group",
+                    "containers",
+                    i,
+                    "name",
+                )
+            seen.add(c.name)
+        return self
+
+    @model_validator(mode="after")
+    def _unique_ports(self) -> ContainerGroup:
+        seen: dict[int, str] = {}
+        for i, c in enumerate(self.containers):
+            for j, p in enumerate(c.ports):
+                if p.port in seen:
+                    raise located(
+                        f"port {p.port} is already used by container {seen[p.port]!r}; "
+                        "ports must be unique across the group's containers",
+                        "containers",
+                        i,
+                        "ports",
+                        j,
+                        "port",
+                    )
+                seen[p.port] = c.name
+        return self
+
+    @model_validator(mode="after")
+    def _known_volumes(self) -> ContainerGroup:
         volume_names = {v.name for v in self.volumes}
-        for c in self.containers:
-            for m in c.volume_mounts:
+        for i, c in enumerate(self.containers):
+            for j, m in enumerate(c.volume_mounts):
                 if m.name not in volume_names:
-                    raise ValueError(f"container {c.name} mounts unknown volume {m.name!r}")
+                    known = ", ".join(sorted(volume_names)) or "none"
+                    raise located(
+                        f"container {c.name!r} mounts unknown volume {m.name!r} (volumes: {known})",
+                        "containers",
+                        i,
+                        "volumeMounts",
+                        j,
+                        "name",
+                    )
         return self
 
     @property

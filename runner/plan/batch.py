@@ -133,7 +133,8 @@ def diff_batch(
 def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: str) -> list[Change]:
     name = desired.spec.name
     changes = [
-        _container_change(name, c, observed) for c in dict.fromkeys(desired.containers.values())
+        _container_change(name, c, observed, workspace)
+        for c in dict.fromkeys(desired.containers.values())
     ]
     changes += [_blob_change(name, f, observed, workspace) for f in desired.uploads]
     pool_change = _pool_change(desired, observed, workspace)
@@ -177,10 +178,19 @@ def _task_state(task: ObservedTask) -> str:
     return f"completed and failed ({why}); never re-run"
 
 
-def _container_change(spec: str, container: str, observed: ObservedBatch) -> Change:
+def _container_change(spec: str, container: str, observed: ObservedBatch, workspace: str) -> Change:
+    """Foreign containers are used as they are (and never deleted by teardown): ``ours``
+    in ``before`` tells teardown which ones the runner made."""
     addr = address(spec, "container", container)
-    if container in observed.containers:
-        return Change(address=addr, action=Action.NOOP, reason="exists")
+    owner = observed.containers.get(container)
+    if owner is not None:
+        ours = owner.is_ours(spec, workspace)
+        return Change(
+            address=addr,
+            action=Action.NOOP,
+            reason="exists" if ours else "exists (not made by runner; used, never deleted)",
+            before={"name": container, "ours": ours},
+        )
     return Change(address=addr, action=Action.CREATE, reason="missing", after={"name": container})
 
 

@@ -140,11 +140,16 @@ def input_files(spec: BatchJob, base_dir: Path) -> list[Path]:
     return files
 
 
-def desired_batch(
-    spec: BatchJob, base_dir: Path, variables: Mapping[str, Any] | None = None
-) -> DesiredBatch:
+def _render(template: str, path: Path, variables: Mapping[str, Any], field_path: str) -> str:
     from runner.spec.templates import render_task_template
 
+    try:
+        return render_task_template(template, path, variables)
+    except ValueError as exc:
+        raise _error(str(exc), field_path) from None
+
+
+def desired_batch(spec: BatchJob, base_dir: Path) -> DesiredBatch:
     containers = {
         "application": spec.container_name("application"),
         "input": spec.container_name("input"),
@@ -159,12 +164,12 @@ def desired_batch(
             raise _error(f"start task file {entry!r} does not exist", "pool.startTask.copy")
     app_files = tuple(_local_file(p, containers["application"]) for p in app_paths)
 
-    env = {"vars": dict(spec.vars), **(variables or {})}
+    env = dict(spec.vars)
     tasks: list[DesiredTask] = []
     seen_ids: dict[str, Path] = {}
     seen_blobs: dict[str, Path] = {}
     for path in input_files(spec, base_dir):
-        task_id = render_task_template(spec.tasks.id, path, env)
+        task_id = _render(spec.tasks.id, path, env, "tasks.id")
         if not BATCH_ID.match(task_id):
             raise _error(
                 f"task id {task_id!r} (from {path.name}) is not 1-64 letters, digits, '-' and '_'",
@@ -184,9 +189,9 @@ def desired_batch(
         tasks.append(
             DesiredTask(
                 id=task_id,
-                command=render_task_template(spec.tasks.command, path, env),
+                command=_render(spec.tasks.command, path, env, "tasks.command"),
                 input=_local_file(path, containers["input"]),
-                outputs=tuple(render_task_template(o, path, env) for o in spec.tasks.outputs),
+                outputs=tuple(_render(o, path, env, "tasks.outputs") for o in spec.tasks.outputs),
             )
         )
 

@@ -1,0 +1,241 @@
+"""Azure Batch live state and actuators for a ``BatchJob``: read the pool, job, tasks and
+blobs; create, update and delete the pool and job. Tasks are in ``batch_tasks.py``.
+
+Every Azure exception leaves through ``runner.backends.errors.translate``; a resource
+that is not found is read as absent.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from azure.batch import models as bm
+from azure.core.exceptions import ResourceNotFoundError
+
+from runner.backends.batch_metadata import owner_metadata, parse_items
+from runner.backends.blob import read_blobs, read_containers
+from runner.backends.errors import translate
+from runner.backends.sas import SasSigner
+from runner.errors import TemporaryError
+from runner.plan.batch import ObservedBatch, ObservedJob, ObservedPool, ObservedTask
+from runner.plan.batch_desired import DesiredBatch
+
+if TYPE_CHECKING:
+    from azure.batch import BatchClient
+
+    from runner.backends.target import Target
+    from runner.spec.models import BatchJob
+
+TASK_SELECT = ["id", "state", "executionInfo"]
+
+
+def batch_client(spec: BatchJob, target: Target) -> BatchClient:
+    return target.batch_client(spec.batch.account, spec.batch.url)
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except ResourceNotFoundError:
+        return None
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+def enum_text(value: Any) -> str:
+    """An SDK enum or plain string as Batch's lower-case text (``completed``)."""
+    return str(getattr(value, "value", value) or "").lower()
+
+
+def _metadata(spec: str, workspace: str, hash_: str) -> list[bm.BatchMetadataItem]:
+    items = owner_metadata(spec, workspace, hash_).items()
+    return [bm.BatchMetadataItem(name=k, value=v) for k, v in items]
+
+
+def _observed_pool(pool: bm.BatchPool) -> ObservedPool:
+    vmc = pool.virtual_machine_configuration
+    image = vmc.image_reference if vmc else None
+    start = pool.start_task
+    return ObservedPool(
+        id=pool.id,
+        state=enum_text(pool.state),
+        owner=parse_items(pool.metadata),
+        allocation_state=enum_text(pool.allocation_state),
+        vm_size=pool.vm_size or "",
+        image={
+            "publisher": image.publisher or "",
+            "offer": image.offer or "",
+            "sku": image.sku or "",
+            "version": image.version or "latest",
+        }
+        if image
+        else {},
+        node_agent_sku=vmc.node_agent_sku_id if vmc else "",
+        task_slots_per_node=pool.task_slots_per_node or 1,
+        network=pool.network_configuration is not None,
+        nodes=pool.target_dedicated_nodes or 0,
+        low_priority_nodes=pool.target_low_priority_nodes or 0,
+        start_task=None
+        if start is None
+        else {
+            "commandLine": start.command_line,
+            "files": sorted(f.file_path or "" for f in start.resource_files or ()),
+            "waitForSuccess": bool(start.wait_for_success),
+        },
+    )
+
+
+def _observed_task(task: bm.BatchTask) -> ObservedTask:
+    info = task.execution_info
+    failure = info.failure_info if info else None
+    return ObservedTask(
+        id=task.id,
+        state=enum_text(task.state),
+        exit_code=info.exit_code if info else None,
+        failure=(failure.code or failure.message or "failed") if failure else None,
+    )
+
+
+def read_tasks(client: BatchClient, job_id: str) -> dict[str, ObservedTask]:
+    """Every task of the job with state and exit code (one paged list, 3 fields each)."""
+    tasks = _call(lambda: list(client.list_tasks(job_id, select=TASK_SELECT)))
+    return {t.id: _observed_task(t) for t in tasks or ()}
+
+
+def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> ObservedBatch:
+    client = batch_client(spec, target)
+    pool = _call(client.get_pool, spec.pool.id)
+    job = _call(client.get_job, spec.job.id)
+    tasks = read_tasks(client, spec.job.id) if job is not None else {}
+    service = target.blob_service(spec.storage.account)
+    app, inputs = spec.container_name("application"), spec.container_name("input")
+    containers = read_containers(service, [app, inputs, spec.container_name("output")])
+    blobs = {}
+    for name in dict.fromkeys((app, inputs)):
+        if name in containers:
+            blobs.update(read_blobs(service, name))
+    return ObservedBatch(
+        pool=None if pool is None else _observed_pool(pool),
+        job=None
+        if job is None
+        else ObservedJob(
+            id=job.id,
+            state=enum_text(job.state),
+            pool_id=job.pool_info.pool_id if job.pool_info else "",
+            owner=parse_items(job.metadata),
+        ),
+        tasks=tasks,
+        containers=containers,
+        blobs=blobs,
+    )
+
+
+def _start_task(desired: DesiredBatch, signer: SasSigner) -> bm.BatchStartTask | None:
+    start = desired.pool.get("startTask")
+    if start is None:
+        return None
+    files = [
+        bm.ResourceFile(http_url=signer.read_blob(f.container, f.blob), file_path=f.blob)
+        for f in desired.app_files
+    ]
+    return bm.BatchStartTask(
+        command_line=start["commandLine"],
+        resource_files=files,
+        wait_for_success=start["waitForSuccess"],
+    )
+
+
+def create_pool(
+    client: BatchClient, desired: DesiredBatch, signer: SasSigner, workspace: str
+) -> None:
+    p = desired.spec.pool
+    options = bm.BatchPoolCreateOptions(
+        id=p.id,
+        vm_size=p.vm_size,
+        virtual_machine_configuration=bm.VirtualMachineConfiguration(
+            image_reference=bm.BatchVmImageReference(
+                publisher=p.image.publisher,
+                offer=p.image.offer,
+                sku=p.image.sku,
+                version=p.image.version,
+            ),
+            node_agent_sku_id=p.node_agent_sku,
+        ),
+        target_dedicated_nodes=p.nodes,
+        target_low_priority_nodes=p.low_priority_nodes,
+        task_slots_per_node=p.task_slots_per_node,
+        start_task=_start_task(desired, signer),
+        metadata=_metadata(desired.spec.name, workspace, desired.pool_hash),
+    )
+    try:
+        client.create_pool(options)
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+def update_pool(
+    client: BatchClient, desired: DesiredBatch, signer: SasSigner, workspace: str, nodes: int
+) -> None:
+    """Start task and metadata by PATCH; node counts by a resize when they differ."""
+    p = desired.spec.pool
+    patch = bm.BatchPoolUpdateOptions(
+        start_task=_start_task(desired, signer),
+        metadata=_metadata(desired.spec.name, workspace, desired.pool_hash),
+    )
+    try:
+        client.update_pool(p.id, patch)
+        if nodes != p.nodes:
+            resize = bm.BatchPoolResizeOptions(
+                target_dedicated_nodes=p.nodes, target_low_priority_nodes=p.low_priority_nodes
+            )
+            client.begin_resize_pool(p.id, resize, polling_interval=1)
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> None:
+    options = bm.BatchJobCreateOptions(
+        id=desired.spec.job.id,
+        pool_info=bm.BatchPoolInfo(pool_id=desired.spec.pool.id),
+        metadata=_metadata(desired.spec.name, workspace, desired.job_hash),
+    )
+    try:
+        client.create_job(options)
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+def delete_pool(client: BatchClient, pool_id: str) -> bool:
+    """Start deleting the pool (Batch finishes it in the background); False if absent."""
+    return _call(client.begin_delete_pool, pool_id, polling_interval=1) is not None
+
+
+def delete_job(client: BatchClient, job_id: str) -> bool:
+    return _call(client.begin_delete_job, job_id, polling_interval=1) is not None
+
+
+def wait_gone(client: BatchClient, kind: str, ident: str, deadline: float) -> None:
+    """Wait until a pool or job being deleted is gone, so one of the same id can be made."""
+    get = client.get_pool if kind == "pool" else client.get_job
+    delay = 0.2
+    while _call(get, ident) is not None:
+        if time.monotonic() + delay > deadline:
+            raise TemporaryError(f"{kind} {ident} is still being deleted", delay=delay)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+
+
+def task_counts(client: BatchClient, job_id: str) -> dict[str, int]:
+    """One request: active, running, completed, succeeded, failed."""
+    result = _call(client.get_job_task_counts, job_id)
+    if result is None:
+        return {}
+    c = result.task_counts
+    return {
+        "active": c.active,
+        "running": c.running,
+        "completed": c.completed,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+    }

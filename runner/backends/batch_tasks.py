@@ -1,0 +1,129 @@
+"""Batch tasks: their wire form (inputs as resource files, outputs as output files, both
+through SAS URLs, never in the command line) and adding one chunk of up to 100.
+
+A chunk whose body is too large is split in halves until it fits (Batch answers
+``RequestBodyTooLarge`` above its request size limit); ``TaskExists`` means an earlier
+attempt already added the task, so it counts as present, not as a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from azure.batch import models as bm
+from azure.core.exceptions import HttpResponseError
+
+from runner.backends.errors import translate
+from runner.backends.sas import SasSigner
+from runner.plan.batch_desired import STD_FILES_PATTERN, DesiredTask
+
+if TYPE_CHECKING:
+    from azure.batch import BatchClient
+
+    from runner.spec.models import TaskFactory
+
+CHUNK_SIZE = 100  # Batch's limit of tasks per add-task-collection request
+GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass
+class ChunkResult:
+    added: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)  # server errors: worth another attempt
+    failed: dict[str, str] = field(default_factory=dict)  # id -> "Code: message"
+
+    def merge(self, other: ChunkResult) -> None:
+        self.added += other.added
+        self.existing += other.existing
+        self.retry += other.retry
+        self.failed.update(other.failed)
+
+
+def _output(pattern: str, container_url: str, path: str) -> bm.OutputFile:
+    return bm.OutputFile(
+        file_pattern=pattern,
+        destination=bm.OutputFileDestination(
+            container=bm.OutputFileBlobContainerDestination(container_url=container_url, path=path)
+        ),
+        # taskCompletion: a failed task leaves its outputs and std files too.
+        upload_options=bm.OutputFileUploadConfiguration(upload_condition="taskCompletion"),
+    )
+
+
+def task_options(
+    task: DesiredTask, factory: TaskFactory, signer: SasSigner, output_container: str
+) -> bm.BatchTaskCreateOptions:
+    """The task as Batch takes it. Output blobs land under ``<task id>/``: an exact file
+    name is the blob's name; a pattern with wildcards names a virtual folder."""
+    out_url = signer.write_container(output_container)
+    outputs = [
+        _output(o, out_url, task.id if GLOB_CHARS & set(o) else f"{task.id}/{o}")
+        for o in task.outputs
+    ]
+    outputs.append(_output(STD_FILES_PATTERN, out_url, task.id))
+    constraints = None
+    if factory.max_wall_clock_time is not None or factory.max_retries:
+        constraints = bm.BatchTaskConstraints(
+            max_wall_clock_time=factory.max_wall_clock_time,
+            max_task_retry_count=factory.max_retries,
+        )
+    return bm.BatchTaskCreateOptions(
+        id=task.id,
+        command_line=task.command_line,
+        resource_files=[
+            bm.ResourceFile(
+                http_url=signer.read_blob(task.input.container, task.input.blob),
+                file_path=task.input.blob,
+            )
+        ],
+        output_files=outputs,
+        constraints=constraints,
+    )
+
+
+def _code(exc: HttpResponseError) -> str | None:
+    error = getattr(exc, "error", None)
+    return getattr(error, "code", None)
+
+
+def _status(value: Any) -> str:
+    return str(getattr(value, "value", value) or "").lower()
+
+
+def add_chunk(
+    client: BatchClient, job_id: str, tasks: list[bm.BatchTaskCreateOptions]
+) -> ChunkResult:
+    """Add up to 100 tasks in one request, splitting it while the body is too large.
+    Raises a translated error when the request as a whole failed (no result known)."""
+    try:
+        response = client.create_task_collection(job_id, bm.BatchTaskGroup(task_values=tasks))
+    except HttpResponseError as exc:
+        if _code(exc) != "RequestBodyTooLarge":
+            raise translate(exc) from exc
+        if len(tasks) == 1:
+            return ChunkResult(failed={tasks[0].id: "RequestBodyTooLarge: the task is too large"})
+        half = len(tasks) // 2
+        result = add_chunk(client, job_id, tasks[:half])
+        result.merge(add_chunk(client, job_id, tasks[half:]))
+        return result
+    except Exception as exc:
+        raise translate(exc) from exc
+    result = ChunkResult()
+    for item in response.result_values or ():
+        status = _status(item.status)
+        code = item.error.code if item.error else None
+        if status == "success":
+            result.added.append(item.task_id)
+        elif code == "TaskExists":
+            result.existing.append(item.task_id)
+        elif status == "servererror":
+            result.retry.append(item.task_id)
+        else:
+            message = item.error.message.value if item.error and item.error.message else ""
+            result.failed[item.task_id] = f"{code}: {message}".strip()
+    answered = set(result.added + result.existing + result.retry) | set(result.failed)
+    # A task the service did not answer for is unknown: try it again (TaskExists if it was).
+    result.retry += [t.id for t in tasks if t.id not in answered]
+    return result

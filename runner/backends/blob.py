@@ -1,0 +1,144 @@
+"""Blob storage for Batch jobs: containers, uploads that carry their Content-MD5, listing
+with MD5 and ownership, and downloads of outputs.
+
+Content-MD5 is computed locally and set on upload (``content_settings``), so a later
+listing shows it whatever the upload path (single put or blocks): unchanged files are
+recognised without downloading anything.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobServiceClient, ContentSettings
+
+from runner.backends.batch_metadata import parse_owner
+from runner.backends.errors import translate
+from runner.errors import RunnerError
+from runner.plan.batch import ObservedBlob, Owner
+from runner.plan.batch_desired import LocalFile
+
+
+def _md5_text(value: bytes | bytearray | None) -> str | None:
+    return base64.b64encode(bytes(value)).decode() if value else None
+
+
+def read_containers(service: BlobServiceClient, names: list[str]) -> dict[str, Owner]:
+    """Existing containers among ``names`` with their ownership; absent ones are left out."""
+    found: dict[str, Owner] = {}
+    for name in dict.fromkeys(names):
+        try:
+            props = service.get_container_client(name).get_container_properties()
+        except ResourceNotFoundError:
+            continue
+        except Exception as exc:
+            raise translate(exc) from exc
+        found[name] = parse_owner(props.metadata)
+    return found
+
+
+def read_blobs(service: BlobServiceClient, container: str) -> dict[tuple[str, str], ObservedBlob]:
+    """Every blob of ``container`` (one paged listing) with its Content-MD5 and owner."""
+    out: dict[tuple[str, str], ObservedBlob] = {}
+    try:
+        for b in service.get_container_client(container).list_blobs(include=["metadata"]):
+            out[(container, b.name)] = ObservedBlob(
+                container=container,
+                name=b.name,
+                md5=_md5_text(b.content_settings.content_md5),
+                owner=parse_owner(b.metadata),
+            )
+    except ResourceNotFoundError:
+        return {}
+    except Exception as exc:
+        raise translate(exc) from exc
+    return out
+
+
+def create_container(service: BlobServiceClient, name: str, metadata: Mapping[str, str]) -> bool:
+    """Create ``name``; False when it already exists (another apply made it meanwhile)."""
+    try:
+        service.create_container(name, metadata=dict(metadata))
+    except ResourceExistsError:
+        return False
+    except Exception as exc:
+        raise translate(exc) from exc
+    return True
+
+
+def upload(service: BlobServiceClient, f: LocalFile, metadata: Mapping[str, str]) -> None:
+    settings = ContentSettings(content_md5=bytearray(base64.b64decode(f.md5)))
+    blob = service.get_blob_client(f.container, f.blob)
+    try:
+        with f.path.open("rb") as data:
+            blob.upload_blob(
+                data,
+                length=f.size,
+                overwrite=True,
+                content_settings=settings,
+                metadata=dict(metadata),
+            )
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+def list_names(service: BlobServiceClient, container: str, prefix: str = "") -> list[str]:
+    try:
+        client = service.get_container_client(container)
+        return [b.name for b in client.list_blobs(name_starts_with=prefix or None)]
+    except ResourceNotFoundError:
+        return []
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+def safe_destination(root: Path, relative: str) -> Path:
+    """``root/relative``, refusing names that would land outside ``root`` (``..``,
+    absolute paths, drive letters, backslashes)."""
+    parts = relative.replace("\\", "/").split("/")
+    if (
+        not relative
+        or relative.startswith(("/", "\\"))
+        or any(p in ("", ".", "..") for p in parts)
+        or ":" in parts[0]
+    ):
+        raise RunnerError(f"refusing to write {relative!r}: it would land outside {root}")
+    base = root.resolve()
+    target = (base / "/".join(parts)).resolve()
+    if not target.is_relative_to(base):
+        raise RunnerError(f"refusing to write {relative!r}: it would land outside {root}")
+    return target
+
+
+def download(service: BlobServiceClient, container: str, blob: str, dest: Path) -> int:
+    """Download one blob to ``dest`` (through a temporary name, so a partial file never
+    looks complete); returns the bytes written."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            size = service.get_blob_client(container, blob).download_blob().readinto(out)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        raise translate(exc) from exc
+    partial.replace(dest)
+    return size
+
+
+def delete_container(service: BlobServiceClient, name: str) -> bool:
+    """Delete ``name``; False when it was already gone."""
+    try:
+        service.delete_container(name)
+    except ResourceNotFoundError:
+        return False
+    except Exception as exc:
+        raise translate(exc) from exc
+    return True
+
+
+def iter_prefixes(names: list[str]) -> Iterator[str]:
+    """First path segment of each blob name (a task id under the output container)."""
+    yield from dict.fromkeys(n.split("/", 1)[0] for n in names if "/" in n)

@@ -1,0 +1,132 @@
+"""Waiting for a Batch job's tasks and collecting what they left.
+
+The monitor sends one request per poll (``get_job_task_counts``), never a list of all
+tasks, backing off while nothing changes; per-task exit codes come from one task list
+once everything has completed. Collect downloads each task's outputs, and the stdout and
+stderr of failed ones, into the collect folder, refusing any name that would land
+outside it.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+from runner.backends import batch as bb
+from runner.backends import blob
+from runner.engine.batch_context import BatchRun, fmt_duration
+from runner.engine.events import StepFinished, StepProgress, StepStarted
+from runner.plan.batch import ObservedTask, address
+from runner.plan.batch_desired import DesiredTask
+
+POLL_START = 0.25
+POLL_CAP = 10.0
+STD_FILES = ("stdout.txt", "stderr.txt")
+
+
+def wait_for_tasks(run: BatchRun) -> dict[str, int]:
+    """Poll task counts until every task of the job has completed; raises ``TimedOut``
+    or ``Stop`` from ``run.check`` when the deadline passes or Ctrl-C comes."""
+    client = run.clients["batch"]
+    spec = run.desired.spec
+    step = address(run.name, "job", spec.job.id)
+    expected = len(run.desired.tasks)
+    timeout = int(spec.timeout.total_seconds())
+    run.emit(StepStarted(address=step, step="poll"))
+    delay = POLL_START
+    last: dict[str, int] = {}
+    while True:
+        counts = run.retry(step, lambda: bb.task_counts(client, spec.job.id))
+        if counts != last:
+            elapsed = int(time.monotonic() - run.started)
+            run.emit(
+                StepProgress(
+                    address=step,
+                    message=(
+                        f"{counts.get('active', 0)} active, {counts.get('running', 0)} running, "
+                        f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} "
+                        f"failed; {fmt_duration(elapsed)} of {fmt_duration(timeout)}"
+                    ),
+                    counts={
+                        "active": counts.get("active", 0),
+                        "running": counts.get("running", 0),
+                        "succeeded": counts.get("succeeded", 0),
+                        "failed": counts.get("failed", 0),
+                        "elapsed": elapsed,
+                        "timeout": timeout,
+                    },
+                )
+            )
+            delay = POLL_START
+        last = counts
+        busy = counts.get("active", 0) + counts.get("running", 0)
+        if busy == 0 and counts.get("completed", 0) >= expected:
+            run.emit(StepFinished(address=step, step="poll", outcome="ok", detail=counts))
+            return counts
+        run.sleep(delay)
+        delay = min(delay * 1.5, POLL_CAP)
+
+
+def task_results(run: BatchRun) -> dict[str, ObservedTask]:
+    client = run.clients["batch"]
+    job_id = run.desired.spec.job.id
+    step = address(run.name, "job", job_id)
+    return run.retry(step, lambda: bb.read_tasks(client, job_id))
+
+
+def collect(
+    run: BatchRun, results: dict[str, ObservedTask], outputs: list[str], errors: list[str]
+) -> None:
+    """Download outputs of completed tasks (and std files of failed ones) into the
+    collect folder; counts succeeded, failed and downloaded."""
+    service = run.clients["blob"]
+    container = run.desired.containers["output"]
+    root = Path(run.desired.spec.collect.dir)
+    step = address(run.name, "collect", str(root))
+    run.emit(StepStarted(address=step, step="collect"))
+    names = run.retry(step, lambda: blob.list_names(service, container))
+    by_task: dict[str, list[str]] = {}
+    for name in names:
+        task_id, _, rest = name.partition("/")
+        if rest:
+            by_task.setdefault(task_id, []).append(rest)
+    for task in run.desired.tasks:
+        seen = results.get(task.id)
+        if seen is None or seen.state != "completed":
+            continue
+        ok = seen.succeeded
+        run.count("succeeded" if ok else "failed")
+        if not ok:
+            why = seen.failure or f"exit code {seen.exit_code}"
+            errors.append(f"task {task.id} failed ({why}); see {root / task.id}/stderr.txt")
+        for rel in by_task.get(task.id, []):
+            is_std = rel in STD_FILES
+            if is_std and ok:
+                continue
+            dest_rel = f"{task.id}/{rel}" if is_std else rel
+            try:
+                dest = blob.safe_destination(root, dest_rel)
+            except Exception as exc:
+                errors.append(str(exc))
+                continue
+            run.retry(step, partial(blob.download, service, container, f"{task.id}/{rel}", dest))
+            outputs.append(str(dest))
+            run.count("downloaded")
+        _missing_outputs(task, by_task.get(task.id, []), ok, errors)
+    run.emit(
+        StepFinished(
+            address=step,
+            step="collect",
+            outcome="ok",
+            detail={"downloaded": run.counts["downloaded"], "dir": str(root)},
+        )
+    )
+
+
+def _missing_outputs(task: DesiredTask, present: list[str], ok: bool, errors: list[str]) -> None:
+    if not ok:
+        return
+    for pattern in task.outputs:
+        if not any(ch in pattern for ch in "*?[") and pattern not in present:
+            errors.append(f"task {task.id} succeeded but left no {pattern}")

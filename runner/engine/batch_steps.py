@@ -1,0 +1,149 @@
+"""The create steps of a Batch run, in the design's order: containers and uploads, the
+pool, the job, then the tasks in parallel chunks of 100."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from runner.backends import batch as bb
+from runner.backends import batch_tasks as bt
+from runner.backends import blob
+from runner.backends.batch_metadata import blob_metadata
+from runner.backends.sas import SasSigner
+from runner.engine.batch_context import BatchRun
+from runner.engine.events import StepFinished, StepProgress, StepStarted
+from runner.errors import PermanentError
+from runner.plan.action import Action
+from runner.plan.batch import address
+from runner.plan.model import Change
+
+UPLOAD_WORKERS = 8
+CHUNK_WORKERS = 8  # add-task-collection requests in flight at once
+
+
+def by_kind(changes: list[Change], kind: str) -> list[Change]:
+    return [c for c in changes if c.address.split("/")[2] == kind]
+
+
+def storage(run: BatchRun, changes: list[Change]) -> None:
+    service = run.clients["blob"]
+    for change in by_kind(changes, "container"):
+        if change.action is Action.CREATE:
+            name = change.address.rsplit("/", 1)[1]
+            run.emit(StepStarted(address=change.address, step="create"))
+            md = blob_metadata(run.name, run.workspace)
+            run.retry(change.address, partial(blob.create_container, service, name, md))
+            run.emit(StepFinished(address=change.address, step="create", outcome="ok"))
+
+    files = {address(run.name, "blob", f.container, f.blob): f for f in run.desired.uploads}
+    todo = [c for c in by_kind(changes, "blob") if c.action in (Action.CREATE, Action.UPDATE)]
+    run.count("skipped", sum(1 for c in by_kind(changes, "blob") if c.action is Action.NOOP))
+    if not todo:
+        return
+    step = address(run.name, "blob")
+    run.emit(StepStarted(address=step, step="upload"))
+    metadata = blob_metadata(run.name, run.workspace)
+
+    def one(change: Change) -> None:
+        f = files[change.address]
+        run.retry(change.address, lambda: blob.upload(service, f, metadata))
+        run.count("uploaded")
+
+    with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
+        list(pool.map(one, todo))
+    run.emit(
+        StepFinished(address=step, step="upload", outcome="ok", detail={"uploaded": len(todo)})
+    )
+
+
+def pool(run: BatchRun, change: Change, signer: SasSigner) -> None:
+    client = run.clients["batch"]
+    pool_id = run.desired.spec.pool.id
+    if change.action is Action.NOOP:
+        return
+    step = {Action.CREATE: "create", Action.REPLACE: "replace", Action.UPDATE: "update"}
+    run.emit(StepStarted(address=change.address, step=step[change.action]))
+    if change.action is Action.REPLACE:
+        run.retry(change.address, lambda: bb.delete_pool(client, pool_id))
+    if change.action in (Action.CREATE, Action.REPLACE):
+        if change.before is not None:
+            run.retry(change.address, lambda: bb.wait_gone(client, "pool", pool_id, run.deadline))
+        create = partial(bb.create_pool, client, run.desired, signer, run.workspace)
+        run.retry(change.address, create)
+    elif change.action is Action.UPDATE:
+        nodes = int((change.before or {}).get("nodes", -1))
+        run.retry(
+            change.address,
+            lambda: bb.update_pool(client, run.desired, signer, run.workspace, nodes),
+        )
+    run.emit(StepFinished(address=change.address, step=step[change.action], outcome="ok"))
+
+
+def job(run: BatchRun, change: Change) -> None:
+    client = run.clients["batch"]
+    job_id = run.desired.spec.job.id
+    if change.action is Action.NOOP:
+        return
+    step = "replace" if change.action is Action.REPLACE else "create"
+    run.emit(StepStarted(address=change.address, step=step))
+    if change.action is Action.REPLACE:
+        run.retry(change.address, lambda: bb.delete_job(client, job_id))
+    if change.action is Action.REPLACE or change.before is not None:
+        run.retry(change.address, lambda: bb.wait_gone(client, "job", job_id, run.deadline))
+    run.retry(change.address, lambda: bb.create_job(client, run.desired, run.workspace))
+    run.emit(StepFinished(address=change.address, step=step, outcome="ok"))
+
+
+def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
+    """Add the missing tasks: chunks of 100, several requests in flight at once."""
+    task_changes = by_kind(changes, "task")
+    run.count("tasks_present", sum(1 for c in task_changes if c.action is Action.NOOP))
+    wanted = {c.address.rsplit("/", 1)[1] for c in task_changes if c.action is Action.CREATE}
+    if not wanted:
+        return
+    spec = run.desired.spec
+    step = address(run.name, "job", spec.job.id)
+    run.emit(StepStarted(address=step, step="add tasks"))
+    out_url = signer.write_container(run.desired.containers["output"])
+    options = [
+        bt.task_options(t, spec.tasks, signer, out_url) for t in run.desired.tasks if t.id in wanted
+    ]
+    chunks = [options[i : i + bt.CHUNK_SIZE] for i in range(0, len(options), bt.CHUNK_SIZE)]
+    failed: dict[str, str] = {}
+    with ThreadPoolExecutor(CHUNK_WORKERS) as ex:
+        for result in ex.map(lambda chunk: add_with_retries(run, step, chunk), chunks):
+            failed.update(result.failed)
+            run.count("tasks_added", len(result.added))
+            run.count("tasks_present", len(result.existing))
+            run.emit(
+                StepProgress(
+                    address=step,
+                    message="adding tasks",
+                    counts={"added": run.counts["tasks_added"], "total": len(options)},
+                )
+            )
+    if failed:
+        first = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
+        raise PermanentError(f"{len(failed)} task(s) could not be added: {first}")
+    run.emit(StepFinished(address=step, step="add tasks", outcome="ok"))
+
+
+def add_with_retries(run: BatchRun, step: str, chunk: list[Any]) -> bt.ChunkResult:
+    """One chunk; tasks the service failed to add with a server error go again."""
+    client = run.clients["batch"]
+    job_id = run.desired.spec.job.id
+    total = bt.ChunkResult()
+    pending = chunk
+    for _ in range(5):
+        result = run.retry(step, partial(bt.add_chunk, client, job_id, pending))
+        retry = set(result.retry)
+        result.retry = []
+        total.merge(result)
+        pending = [t for t in pending if t.id in retry]
+        if not pending:
+            return total
+        run.sleep(0.5)
+    total.failed.update({t.id: "ServerError: not added after 5 attempts" for t in pending})
+    return total

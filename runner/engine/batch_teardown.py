@@ -1,0 +1,92 @@
+"""Teardown of a Batch run per the spec's policy (job, pool, containers), the same on
+success, failure, timeout and Ctrl-C; and ``destroy`` of everything a spec owns.
+
+Only what the runner made is ever deleted: pools and jobs that reached this point carry
+this spec's ownership (conflicts stop a run before anything happens), and containers
+are deleted only when created by the runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from runner.backends import batch as bb
+from runner.backends import blob
+from runner.engine.batch_context import BatchRun
+from runner.engine.events import StepFinished, StepStarted, TeardownReport
+from runner.errors import RunnerError
+from runner.plan.batch import address
+
+
+def due(when: str, ok: bool) -> bool:
+    return when == "always" or (when == "onSuccess" and ok)
+
+
+def _remove(
+    run: BatchRun,
+    addr: str,
+    delete: Callable[[], Any],
+    removed: list[str],
+    left: list[str],
+    errors: list[str],
+) -> None:
+    try:
+        existed = run.retry(addr, delete)
+    except RunnerError as exc:
+        left.append(f"{addr} (delete failed: {exc})")
+        errors.append(f"teardown of {addr} failed: {exc}")
+        return
+    if existed is not False:
+        removed.append(addr)
+        run.count("deleted")
+
+
+def teardown(
+    run: BatchRun,
+    ok: bool,
+    owned_containers: set[str],
+    errors: list[str],
+    keep: dict[str, str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Returns (removed, left), and reports them as a ``TeardownReport``. ``keep`` names
+    addresses never to delete, with the reason reported."""
+    keep = keep or {}
+    spec = run.desired.spec
+    policy = spec.teardown
+    client = run.clients.get("batch")
+    service = run.clients.get("blob")
+    removed: list[str] = []
+    left: list[str] = []
+    step = address(run.name, "teardown")
+    run.emit(StepStarted(address=step, step="teardown"))
+
+    job_addr = address(run.name, "job", spec.job.id)
+    if job_addr in keep:
+        left.append(f"{job_addr} ({keep[job_addr]})")
+    elif client is not None and due(policy.job, ok):
+        _remove(run, job_addr, lambda: bb.delete_job(client, spec.job.id), removed, left, errors)
+    else:
+        left.append(f"{job_addr} (teardown.job: {policy.job})")
+
+    pool_addr = address(run.name, "pool", spec.pool.id)
+    if pool_addr in keep:
+        left.append(f"{pool_addr} ({keep[pool_addr]})")
+    elif client is not None and due(policy.pool, ok):
+        _remove(run, pool_addr, lambda: bb.delete_pool(client, spec.pool.id), removed, left, errors)
+    else:
+        left.append(f"{pool_addr} (teardown.pool: {policy.pool})")
+
+    for name in dict.fromkeys(run.desired.containers.values()):
+        addr = address(run.name, "container", name)
+        if name not in owned_containers:
+            left.append(f"{addr} (not made by runner)")
+        elif service is not None and due(policy.containers, ok):
+            _remove(run, addr, partial(blob.delete_container, service, name), removed, left, errors)
+        else:
+            left.append(f"{addr} (teardown.containers: {policy.containers})")
+
+    run.emit(TeardownReport(address=step, removed=tuple(removed), left=tuple(left)))
+    run.emit(StepFinished(address=step, step="teardown", outcome="ok"))
+    return removed, left

@@ -3,7 +3,6 @@ counters, and a retry loop for temporary errors that never sleeps past the deadl
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import Counter
@@ -11,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from runner.engine.events import Emit, StepRetrying
-from runner.errors import RunnerError, TemporaryError
+from runner.engine.events import Emit
+from runner.engine.retry import Clock, Deadline, RetryPolicy, call_with_retry
+from runner.errors import Cancelled, RunnerError
 from runner.plan.batch_desired import DesiredBatch
 
 if TYPE_CHECKING:
@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-MAX_ATTEMPTS = 10
-BACKOFF_START = 0.5
-BACKOFF_CAP = 20.0
+RETRY_POLICY = RetryPolicy(attempts=10, total=600.0, base=0.25, cap=20.0)
 COUNT_KEYS = (
     "uploaded",
     "skipped",
@@ -79,27 +77,27 @@ class BatchRun:
         self.check()
 
     def retry(self, address: str, fn: Callable[[], T]) -> T:
-        """Call ``fn``, retrying ``TemporaryError`` with jittered backoff or the server's
-        Retry-After; gives up now when the next wait would cross the deadline."""
-        delay = BACKOFF_START
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            self.check()
-            try:
-                return fn()
-            except TemporaryError as exc:
-                wait = exc.delay if exc.delay is not None else delay * random.uniform(0.8, 1.2)
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                if time.monotonic() + wait > self.deadline:
-                    raise TimedOut(
-                        f"timed out: {exc} (next retry in {wait:.1f}s would pass the timeout)"
-                    ) from exc
-                self.emit(
-                    StepRetrying(address=address, delay=wait, reason=str(exc), attempt=attempt)
-                )
-                self.sleep(wait)
-                delay = min(delay * 2, BACKOFF_CAP)
-        raise AssertionError("unreachable")
+        """Call ``fn`` through ``engine.retry``: temporary errors retried with backoff or
+        the server's Retry-After, giving up as soon as the next wait would cross the
+        job's deadline."""
+        self.check()
+        started = time.monotonic()
+        try:
+            return call_with_retry(
+                fn,
+                address=address,
+                what=address,
+                emit=self.emit,
+                policy=RETRY_POLICY,
+                clock=Clock(cancel=self.cancel),
+                deadline=self.deadline,
+            )
+        except Cancelled as exc:
+            raise Stop("cancelled") from exc
+        except Deadline as exc:
+            if self.deadline <= started + RETRY_POLICY.total:
+                raise TimedOut(f"timed out: {exc}") from exc
+            raise
 
 
 def _fmt(seconds: float) -> str:

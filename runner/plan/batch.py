@@ -9,7 +9,7 @@ Rules (DESIGN.md, Batch workflow):
 - the job is reused while active and bound to the desired pool;
 - tasks have deterministic ids: only missing ones are added, completed ones never re-run;
 - anything that exists but carries no runner ownership for this workspace and spec is a
-  conflict and is never touched.
+  conflict and is never touched (a pool or job being deleted is only waited for).
 """
 
 from __future__ import annotations
@@ -242,14 +242,6 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
         )
     before = pool.canonical()
-    if not pool.owner.is_ours(spec, workspace):
-        return Change(
-            address=addr,
-            action=Action.CONFLICT,
-            reason="pool exists and was not made by this spec in this workspace",
-            before=before,
-            after=after,
-        )
     if pool.state == "deleting":
         return Change(
             address=addr,
@@ -258,6 +250,14 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             before=before,
             after=after,
             depends_on=deps,
+        )
+    if not pool.owner.is_ours(spec, workspace):
+        return Change(
+            address=addr,
+            action=Action.CONFLICT,
+            reason="pool exists and was not made by this spec in this workspace",
+            before=before,
+            after=after,
         )
     forced = tuple(f"pool.{k}" for k in POOL_REPLACE_FIELDS if before[k] != after[k])
     if forced:
@@ -296,14 +296,6 @@ def _job_change(
             address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
         )
     before = {"id": job.id, "poolId": job.pool_id, "state": job.state}
-    if not job.owner.is_ours(spec, workspace):
-        return Change(
-            address=addr,
-            action=Action.CONFLICT,
-            reason="job exists and was not made by this spec in this workspace",
-            before=before,
-            after=after,
-        )
     if job.state == "deleting":
         return Change(
             address=addr,
@@ -312,6 +304,14 @@ def _job_change(
             before=before,
             after=after,
             depends_on=deps,
+        )
+    if not job.owner.is_ours(spec, workspace):
+        return Change(
+            address=addr,
+            action=Action.CONFLICT,
+            reason="job exists and was not made by this spec in this workspace",
+            before=before,
+            after=after,
         )
     if job.pool_id != desired.spec.pool.id:
         return Change(

@@ -1,0 +1,84 @@
+"""Shared-key signatures and api-versions, checked as the Batch service checks them.
+
+The string to sign mirrors what azure-batch 15 signs (``BatchSharedKeyAuthPolicy`` in
+``azure/batch/_patch.py``): the verb; eleven standard headers, where a bodiless request
+other than GET/HEAD is signed with Content-Length ``0``; the ``ocp-*`` headers sorted by
+name; ``/<account><path>`` with the path percent-encoded as sent; then each query
+parameter, name case kept, first value URL-decoded, empty values left out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from urllib.parse import parse_qs, urlsplit
+
+from runner.local.batch.errors import BatchServiceError
+
+API_VERSIONS = ("2023-05-01.17.0", "2024-07-01.20.0", "2025-06-01")
+SIGNED_HEADERS = (
+    "content-encoding", "content-language", "content-length", "content-md5", "content-type",
+    "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range",
+)
+
+
+def string_to_sign(method: str, raw_uri: str, headers: Mapping[str, str], account: str) -> str:
+    lowered = {k.lower(): v for k, v in headers.items() if v}
+    if method not in ("GET", "HEAD") and "content-length" not in lowered:
+        lowered["content-length"] = "0"
+    parts = [method, *(lowered.get(name, "") for name in SIGNED_HEADERS)]
+    text = "\n".join(parts) + "\n"
+    for name, value in sorted((k, v) for k, v in lowered.items() if "ocp-" in k):
+        text += f"{name}:{value}\n"
+    url = urlsplit(raw_uri)
+    text += f"/{account}{url.path}"
+    query = parse_qs(url.query)
+    for name in sorted(query):
+        value = query[name][0]
+        if value:
+            text += f"\n{name}:{value}"
+    return text
+
+
+def sign(text: str, key: str) -> str:
+    digest = hmac.new(base64.b64decode(key), text.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, key: str) -> None:
+    """Raises ``AuthenticationFailed`` unless the request is signed with ``account``'s key."""
+    authorization = headers.get("Authorization") or headers.get("authorization") or ""
+    scheme, _, credential = authorization.partition(" ")
+    if scheme != "SharedKey" or ":" not in credential:
+        raise BatchServiceError(
+            "AuthenticationFailed",
+            AuthenticationErrorDetail="The Authorization header is missing or is not a "
+            "SharedKey signature.")
+    name, _, signature = credential.partition(":")
+    if name != account:
+        raise BatchServiceError(
+            "AuthenticationFailed",
+            AuthenticationErrorDetail=f"The account name {name!r} in the Authorization header "
+            f"does not match the account {account!r}.")
+    text = string_to_sign(method, raw_uri, headers, account)
+    if not hmac.compare_digest(sign(text, key), signature):
+        raise BatchServiceError(
+            "AuthenticationFailed",
+            AuthenticationErrorDetail=f"The MAC signature found in the HTTP request "
+            f"'{signature}' is not the same as any computed signature. Server used following "
+            f"string to sign: '{text}'.")
+
+
+def check_api_version(query: Mapping[str, str]) -> str:
+    version = query.get("api-version")
+    if not version:
+        raise BatchServiceError("MissingRequiredQueryParameter", QueryParameterName="api-version")
+    if version not in API_VERSIONS:
+        raise BatchServiceError(
+            "InvalidQueryParameterValue", QueryParameterName="api-version",
+            QueryParameterValue=version,
+            Reason=f"The specified api version is not supported. Supported versions: "
+            f"{', '.join(API_VERSIONS)}")
+    return version

@@ -1,0 +1,143 @@
+"""One task attempt on a node, and a node's start task: fetch, run, upload, report.
+
+These run in their own threads; they read snapshots taken at dispatch and take the state
+lock only to record outcomes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.local.batch.state import requeue
+from runner.local.batch.tasks import finish, set_task_state
+from runner.local.batch.wire import now_iso, parse_duration
+from runner.local.nodes import process
+from runner.local.nodes.layout import environment, start_task_dir, task_dir
+from runner.local.nodes.transfer import TransferError, fetch_resource_files, upload_output_files
+
+if TYPE_CHECKING:
+    from runner.local.batch.scheduler import Scheduler
+
+Doc = dict[str, Any]
+# Stop reasons after which the task is not completed but handled otherwise.
+NOT_COMPLETED = ("requeue", "deleted", "shutdown")
+
+
+@dataclass(frozen=True)
+class Placement:
+    pool_id: str
+    node_id: str
+    root: Path
+
+
+def failure(code: str, message: str, category: str = "usererror") -> Doc:
+    return {"category": category, "code": code, "message": message,
+            "details": [{"name": "Message", "value": message}]}
+
+
+def _retries(constraints: Doc) -> int:
+    count = int(constraints.get("maxTaskRetryCount") or 0)
+    return 1_000_000 if count < 0 else count
+
+
+def _attempts(sched: Scheduler, key: tuple[str, str, str], command: str, wd: Path,
+              env: dict[str, str], folder: Path, limit: float | None, retries: int,
+              on_retry: Any) -> tuple[int, bool, str | None]:
+    """Runs the command, retrying a nonzero exit up to ``retries`` times."""
+    deadline = None if limit is None else time.monotonic() + limit
+    attempt = 0
+    while True:
+        running = process.start(command, wd, env, folder)
+        if not sched.register(key, running):
+            running.stop("shutdown")
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        code, timed_out = process.wait(running, remaining)
+        sched.unregister(key, running)
+        reason = "timeout" if timed_out else running.stop_reason
+        if reason is not None or code == 0 or attempt >= retries:
+            return code, timed_out, reason
+        attempt += 1
+        on_retry(attempt)
+
+
+def run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> None:
+    folder = task_dir(where.root, job_id, task["id"])
+    wd = folder / "wd"
+    key = ("task", job_id, task["id"])
+    env = environment(
+        root=where.root, task_folder=folder, account=sched.state.account,
+        account_url=sched.state.base_url, pool_id=where.pool_id, node_id=where.node_id,
+        task_id=task["id"], job_id=job_id,
+        settings=sched.job_environment(job_id) + list(task.get("environmentSettings") or []),
+    )
+    code: int | None = None
+    fail: Doc | None = None
+    reason: str | None = None
+    try:
+        fetch_resource_files(list(task.get("resourceFiles") or []), wd, folder)
+    except TransferError as err:
+        fail = failure(err.code, err.message)
+    if fail is None:
+        limit = parse_duration(task["constraints"].get("maxWallClockTime"))
+        code, timed_out, reason = _attempts(
+            sched, key, task["commandLine"], wd, env, folder, limit,
+            _retries(task["constraints"]), lambda n: sched.record_retry(job_id, task["id"], n))
+        if timed_out:
+            fail = failure("MaxWallClockTimeExpiry",
+                           "The task ran longer than the maximum time allowed by its constraints")
+        elif reason == "terminated":
+            fail = failure("TaskEnded", "The task was terminated")
+        elif code != 0:
+            fail = failure("FailureExitCode",
+                           "The task exited with an exit code representing a failure")
+    if reason not in NOT_COMPLETED:
+        try:
+            upload_output_files(list(task.get("outputFiles") or []), wd, folder, fail is None)
+        except TransferError as err:
+            fail = fail or failure(err.code, err.message)
+    sched.task_ended(job_id, task["id"], where, code, fail, reason)
+
+
+def complete_task(doc: Doc, code: int | None, fail: Doc | None, reason: str | None) -> None:
+    if reason == "requeue":
+        requeue(doc)
+        return
+    finish(doc, code, "failure" if fail else "success", fail)
+
+
+def mark_running(doc: Doc, where: Placement, job_id: str) -> None:
+    set_task_state(doc, "running")
+    info = doc["executionInfo"]
+    info["startTime"] = now_iso()
+    doc["nodeInfo"] = {
+        "affinityId": f"TVM:{where.node_id}", "poolId": where.pool_id, "nodeId": where.node_id,
+        "taskRootDirectory": f"workitems/{job_id}/job-1/{doc['id']}",
+    }
+
+
+def run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None:
+    folder = start_task_dir(where.root)
+    wd = folder / "wd"
+    env = environment(
+        root=where.root, task_folder=folder, account=sched.state.account,
+        account_url=sched.state.base_url, pool_id=where.pool_id, node_id=where.node_id,
+        task_id=None, job_id=None, settings=list(start_task.get("environmentSettings") or []),
+    )
+    code: int | None = None
+    fail: Doc | None = None
+    reason: str | None = None
+    try:
+        fetch_resource_files(list(start_task.get("resourceFiles") or []), wd, folder)
+    except TransferError as err:
+        fail = failure(err.code, err.message)
+    if fail is None:
+        code, _, reason = _attempts(
+            sched, ("start", where.pool_id, where.node_id), start_task["commandLine"], wd, env,
+            folder, None, _retries(start_task), lambda n: sched.record_start_retry(where, n))
+        if code != 0 and reason is None:
+            fail = failure("FailureExitCode",
+                           "The task exited with an exit code representing a failure")
+    sched.start_task_ended(where, code, fail, reason)

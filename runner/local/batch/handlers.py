@@ -1,0 +1,120 @@
+"""Pool and job handlers: read the request, call the rules, answer as Batch does."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+
+from runner.local.batch import jobs, pools
+from runner.local.batch.errors import BatchServiceError
+from runner.local.batch.http import base_url, body, created, no_content, ok
+from runner.local.batch.query import compile_filter, page
+from runner.local.batch.state import BatchState
+from runner.local.batch.wire import job_out, node_out, pool_out, select
+
+
+def state() -> BatchState:
+    return current_app.extensions["runner.batch"].state  # type: ignore[no-any-return]
+
+
+def create_pool() -> Response:
+    doc = pools.create_pool(state(), body())
+    return created(f"{base_url()}/pools/{doc['id']}", doc)
+
+
+def list_pools() -> Response:
+    keep = compile_filter(request.args.get("$filter"))
+    with state().lock:
+        items = [pool_out(p, base_url()) for p in state().pools.values()]
+    items = [select(p, request.args.get("$select")) for p in items if keep(p)]
+    return ok(page(items, request.args, base_url(), "/pools"), "pools")
+
+
+def get_pool(pool_id: str) -> Response:
+    with state().lock:
+        doc = pool_out(pools.get_pool(state(), pool_id), base_url())
+    return ok(select(doc, request.args.get("$select")), "pools/@Element", doc)
+
+
+def pool_exists(pool_id: str) -> Response:
+    try:
+        with state().lock:
+            doc = dict(pools.get_pool(state(), pool_id))
+    except BatchServiceError:
+        return no_content(404)
+    return no_content(200, entity=doc)
+
+
+def patch_pool(pool_id: str) -> Response:
+    doc = pools.patch_pool(state(), pool_id, body())
+    return no_content(200, f"{base_url()}/pools/{doc['id']}", doc)
+
+
+def replace_pool_properties(pool_id: str) -> Response:
+    doc = pools.replace_pool_properties(state(), pool_id, body())
+    return no_content(204, f"{base_url()}/pools/{doc['id']}", doc)
+
+
+def resize_pool(pool_id: str) -> Response:
+    doc = pools.resize_pool(state(), pool_id, body())
+    return no_content(202, f"{base_url()}/pools/{doc['id']}", doc)
+
+
+def stop_resize(pool_id: str) -> Response:
+    doc = pools.stop_resize(state(), pool_id)
+    return no_content(202, f"{base_url()}/pools/{doc['id']}", doc)
+
+
+def delete_pool(pool_id: str) -> Response:
+    pools.delete_pool(state(), pool_id)
+    return no_content(202)
+
+
+def list_nodes(pool_id: str) -> Response:
+    keep = compile_filter(request.args.get("$filter"))
+    with state().lock:
+        pool = pools.get_pool(state(), pool_id)
+        items = [node_out(n, pool["id"], base_url())
+                 for n in state().nodes.get(pool["id"], {}).values()]
+    items = [select(n, request.args.get("$select")) for n in items if keep(n)]
+    return ok(page(items, request.args, base_url(), f"/pools/{pool_id}/nodes"), "nodes")
+
+
+def get_node(pool_id: str, node_id: str) -> Response:
+    with state().lock:
+        doc = node_out(pools.get_node(state(), pool_id, node_id), pool_id, base_url())
+    return ok(select(doc, request.args.get("$select")), "nodes/@Element")
+
+
+def create_job() -> Response:
+    doc = jobs.create_job(state(), body())
+    return created(f"{base_url()}/jobs/{doc['id']}", doc)
+
+
+def list_jobs() -> Response:
+    keep = compile_filter(request.args.get("$filter"))
+    with state().lock:
+        items = [job_out(j, base_url()) for j in state().jobs.values()]
+    items = [select(j, request.args.get("$select")) for j in items if keep(j)]
+    return ok(page(items, request.args, base_url(), "/jobs"), "jobs")
+
+
+def get_job(job_id: str) -> Response:
+    with state().lock:
+        doc = job_out(jobs.get_job(state(), job_id), base_url())
+    return ok(select(doc, request.args.get("$select")), "jobs/@Element", doc)
+
+
+def patch_job(job_id: str) -> Response:
+    doc = jobs.patch_job(state(), job_id, body(), replace=request.method == "PUT")
+    return no_content(200, f"{base_url()}/jobs/{doc['id']}", doc)
+
+
+def terminate_job(job_id: str) -> Response:
+    reason = body(optional=True).get("terminateReason")
+    jobs.terminate_job(state(), job_id, reason)
+    return no_content(202, f"{base_url()}/jobs/{job_id}")
+
+
+def delete_job(job_id: str) -> Response:
+    jobs.delete_job(state(), job_id)
+    return no_content(202)

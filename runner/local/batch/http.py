@@ -1,0 +1,93 @@
+"""Request parsing and Batch's response shapes (status codes and headers per operation)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Response, g, request
+
+from runner.local.batch.errors import BatchServiceError
+from runner.local.batch.wire import http_date
+
+# Batch refuses request bodies over 1 MB ("RequestBodyTooLarge"; Add Task Collection docs).
+MAX_BODY = 1024 * 1024
+JSON_TYPE = "application/json;odata=minimalmetadata"
+
+
+def base_url() -> str:
+    return request.host_url.rstrip("/")
+
+
+def request_id() -> str:
+    if not hasattr(g, "request_id"):
+        g.request_id = str(uuid.uuid4())
+    return str(g.request_id)
+
+
+def body(optional: bool = False) -> dict[str, Any]:
+    length = request.content_length or 0
+    if length > MAX_BODY:
+        raise BatchServiceError("RequestBodyTooLarge")
+    data = request.get_data(cache=False)
+    if len(data) > MAX_BODY:
+        raise BatchServiceError("RequestBodyTooLarge")
+    if not data.strip():
+        if optional:
+            return {}
+        raise BatchServiceError("InvalidRequestBody")
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        raise BatchServiceError("InvalidRequestBody") from None
+    if not isinstance(parsed, dict):
+        raise BatchServiceError("InvalidRequestBody")
+    return parsed
+
+
+def _common(headers: dict[str, str]) -> dict[str, str]:
+    headers["request-id"] = request_id()
+    headers["DataServiceVersion"] = "3.0"
+    client_id = request.headers.get("client-request-id")
+    if client_id:
+        headers["client-request-id"] = client_id
+    return headers
+
+
+def entity_headers(doc: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    if doc.get("eTag"):
+        headers["ETag"] = doc["eTag"]
+    if doc.get("lastModified"):
+        headers["Last-Modified"] = http_date(doc["lastModified"])
+    return headers
+
+
+def ok(payload: dict[str, Any], metadata: str | None = None,
+       entity: dict[str, Any] | None = None) -> Response:
+    if metadata:
+        payload = {"odata.metadata": f"{base_url()}/$metadata#{metadata}", **payload}
+    headers = _common(entity_headers(entity) if entity else {})
+    return Response(json.dumps(payload), status=200, headers=headers, content_type=JSON_TYPE)
+
+
+def created(location: str, entity: dict[str, Any]) -> Response:
+    headers = _common({**entity_headers(entity), "Location": location, "DataServiceId": location})
+    return Response(b"", status=201, headers=headers)
+
+
+def no_content(status: int, location: str | None = None,
+               entity: dict[str, Any] | None = None) -> Response:
+    """202 for deletes and job actions, 200/204 for updates: empty bodies."""
+    headers = entity_headers(entity) if entity else {}
+    if location:
+        headers["DataServiceId"] = location
+    return Response(b"", status=status, headers=_common(headers))
+
+
+def error(err: BatchServiceError) -> Response:
+    payload = err.body(base_url(), request_id())
+    headers = _common({})
+    return Response(json.dumps(payload), status=err.status, headers=headers,
+                    content_type=JSON_TYPE)

@@ -1,0 +1,243 @@
+"""The Batch service's background work: node allocation, start tasks, task dispatch, deletes.
+
+One loop thread looks at the state whenever it changes (and a few times a second); each
+start task and task attempt runs in a thread of its own (see ``execution``). Deletes wait
+``delete_delay`` seconds so clients see ``state: deleting`` before the 404, as on Azure.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from runner.local.batch import dispatch, execution
+from runner.local.batch.execution import Placement
+from runner.local.batch.pools import set_state, touch
+from runner.local.batch.state import BatchState, Doc
+from runner.local.batch.wire import now_iso, parse_duration
+from runner.local.nodes import layout
+from runner.local.nodes.process import Running
+
+log = logging.getLogger("runner.local.batch")
+TICK = 0.2
+DELETE_DELAY = 0.5
+Key = tuple[str, str, str]
+
+
+class Scheduler:
+    def __init__(self, state: BatchState, state_dir: Path, delete_delay: float = DELETE_DELAY):
+        self.state = state
+        self.state_dir = Path(state_dir)
+        self.delete_delay = delete_delay
+        self._running: dict[Key, Running] = {}
+        self._busy: dict[str, set[tuple[str, str]]] = {}  # node id -> running (job, task)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._salt = str(time.time_ns())
+        state.stop_task = self.stop_task
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.state.notify()
+        with self.state.lock:
+            running = list(self._running.values())
+        for item in running:
+            item.stop("shutdown")
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with self.state.changed:
+                    self.tick()
+                    self.state.changed.wait(TICK)
+            except Exception:  # a bug in one tick must not stop the service
+                log.exception("batch scheduler tick failed")
+                time.sleep(TICK)
+
+    # running processes -------------------------------------------------------------------
+
+    def register(self, key: Key, running: Running) -> bool:
+        with self.state.lock:
+            if self._stopping.is_set():
+                return False
+            self._running[key] = running
+            return True
+
+    def unregister(self, key: Key, running: Running) -> None:
+        with self.state.lock:
+            if self._running.get(key) is running:
+                del self._running[key]
+
+    def stop_task(self, job_id: str, task_id: str, reason: str) -> None:
+        with self.state.lock:
+            running = self._running.get(("task", job_id, task_id))
+            task = self.state.tasks.get(job_id, {}).get(task_id)
+            if task is not None:
+                task["_stop"] = reason
+        if running is not None:
+            running.stop(reason)
+
+    # one pass ----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        for pool_id in list(self.state.pools):
+            self._pool(self.state.pools[pool_id])
+        for job_id in list(self.state.jobs):
+            self._job(self.state.jobs[job_id])
+        self._dispatch()
+
+    def _pool(self, pool: Doc) -> None:
+        nodes = self.state.nodes.setdefault(pool["id"], {})
+        if pool["state"] == "deleting":
+            self._stop_nodes(pool["id"], list(nodes))
+            pool.setdefault("_gone_at", time.time() + self.delete_delay)
+            if time.time() >= pool["_gone_at"] and not self._node_work(pool["id"], list(nodes)):
+                self.state.forget_pool(pool["id"])
+                self._remove_folder(self.state_dir / "batch" / "nodes" / pool["id"])
+            return
+        if pool["allocationState"] == "resizing":
+            self._resize(pool, nodes)
+        for node in nodes.values():
+            if node["state"] == "starting":
+                self._boot(pool, node)
+
+    def _resize(self, pool: Doc, nodes: dict[str, Doc]) -> None:
+        target = pool["targetDedicatedNodes"] + pool["targetLowPriorityNodes"]
+        index = len(nodes)
+        while len(nodes) < target:
+            node_id = layout.new_node_id(pool["id"], index, self._salt)
+            index += 1
+            layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
+            now = now_iso()
+            nodes[node_id] = {
+                "id": node_id, "state": "starting", "schedulingState": "enabled",
+                "stateTransitionTime": now, "lastBootTime": now, "allocationTime": now,
+                "ipAddress": "127.0.0.1", "affinityId": f"TVM:{node_id}", "vmSize": pool["vmSize"],
+                "totalTasksRun": 0, "totalTasksSucceeded": 0, "runningTasksCount": 0,
+                "runningTaskSlotsCount": 0, "isDedicated": True,
+                "nodeAgentInfo": {"version": "1.11.0", "lastUpdateTime": now},
+            }
+            self.state.save_node(pool["id"], nodes[node_id])
+        if len(nodes) > target:
+            # Idle nodes leave first, as Batch prefers; the rest requeue their tasks.
+            order = sorted(nodes, key=lambda n: nodes[n]["runningTasksCount"])
+            leaving = order[: len(nodes) - target]
+            self._stop_nodes(pool["id"], leaving)
+            for node_id in leaving:
+                if not self._node_work(pool["id"], [node_id]):
+                    self.state.forget_node(pool["id"], node_id)
+                    self._remove_folder(layout.node_root(self.state_dir, pool["id"], node_id))
+            if len(nodes) > target:
+                return
+        pool["currentDedicatedNodes"] = pool["targetDedicatedNodes"]
+        pool["currentLowPriorityNodes"] = pool["targetLowPriorityNodes"]
+        set_state(pool, "steady", "allocationState")
+        touch(pool)
+        self.state.save_pool(pool)
+
+    def _boot(self, pool: Doc, node: Doc) -> None:
+        start_task = pool.get("startTask")
+        if not start_task or not start_task.get("commandLine"):
+            self._node_state(pool["id"], node, "idle")
+            return
+        wait = bool(start_task.get("waitForSuccess", True))
+        node["startTask"] = start_task
+        retry = node.get("startTaskInfo", {}).get("retryCount", 0)
+        node["startTaskInfo"] = {"state": "running", "startTime": now_iso(), "retryCount": retry}
+        self._node_state(pool["id"], node, "waitingforstarttask" if wait else "idle")
+        where = Placement(pool["id"], node["id"],
+                          layout.node_root(self.state_dir, pool["id"], node["id"]))
+        threading.Thread(target=execution.run_start_task, args=(self, dict(start_task), where),
+                         name=f"start-{node['id'][:12]}", daemon=True).start()
+
+    def _node_state(self, pool_id: str, node: Doc, value: str) -> None:
+        if node["state"] != value:
+            set_state(node, value)
+        self.state.save_node(pool_id, node)
+
+    def _stop_nodes(self, pool_id: str, node_ids: list[str]) -> None:
+        for node_id in node_ids:
+            for job_id, task_id in list(self._busy.get(node_id, ())):
+                self.stop_task(job_id, task_id, "requeue")
+            start = self._running.get(("start", pool_id, node_id))
+            if start is not None:
+                start.stop("shutdown")
+
+    def _node_work(self, pool_id: str, node_ids: list[str]) -> bool:
+        return any(self._busy.get(n) or ("start", pool_id, n) in self._running for n in node_ids)
+
+    def _remove_folder(self, path: Path) -> None:
+        threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True).start()
+
+    def _job(self, job: Doc) -> None:
+        job_id = job["id"]
+        running = [t for t in self._running if t[0] == "task" and t[1] == job_id]
+        if job["state"] == "deleting":
+            for _, _, task_id in running:
+                self.stop_task(job_id, task_id, "deleted")
+            job.setdefault("_gone_at", time.time() + self.delete_delay)
+            if time.time() >= job["_gone_at"] and not running:
+                self.state.forget_job(job_id)
+                for pool_id in self.state.nodes:
+                    for node_id in self.state.nodes[pool_id]:
+                        root = layout.node_root(self.state_dir, pool_id, node_id)
+                        self._remove_folder(root / "workitems" / job_id)
+            return
+        if job["state"] == "terminating":
+            for _, _, task_id in running:
+                self.stop_task(job_id, task_id, "terminated")
+            if not running:
+                self._complete_job(job)
+            return
+        if job["state"] != "active":
+            return
+        limit = parse_duration(job.get("constraints", {}).get("maxWallClockTime"))
+        if limit is not None and time.time() - job.setdefault("_started", time.time()) > limit:
+            job["executionInfo"]["terminateReason"] = "MaxWallClockTimeExpiry"
+            set_state(job, "terminating")
+            self.state.save_job(job)
+        elif job.get("onAllTasksComplete") == "terminatejob" and self._all_done(job_id):
+            job["executionInfo"]["terminateReason"] = "AllTasksComplete"
+            self._complete_job(job)
+
+    def _all_done(self, job_id: str) -> bool:
+        tasks = self.state.tasks.get(job_id, {})
+        return bool(tasks) and all(t["state"] == "completed" for t in tasks.values())
+
+    def _complete_job(self, job: Doc) -> None:
+        job["previousState"] = job["state"]
+        set_state(job, "completed")
+        job["executionInfo"]["endTime"] = now_iso()
+        touch(job)
+        self.state.save_job(job)
+
+    def job_environment(self, job_id: str) -> list[dict[str, str]]:
+        with self.state.lock:
+            job = self.state.jobs.get(job_id) or {}
+            return list(job.get("commonEnvironmentSettings") or [])
+
+    def _dispatch(self) -> None:
+        dispatch.dispatch(self)
+
+    def record_retry(self, job_id: str, task_id: str, attempt: int) -> None:
+        dispatch.record_retry(self, job_id, task_id, attempt)
+
+    def record_start_retry(self, where: Placement, attempt: int) -> None:
+        dispatch.record_start_retry(self, where, attempt)
+
+    def task_ended(self, job_id: str, task_id: str, where: Placement, code: int | None,
+                   fail: Doc | None, reason: str | None) -> None:
+        dispatch.task_ended(self, job_id, task_id, where, code, fail, reason)
+
+    def start_task_ended(self, where: Placement, code: int | None, fail: Doc | None,
+                         reason: str | None) -> None:
+        dispatch.start_task_ended(self, where, code, fail, reason)

@@ -1,0 +1,171 @@
+"""The Batch account's live state: pools, nodes, jobs and tasks, in memory and on disk.
+
+Reads are served from memory; every change is also queued for the shared sqlite store and
+written there by a background flusher, so adding thousands of tasks never waits on disk and
+a restarted emulator finds the account as it was. One lock guards everything; the scheduler
+waits on ``changed`` to hear about new work.
+
+Restart rule: a task that was preparing or running when the emulator stopped is requeued
+(state ``active``, ``requeueCount`` + 1), as Azure Batch requeues the tasks of a node it
+lost. Start tasks that had not finished run again.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from runner.local.batch.wire import now_iso
+
+Doc = dict[str, Any]
+
+POOL, NODE, JOB, TASK = "batch.pool", "batch.node", "batch.job", "batch.task"
+FLUSH_INTERVAL = 0.2
+
+
+class DocStore(Protocol):
+    def put(self, kind: str, key: str, doc: Doc) -> None: ...
+    def delete(self, kind: str, key: str) -> bool: ...
+    def items(self, kind: str, prefix: str = "") -> list[tuple[str, Doc]]: ...
+
+
+class BatchState:
+    """All Batch entities of one account. Callers hold ``lock`` while they read or change."""
+
+    def __init__(self, store: DocStore, account: str) -> None:
+        self.account = account
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.pools: dict[str, Doc] = {}
+        self.nodes: dict[str, dict[str, Doc]] = {}
+        self.jobs: dict[str, Doc] = {}
+        self.tasks: dict[str, dict[str, Doc]] = {}
+        # Active task ids per job, in the order they were added: the scheduler's queue.
+        self.queue: dict[str, deque[str]] = {}
+        self._store = store
+        self._dirty: dict[tuple[str, str], Doc | None] = {}
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        # Set by the scheduler: stops a task's process (job, task, reason).
+        self.stop_task: Callable[[str, str, str], None] = lambda job, task, reason: None
+        # The account URL clients use, learnt from requests (nodes see it as AZ_BATCH_ACCOUNT_URL).
+        self.base_url = ""
+        self._load()
+
+    # persistence -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        for key, doc in self._store.items(POOL):
+            self.pools[key] = doc
+            self.nodes.setdefault(key, {})
+        for key, doc in self._store.items(NODE):
+            pool_id = key.split("/", 1)[0]
+            self.nodes.setdefault(pool_id, {})[doc["id"]] = doc
+        for key, doc in self._store.items(JOB):
+            self.jobs[key] = doc
+            self.tasks.setdefault(key, {})
+            self.queue.setdefault(key, deque())
+        loaded = sorted(self._store.items(TASK), key=lambda kv: kv[1].get("_seq", 0))
+        for key, doc in loaded:
+            job_id = key.split("/", 1)[0]
+            self.tasks.setdefault(job_id, {})[doc["id"]] = doc
+            if doc["state"] in ("preparing", "running"):
+                requeue(doc)
+                self.save_task(job_id, doc)
+            if doc["state"] == "active":
+                self.queue.setdefault(job_id, deque()).append(doc["id"])
+        for pool_id, nodes in self.nodes.items():
+            for node in nodes.values():
+                if node.get("startTaskInfo", {}).get("state") == "running":
+                    node["state"] = "starting"
+                node["runningTasksCount"] = 0
+                node["runningTaskSlotsCount"] = 0
+                node.pop("recentTasks", None)
+                self.save_node(pool_id, node)
+
+    def start(self) -> None:
+        self._flusher = threading.Thread(target=self._flush_loop, name="batch-flush", daemon=True)
+        self._flusher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join(5)
+        self.flush()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL):
+            self.flush()
+
+    def flush(self) -> None:
+        with self._flush_lock:
+            with self.lock:
+                dirty, self._dirty = self._dirty, {}
+            for (kind, key), doc in dirty.items():
+                if doc is None:
+                    self._store.delete(kind, key)
+                else:
+                    self._store.put(kind, key, doc)
+
+    def _mark(self, kind: str, key: str, doc: Doc | None) -> None:
+        # A copy, so the flusher never serialises a document another thread is changing.
+        self._dirty[(kind, key)] = None if doc is None else _copy(doc)
+
+    def save_pool(self, doc: Doc) -> None:
+        self._mark(POOL, doc["id"], doc)
+
+    def save_node(self, pool_id: str, doc: Doc) -> None:
+        self._mark(NODE, f"{pool_id}/{doc['id']}", doc)
+
+    def save_job(self, doc: Doc) -> None:
+        self._mark(JOB, doc["id"], doc)
+
+    def save_task(self, job_id: str, doc: Doc) -> None:
+        self._mark(TASK, f"{job_id}/{doc['id']}", doc)
+
+    def forget_pool(self, pool_id: str) -> None:
+        for node_id in self.nodes.pop(pool_id, {}):
+            self._mark(NODE, f"{pool_id}/{node_id}", None)
+        self.pools.pop(pool_id, None)
+        self._mark(POOL, pool_id, None)
+
+    def forget_node(self, pool_id: str, node_id: str) -> None:
+        self.nodes.get(pool_id, {}).pop(node_id, None)
+        self._mark(NODE, f"{pool_id}/{node_id}", None)
+
+    def forget_task(self, job_id: str, task_id: str) -> None:
+        self.tasks.get(job_id, {}).pop(task_id, None)
+        self._mark(TASK, f"{job_id}/{task_id}", None)
+
+    def forget_job(self, job_id: str) -> None:
+        for task_id in self.tasks.pop(job_id, {}):
+            self._mark(TASK, f"{job_id}/{task_id}", None)
+        self.queue.pop(job_id, None)
+        self.jobs.pop(job_id, None)
+        self._mark(JOB, job_id, None)
+
+    def notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
+
+
+def requeue(task: Doc) -> None:
+    """Puts a task that lost its node back in the queue, as Batch does."""
+    now = now_iso()
+    info = task.setdefault("executionInfo", {"retryCount": 0, "requeueCount": 0})
+    info["requeueCount"] = info.get("requeueCount", 0) + 1
+    info["lastRequeueTime"] = now
+    for key in ("startTime", "endTime", "exitCode", "failureInfo", "result"):
+        info.pop(key, None)
+    task.pop("nodeInfo", None)
+    task["previousState"], task["previousStateTransitionTime"] = task["state"], task[
+        "stateTransitionTime"]
+    task["state"], task["stateTransitionTime"] = "active", now
+
+
+def _copy(doc: Doc) -> Doc:
+    return copy.deepcopy(doc)

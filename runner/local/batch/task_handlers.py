@@ -1,0 +1,136 @@
+"""Task, task-count and file handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, current_app, request
+
+from runner.local.batch import files, jobs, pools, tasks
+from runner.local.batch.errors import BatchServiceError
+from runner.local.batch.handlers import state
+from runner.local.batch.http import base_url, body, created, no_content, ok
+from runner.local.batch.query import compile_filter, page
+from runner.local.batch.wire import select, task_out, task_url
+from runner.local.nodes import layout
+
+
+def create_task(job_id: str) -> Response:
+    doc = tasks.create_task(state(), job_id, body())
+    return created(task_url(base_url(), job_id, doc["id"]), doc)
+
+
+def create_task_collection(job_id: str) -> Response:
+    values = body().get("value")
+    if not isinstance(values, list):
+        raise BatchServiceError("MissingRequiredProperty", PropertyName="value")
+    job, results = tasks.create_tasks(state(), job_id, values)
+    for result in results:
+        if result["status"] == "success":
+            result["location"] = task_url(base_url(), job["id"], result["taskId"])
+    return ok({"value": results}, "Microsoft.Azure.Batch.Protocol.Entities.TaskAddResults")
+
+
+def list_tasks(job_id: str) -> Response:
+    keep = compile_filter(request.args.get("$filter"))
+    with state().lock:
+        job = jobs.get_job(state(), job_id)
+        items = [task_out(t, job["id"], base_url()) for t in state().tasks[job["id"]].values()]
+    items = [select(t, request.args.get("$select")) for t in items if keep(t)]
+    return ok(page(items, request.args, base_url(), f"/jobs/{job_id}/tasks"), "tasks")
+
+
+def get_task(job_id: str, task_id: str) -> Response:
+    with state().lock:
+        job, doc = tasks.get_task(state(), job_id, task_id)
+        out = task_out(doc, job["id"], base_url())
+    return ok(select(out, request.args.get("$select")), "tasks/@Element", out)
+
+
+def delete_task(job_id: str, task_id: str) -> Response:
+    tasks.delete_task(state(), job_id, task_id)
+    return no_content(200)
+
+
+def terminate_task(job_id: str, task_id: str) -> Response:
+    tasks.terminate_task(state(), job_id, task_id)
+    return no_content(204, task_url(base_url(), job_id, task_id))
+
+
+def task_counts(job_id: str) -> Response:
+    return ok(tasks.task_counts(state(), job_id))
+
+
+def _task_folder(job_id: str, task_id: str) -> tuple[Path | None, str]:
+    with state().lock:
+        job, doc = tasks.get_task(state(), job_id, task_id)
+        info = doc.get("nodeInfo")
+    url = f"{task_url(base_url(), job['id'], doc['id'])}/files"
+    if not info:
+        return None, url
+    root = layout.node_root(current_app.extensions["runner.batch"].state_dir,
+                            info["poolId"], info["nodeId"])
+    return root / info["taskRootDirectory"], url
+
+
+def _node_folder(pool_id: str, node_id: str) -> tuple[Path, str]:
+    with state().lock:
+        pool = pools.get_pool(state(), pool_id)
+        node = pools.get_node(state(), pool_id, node_id)
+    url = f"{base_url()}/pools/{pool['id']}/nodes/{node['id']}/files"
+    root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
+                            node["id"])
+    return root, url
+
+
+def _list(folder: Path | None, url: str, route: str) -> Response:
+    recursive = request.args.get("recursive", "false").lower() == "true"
+    items = files.list_files(folder, recursive, url) if folder else []
+    keep = compile_filter(request.args.get("$filter"))
+    items = [i for i in items if keep(i)]
+    return ok(page(items, request.args, base_url(), route), "files")
+
+
+def _serve(folder: Path | None, relative: str, url: str) -> Response:
+    if folder is None:
+        raise BatchServiceError("FileNotFound")
+    path = files.resolve(folder, relative)
+    headers = files.headers(path, f"{url}/{relative}")
+    if path.is_dir():
+        return no_content(200, entity=None) if request.method == "HEAD" else _dir_error()
+    size = path.stat().st_size
+    span = files.byte_range(request.headers.get("ocp-range"), size)
+    start, end = span if span else (0, size - 1)
+    length = max(0, end - start + 1)
+    response = no_content(200)
+    response.headers.update(headers)
+    response.headers["Content-Length"] = str(length)
+    if request.method != "HEAD":
+        with path.open("rb") as handle:
+            handle.seek(start)
+            response.set_data(handle.read(length))
+    return response
+
+
+def _dir_error() -> Response:
+    raise BatchServiceError("OperationNotValidAtThisTime", "The specified path is a directory.")
+
+
+def list_task_files(job_id: str, task_id: str) -> Response:
+    folder, url = _task_folder(job_id, task_id)
+    return _list(folder, url, f"/jobs/{job_id}/tasks/{task_id}/files")
+
+
+def get_task_file(job_id: str, task_id: str, file_path: str) -> Response:
+    folder, url = _task_folder(job_id, task_id)
+    return _serve(folder, file_path, url)
+
+
+def list_node_files(pool_id: str, node_id: str) -> Response:
+    folder, url = _node_folder(pool_id, node_id)
+    return _list(folder, url, f"/pools/{pool_id}/nodes/{node_id}/files")
+
+
+def get_node_file(pool_id: str, node_id: str, file_path: str) -> Response:
+    folder, url = _node_folder(pool_id, node_id)
+    return _serve(folder, file_path, url)

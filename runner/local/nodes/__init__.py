@@ -1,0 +1,1 @@
+"""Batch compute nodes as sandbox folders on this machine: layout, transfers, processes."""

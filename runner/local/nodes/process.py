@@ -1,0 +1,61 @@
+"""Task processes: ``/bin/sh -c`` of the command line, output to ``stdout.txt``/``stderr.txt``.
+
+Each process leads its own session so a timeout, a job termination or a pool deletion can
+stop everything the command started (``killpg``), not just the shell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# An exit code for a process killed by a signal, as a shell reports it (128 + signal).
+SIGNAL_BASE = 128
+
+
+@dataclass
+class Running:
+    """A started task process and why it was stopped, if it was."""
+
+    process: subprocess.Popen[bytes]
+    stop_reason: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stop(self, reason: str) -> None:
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start(command: str, cwd: Path, env: dict[str, str], folder: Path) -> Running:
+    cwd.mkdir(parents=True, exist_ok=True)
+    with (folder / "stdout.txt").open("ab") as out, (folder / "stderr.txt").open("ab") as err:
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=out, stderr=err, start_new_session=True,
+        )
+    return Running(process)
+
+
+def wait(running: Running, timeout: float | None) -> tuple[int, bool]:
+    """Waits for the process; returns its exit code and whether ``timeout`` expired."""
+    try:
+        code = running.process.wait(timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        running.stop("timeout")
+        code = running.process.wait()
+        timed_out = True
+    # Reap anything the command left running in its session.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(running.process.pid, signal.SIGKILL)
+    if code < 0:
+        code = SIGNAL_BASE - code
+    return code, timed_out

@@ -1,0 +1,189 @@
+"""Run-wide fixtures: the local target (emulator), real SDK clients aimed at it, Docker.
+
+Tests that need a local service fail, never skip, when ``RUNNER_REQUIRE_SERVICES=1``
+(CI sets it) and the service is missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["fixtures_batch"]
+
+CI_DOCKER_SOCKET = Path("/tmp/runner-ci/docker.sock")
+DEFAULT_TEST_IMAGE = "runner-test/busybox:1"
+
+# The engine .ci/services.sh starts, when the caller did not pick one.
+if "DOCKER_HOST" not in os.environ and CI_DOCKER_SOCKET.exists():
+    os.environ["DOCKER_HOST"] = f"unix://{CI_DOCKER_SOCKET}"
+
+
+def services_required() -> bool:
+    return os.environ.get("RUNNER_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(reason: str) -> None:
+    """Fails under RUNNER_REQUIRE_SERVICES=1, skips otherwise."""
+    if services_required():
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+class StaticToken:
+    """A credential with a fixed bearer token: the local target accepts any token."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("local-token", int(time.time()) + 3600)
+
+
+def arm_client(status: dict[str, Any], kind: str = "aci", **kwargs: Any) -> Any:
+    """An ACI (``kind="aci"``) or resource (``"resource"``) client aimed at the target."""
+    endpoint = status["arm"]["endpoint"]
+    options: dict[str, Any] = {
+        "base_url": endpoint,
+        "credential_scopes": [f"{endpoint}/.default"],
+        "connection_verify": status["ca_bundle"],
+        "retry_total": 0,
+    }
+    options.update(kwargs)
+    if kind == "aci":
+        from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+
+        return ContainerInstanceManagementClient(
+            StaticToken(), status["arm"]["subscription"], **options
+        )
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    return ResourceManagementClient(StaticToken(), status["arm"]["subscription"], **options)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The local target on free ports, state in a temporary folder; its status dict."""
+    from runner.local import lifecycle
+
+    state = tmp_path_factory.mktemp("runner-local")
+    previous = os.environ.get("RUNNER_LOCAL_DIR")
+    os.environ["RUNNER_LOCAL_DIR"] = str(state)
+    try:
+        status = lifecycle.up(state)
+    except Exception as exc:
+        missing_service(f"the local target did not start: {exc}")
+    try:
+        yield status
+    finally:
+        lifecycle.down(state, purge=True)
+        if previous is None:
+            os.environ.pop("RUNNER_LOCAL_DIR", None)
+        else:
+            os.environ["RUNNER_LOCAL_DIR"] = previous
+
+
+@pytest.fixture
+def aci_client(emulator: dict[str, Any]) -> Any:
+    """ContainerInstanceManagementClient on the emulator; no SDK retries (errors surface)."""
+    return arm_client(emulator, "aci")
+
+
+@pytest.fixture
+def resource_client(emulator: dict[str, Any]) -> Any:
+    return arm_client(emulator, "resource")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as exc:
+        missing_service(f"no Docker engine answers ({os.environ.get('DOCKER_HOST')}): {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def test_image(docker_client: Any) -> str:
+    """The busybox image made by .ci/services.sh (``docker import`` of a root folder)."""
+    import docker.errors
+
+    image = os.environ.get("RUNNER_TEST_IMAGE", DEFAULT_TEST_IMAGE)
+    try:
+        docker_client.images.get(image)
+    except docker.errors.ImageNotFound:
+        missing_service(f"test image {image} is not on the engine; run .ci/services.sh")
+    return image
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    """Names unique within the run: ``prefix-<pid>-<n>``, valid for ACI and resource groups."""
+
+    def make(prefix: str) -> str:
+        return f"{prefix}-{os.getpid() % 100000}-{next(_names)}"
+
+    return make
+
+
+class Faults:
+    """Fault rules and request counters of the running target, for one test."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        self.status = status
+
+    def set(self, rules: list[dict[str, Any]]) -> None:
+        from runner.local import control
+
+        control.set_faults(self.status, rules)
+
+    def clear(self) -> None:
+        from runner.local import control
+
+        control.clear_faults(self.status)
+
+    def counters(self) -> dict[str, int]:
+        from runner.local import control
+
+        return control.counters(self.status)
+
+    def reset_counters(self) -> None:
+        from runner.local import control
+
+        control.reset_counters(self.status)
+
+
+@pytest.fixture
+def faults(emulator: dict[str, Any]) -> Iterator[Faults]:
+    handle = Faults(emulator)
+    handle.clear()
+    try:
+        yield handle
+    finally:
+        handle.clear()
+
+
+@pytest.fixture
+def transitions(emulator: dict[str, Any]) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Sets how fast models advance (``{"aci.provisioning": {"mode": "seconds", ...}}``)."""
+    from runner.local import control
+
+    def set_progressions(progressions: dict[str, Any]) -> None:
+        control.set_transitions(emulator, progressions)
+
+    try:
+        yield set_progressions
+    finally:
+        control.set_transitions(emulator, {})

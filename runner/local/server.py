@@ -67,7 +67,11 @@ def _azurite(ctx: ServiceContext) -> Any:
     except ImportError as exc:
         log.warning("Blob storage not available: %s", exc)
         return None
-    return start_azurite(ctx.state_dir)
+    try:
+        return start_azurite(ctx.state_dir)
+    except Exception:  # ARM and Batch still serve; the status shows storage as absent
+        log.exception("Azurite did not start")
+        return None
 
 
 def serve(state_dir: Path, faults_file: Path | None = None, runtime: str = "docker") -> None:

@@ -1,0 +1,326 @@
+"""Applying container group changes: send, wait, run, collect, tear down.
+
+A run-to-completion group (restart policy ``Never`` or ``OnFailure``) is waited for until
+it finishes; each container's logs and exit code land in the collect folder; then the
+spec's ``teardown`` policy runs. On cancel (Ctrl-C), timeout or failure the same teardown
+runs with a wait that the cancel cannot cut short, and the outcome says what it removed
+and what it left.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.backends import aci as backend
+from runner.backends import lro
+from runner.backends import resources as rgs
+from runner.backends.target import Target
+from runner.engine.events import Emit, StepProgress
+from runner.engine.executor import StepOutcome
+from runner.engine.poll import Poll, poll_until
+from runner.engine.retry import Clock, Deadline, RetryPolicy, call_with_retry
+from runner.errors import Cancelled, PermanentError, RunnerError
+from runner.plan.action import Action
+from runner.plan.model import Change
+from runner.plan.observed import ObservedContainerGroup, parse_address
+from runner.spec.models import ContainerGroup
+
+INVALID_UPDATE = "InvalidContainerGroupUpdate"
+OPERATION_TIMEOUT = 900.0
+TEARDOWN_TIMEOUT = 300.0
+
+
+@dataclass
+class AciApply:
+    target: Target
+    specs: dict[str, ContainerGroup]  # by lower-cased address
+    workspace: str
+    emit: Emit
+    clock: Clock
+    deadline: float  # absolute clock time; runs not finished by then time out
+    cwd: Path = field(default_factory=Path.cwd)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    # --- dispatch -----------------------------------------------------------------
+
+    def __call__(self, change: Change) -> StepOutcome:
+        if change.kind == "ResourceGroup":
+            return self._resource_group(change)
+        return self._group(change)
+
+    def _subscription(self, change: Change, spec: ContainerGroup | None) -> str:
+        return change.subscription or self.target.subscription_for(
+            spec.subscription if spec else None
+        )
+
+    def _retry(self, fn: Any, change: Change, what: str, clock: Clock | None = None) -> Any:
+        return call_with_retry(
+            fn,
+            address=change.address,
+            what=what,
+            emit=self.emit,
+            policy=self.policy,
+            clock=clock or self.clock,
+        )
+
+    def _progress(self, change: Change, message: str) -> None:
+        self.emit(StepProgress(address=change.address, message=message))
+
+    # --- resource groups ------------------------------------------------------------
+
+    def _resource_group(self, change: Change) -> StepOutcome:
+        name = parse_address(change.address)[1]
+        client = self.target.resource_client(self._subscription(change, None))
+        if change.action is Action.CREATE:
+            location = (change.after or {}).get("location") or "westeurope"
+            self._retry(
+                lambda: rgs.create_resource_group(client, name, location, workspace=self.workspace),
+                change,
+                "create resource group",
+            )
+            return StepOutcome(message="created", counts={"created": 1})
+        if change.action is Action.DELETE:
+            op = self._retry(
+                lambda: rgs.begin_delete_resource_group(client, name), change, "delete"
+            )
+            self._wait_operation(client, op, change, "delete resource group", self.clock)
+            return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
+        raise PermanentError(f"{change.action} is not an action for a resource group")
+
+    # --- container groups -------------------------------------------------------------
+
+    def _group(self, change: Change) -> StepOutcome:
+        _, rg, name = parse_address(change.address)
+        spec = self.specs.get(change.address.lower())
+        client = self.target.aci_client(self._subscription(change, spec))
+        if change.action is Action.DELETE:
+            self._delete(client, rg, name, change, self.clock)
+            return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
+        assert spec is not None, f"no spec for {change.address}"
+        outcome = StepOutcome()
+        touched = False
+        try:
+            verb = self._send(client, spec, change)
+            touched = True
+            outcome.counts[verb] = 1
+            outcome.message = verb
+            if spec.runs_to_completion and verb != "tagged":
+                self._run(client, spec, change, outcome)
+        except (Cancelled, Deadline, RunnerError) as exc:
+            outcome.ok = False
+            outcome.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
+            outcome.message = str(exc)
+        if touched:
+            self._teardown(client, spec, change, outcome)
+        return outcome
+
+    def _send(self, client: Any, spec: ContainerGroup, change: Change) -> str:
+        rg, name = spec.resource_group, spec.name
+        if change.action is Action.CREATE:
+            if change.before is not None:
+                self._progress(change, "waiting for the previous delete to finish")
+                self._wait_gone(client, rg, name, change, self.clock)
+            self._put(client, spec, change)
+            return "created"
+        if change.action is Action.UPDATE:
+            if change.paths and all(p.startswith("tags.") for p in change.paths):
+                self._retry(
+                    lambda: backend.patch_tags(client, spec, workspace=self.workspace),
+                    change,
+                    "update tags",
+                )
+                return "tagged"
+            try:
+                self._put(client, spec, change)
+                return "updated"
+            except PermanentError as exc:
+                if exc.code != INVALID_UPDATE:
+                    raise
+                self._progress(
+                    change,
+                    f"Azure refused the update in place ({INVALID_UPDATE}); replacing it: "
+                    "delete, then create",
+                )
+        elif change.action is not Action.REPLACE:
+            if change.action is Action.START:
+                op = self._retry(lambda: backend.begin_start(client, rg, name), change, "start")
+                self._wait_operation(client, op, change, "start", self.clock)
+                return "started"
+            raise PermanentError(f"{change.action} is not an action for a container group")
+        self._delete(client, rg, name, change, self.clock)
+        self._put(client, spec, change)
+        return "replaced"
+
+    # --- operations -------------------------------------------------------------------
+
+    def _put(self, client: Any, spec: ContainerGroup, change: Change) -> None:
+        op = self._retry(
+            lambda: backend.begin_put(client, spec, workspace=self.workspace), change, "send"
+        )
+        self._wait_operation(client, op, change, "provisioning", self.clock)
+        group = self._retry(
+            lambda: backend.read_container_group(client, spec.resource_group, spec.name),
+            change,
+            "read",
+        )
+        if group is not None and group.provisioning_state == "Failed":
+            raise PermanentError(f"provisioning failed{_why(group)}", code="ProvisioningFailed")
+
+    def _wait_operation(
+        self, client: Any, op: lro.Operation, change: Change, what: str, clock: Clock
+    ) -> None:
+        if op.done:
+            return
+        if op.retry_after:
+            clock.sleep(min(op.retry_after, 5.0))
+
+        def look() -> Poll[lro.OperationStatus]:
+            status = lro.poll(client, op)
+            return Poll(status.done, status, status.retry_after)
+
+        status = poll_until(
+            look,
+            address=change.address,
+            what=what,
+            emit=self.emit,
+            clock=clock,
+            deadline=clock.now() + OPERATION_TIMEOUT,
+            policy=self.policy,
+        )
+        if status.failed:
+            raise PermanentError(
+                f"{what} failed: {status.code}: {status.message}".rstrip(": "), code=status.code
+            )
+
+    def _delete(self, client: Any, rg: str, name: str, change: Change, clock: Clock) -> None:
+        op = call_with_retry(
+            lambda: backend.begin_delete(client, rg, name),
+            address=change.address,
+            what="delete",
+            emit=self.emit,
+            policy=self.policy,
+            clock=clock,
+        )
+        self._wait_operation(client, op, change, "delete", clock)
+        # Deletes finish asynchronously: a create of the same name must wait for the 404.
+        self._wait_gone(client, rg, name, change, clock)
+
+    def _wait_gone(self, client: Any, rg: str, name: str, change: Change, clock: Clock) -> None:
+        def look() -> Poll[None]:
+            return Poll(backend.read_container_group(client, rg, name) is None, None)
+
+        poll_until(
+            look,
+            address=change.address,
+            what="waiting for the delete",
+            emit=self.emit,
+            clock=clock,
+            deadline=clock.now() + OPERATION_TIMEOUT,
+            policy=self.policy,
+        )
+
+    # --- run, collect, teardown ---------------------------------------------------------
+
+    def _run(self, client: Any, spec: ContainerGroup, change: Change, out: StepOutcome) -> None:
+        self._progress(change, "running until every container finishes")
+
+        def look() -> Poll[ObservedContainerGroup | None]:
+            g = backend.read_container_group(client, spec.resource_group, spec.name)
+            return Poll(g is None or _finished(g), g)
+
+        try:
+            group = poll_until(
+                look,
+                address=change.address,
+                what="run",
+                emit=self.emit,
+                clock=self.clock,
+                deadline=self.deadline,
+                policy=self.policy,
+            )
+        except Deadline as exc:
+            raise Deadline(f"timed out waiting for the run to finish ({exc})") from exc
+        if group is None:
+            raise PermanentError("the group disappeared while it ran")
+        codes = self._collect(client, spec, group, change, out)
+        failed = {n: c for n, c in codes.items() if c != 0}
+        if failed:
+            detail = ", ".join(f"{n} exited with {c}" for n, c in sorted(failed.items()))
+            raise PermanentError(f"run failed: {detail}", code="ContainerFailed")
+        out.message = f"{out.message}; run succeeded"
+
+    def _collect(
+        self,
+        client: Any,
+        spec: ContainerGroup,
+        group: ObservedContainerGroup,
+        change: Change,
+        out: StepOutcome,
+    ) -> dict[str, int | None]:
+        base = (self.cwd / spec.collect_dir).resolve()
+        base.mkdir(parents=True, exist_ok=True)
+        states = {c.name: c for c in group.containers}
+        codes = {
+            ct.name: states[ct.name].exit_code if ct.name in states else None
+            for ct in spec.containers
+        }
+        if spec.collect is None or spec.collect.logs:
+            for ct in spec.containers:
+                text = self._retry(
+                    functools.partial(
+                        backend.read_logs, client, spec.resource_group, spec.name, ct.name
+                    ),
+                    change,
+                    f"logs of {ct.name}",
+                )
+                out.outputs.append(_write(base, f"{ct.name}.log", text))
+        out.outputs.append(_write(base, "exit_codes.json", json.dumps(codes, indent=2) + "\n"))
+        out.counts["collected"] = len(out.outputs)
+        self._progress(change, f"collected into {spec.collect_dir}")
+        return codes
+
+    def _teardown(
+        self, client: Any, spec: ContainerGroup, change: Change, out: StepOutcome
+    ) -> None:
+        remove = spec.teardown == "always" or (
+            spec.teardown == "onSuccess" and out.ok and spec.runs_to_completion
+        )
+        if not remove:
+            if not out.ok or spec.runs_to_completion:
+                out.left.append(change.address)
+            return
+        # Teardown still runs after Ctrl-C: its waits get a clock the cancel cannot stop.
+        clock = Clock(now=self.clock.now, cancel=threading.Event(), rng=self.clock.rng)
+        try:
+            self._delete(client, spec.resource_group, spec.name, change, clock)
+        except RunnerError as exc:
+            out.left.append(change.address)
+            out.message = f"{out.message}; teardown failed: {exc}"
+            return
+        out.removed.append(change.address)
+        out.counts["deleted"] = out.counts.get("deleted", 0) + 1
+
+
+def _finished(group: ObservedContainerGroup) -> bool:
+    if group.instance_state is not None:
+        return group.finished
+    return bool(group.containers) and all(c.state == "Terminated" for c in group.containers)
+
+
+def _why(group: ObservedContainerGroup) -> str:
+    details = [f"{c.name}: {c.detail_status}" for c in group.containers if c.detail_status]
+    return f" ({'; '.join(details)})" if details else ""
+
+
+def _write(base: Path, name: str, text: str) -> str:
+    """Writes ``base/name``, refusing any name that would land outside ``base``."""
+    path = (base / name).resolve()
+    if base not in path.parents:
+        raise PermanentError(f"refusing to write {name!r} outside {base}")
+    path.write_text(text)
+    return str(path)

@@ -1,0 +1,300 @@
+"""The engine's entry points, used by the CLI: plan, apply, destroy, status, logs.
+
+Container group specs run here; ``BatchJob`` specs are handed to the Batch workflow
+(``runner.engine.batch``), imported only when such a spec is present.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.backends import aci as backend
+from runner.backends.target import Target
+from runner.engine.aci import AciApply
+from runner.engine.events import Emit, RunSummary
+from runner.engine.executor import StepOutcome, run_changes
+from runner.engine.lock import WorkspaceLock
+from runner.engine.observe import read_groups, read_state, subscriptions_of
+from runner.engine.result import RunResult, StatusRow
+from runner.engine.retry import Clock, call_with_retry
+from runner.errors import RunnerError
+from runner.plan.action import Action
+from runner.plan.diff import diff, diff_destroy
+from runner.plan.model import Change, Plan
+from runner.plan.observed import ObservedContainerGroup, group_address
+from runner.spec.models import BatchJob, ContainerGroup
+
+if TYPE_CHECKING:
+    from runner.spec.loader import LoadedSpec
+
+RUN_TIMEOUT = 3600.0  # a run-to-completion group that has not finished by then times out
+ACI_KINDS = ("ResourceGroup", "ContainerGroup")
+
+
+def _nothing(_event: Any) -> None:
+    return None
+
+
+def _groups(specs: Sequence[LoadedSpec] | None) -> list[ContainerGroup]:
+    return [s.spec for s in specs or () if isinstance(s.spec, ContainerGroup)]
+
+
+def _batches(specs: Sequence[LoadedSpec] | None) -> list[LoadedSpec]:
+    return [s for s in specs or () if isinstance(s.spec, BatchJob)]
+
+
+def _batch_module() -> Any:
+    try:
+        from runner.engine import batch
+    except ImportError as exc:
+        raise RunnerError(f"BatchJob is not supported yet ({exc})") from exc
+    return batch
+
+
+# --- plan ---------------------------------------------------------------------------
+
+
+def build_plan(
+    specs: list[LoadedSpec], target: Target, workspace: str, *, prune: bool = False
+) -> Plan:
+    groups = _groups(specs)
+    changes: list[Change] = []
+    orphans: tuple[str, ...] = ()
+    if groups:
+        observed = read_state(target, groups, workspace=workspace, emit=_nothing)
+        aci_plan = diff(
+            groups,
+            observed,
+            workspace=workspace,
+            prune=prune,
+            subscriptions=subscriptions_of(groups, target),
+        )
+        changes += aci_plan.changes
+        orphans = aci_plan.orphans
+    for loaded in _batches(specs):
+        changes += _batch_changes(loaded, target, workspace)
+    return Plan(workspace=workspace, changes=tuple(changes), orphans=orphans)
+
+
+def _batch_changes(loaded: LoadedSpec, target: Target, workspace: str) -> list[Change]:
+    _batch_module()
+    from runner.backends.batch import read_batch_state
+    from runner.plan.batch import diff_batch
+
+    spec = loaded.spec
+    assert isinstance(spec, BatchJob)
+    observed = call_with_retry(
+        lambda: read_batch_state(spec, target, workspace),
+        address=f"BatchJob/{spec.name}",
+        what="read",
+        emit=_nothing,
+    )
+    return diff_batch(spec, observed, workspace=workspace, base_dir=loaded.base_dir)
+
+
+# --- apply and destroy ----------------------------------------------------------------
+
+
+def apply(
+    plan: Plan,
+    specs: list[LoadedSpec],
+    target: Target,
+    emit: Emit,
+    *,
+    workspace: str,
+    prune: bool = False,
+    cancel: threading.Event | None = None,
+    timeout: float = RUN_TIMEOUT,
+) -> RunResult:
+    cancel = cancel or threading.Event()
+    result = RunResult()
+    with WorkspaceLock(workspace):
+        changes = [c for c in plan.changes if c.kind in ACI_KINDS]
+        if prune and plan.orphans and not any(c.action is Action.DELETE for c in changes):
+            pruned = build_plan(specs, target, workspace, prune=True)
+            changes += [
+                c for c in pruned.changes if c.kind in ACI_KINDS and c.action is Action.DELETE
+            ]
+        if changes:
+            result.merge(
+                _run_aci(changes, _groups(specs), target, emit, workspace, cancel, timeout)
+            )
+        for loaded in _batches(specs):
+            if cancel.is_set():
+                break
+            batch = _batch_module()
+            mine = [
+                c
+                for c in plan.changes
+                if c.address.split("/")[:2] == ["BatchJob", loaded.spec.name]
+            ]
+            result.merge(
+                batch.run_batch_job(loaded, mine, target, emit, workspace=workspace, cancel=cancel)
+            )
+    emit(RunSummary(address="apply", counts=dict(result.counts), ok=result.ok))
+    return result
+
+
+def _run_aci(
+    changes: list[Change],
+    groups: list[ContainerGroup],
+    target: Target,
+    emit: Emit,
+    workspace: str,
+    cancel: threading.Event,
+    timeout: float,
+) -> RunResult:
+    clock = Clock(cancel=cancel)
+    handler = AciApply(
+        target=target,
+        specs={group_address(g.resource_group, g.name).lower(): g for g in groups},
+        workspace=workspace,
+        emit=emit,
+        clock=clock,
+        deadline=clock.now() + timeout,
+        cwd=Path.cwd(),
+    )
+    outcomes = run_changes(changes, handler, emit=emit, cancel=cancel)
+    return _fold(outcomes)
+
+
+def _fold(outcomes: dict[str, StepOutcome]) -> RunResult:
+    result = RunResult()
+    for address, o in outcomes.items():
+        for key, value in o.counts.items():
+            result.count(key, value)
+        result.removed += o.removed
+        result.left += o.left
+        result.outputs += o.outputs
+        if not o.ok:
+            result.ok = False
+            result.errors.append(f"{address}: {o.message}")
+    return result
+
+
+def destroy(
+    specs: list[LoadedSpec] | None, target: Target, emit: Emit, *, workspace: str
+) -> RunResult:
+    result = RunResult()
+    with WorkspaceLock(workspace):
+        groups = _groups(specs)
+        if specs is None or groups:
+            observed = read_state(target, groups, workspace=workspace, emit=emit)
+            plan = diff_destroy(
+                groups if specs is not None else None, observed, workspace=workspace
+            )
+            result.merge(
+                _run_aci(
+                    list(plan.changes),
+                    groups,
+                    target,
+                    emit,
+                    workspace,
+                    threading.Event(),
+                    RUN_TIMEOUT,
+                )
+            )
+        batches = _batches(specs)
+        if specs is None:
+            try:
+                batch = _batch_module()
+            except RunnerError:
+                batch = None
+            if batch is not None:
+                result.merge(batch.destroy_batch(None, target, emit, workspace=workspace))
+        for loaded in batches:
+            batch = _batch_module()
+            result.merge(batch.destroy_batch(loaded, target, emit, workspace=workspace))
+    emit(RunSummary(address="destroy", counts=dict(result.counts), ok=result.ok))
+    return result
+
+
+# --- status and logs ------------------------------------------------------------------
+
+
+def status(specs: list[LoadedSpec] | None, target: Target, *, workspace: str) -> list[StatusRow]:
+    rows: list[StatusRow] = []
+    groups = _groups(specs)
+    clock = Clock()
+    if specs is None:
+        observed = read_state(target, [], workspace=workspace, emit=_nothing, instance_views="all")
+        owned = [
+            g
+            for _, g in sorted(observed.container_groups.items())
+            if g.ownership.owned_by(workspace)
+        ]
+        rows += [_row(g) for g in owned]
+    elif groups:
+        stubs = [
+            ObservedContainerGroup(
+                name=g.name,
+                resource_group=g.resource_group,
+                subscription=target.subscription_for(g.subscription),
+            )
+            for g in groups
+        ]
+        found = {
+            group_address(g.resource_group, g.name).lower(): g
+            for g in read_groups(target, stubs, emit=_nothing, clock=clock)
+        }
+        for g in groups:
+            address = group_address(g.resource_group, g.name)
+            seen = found.get(address.lower())
+            rows.append(_row(seen) if seen else StatusRow(address, "ContainerGroup", "absent"))
+    for loaded in _batches(specs):
+        rows += _batch_module().batch_status(loaded, target, workspace=workspace)
+    return rows
+
+
+def _row(g: ObservedContainerGroup) -> StatusRow:
+    detail: dict[str, Any] = {
+        "ip": g.ip,
+        "fqdn": g.fqdn,
+        "restarts": {c.name: c.restart_count for c in g.containers if c.restart_count},
+        "exit_codes": {c.name: c.exit_code for c in g.containers if c.exit_code is not None},
+        "provisioning": g.provisioning_state,
+    }
+    state = g.instance_state or g.provisioning_state or "unknown"
+    return StatusRow(group_address(g.resource_group, g.name), "ContainerGroup", state, detail)
+
+
+def logs(
+    spec: ContainerGroup,
+    target: Target,
+    *,
+    container: str | None = None,
+    follow: bool = False,
+    interval: float = 1.0,
+) -> Iterator[str]:
+    """Each container's log lines (prefixed with ``[name]`` when there are several); with
+    ``follow``, new lines as they come until the group finishes."""
+    names = [container] if container else [c.name for c in spec.containers]
+    if container and container not in {c.name for c in spec.containers}:
+        raise RunnerError(f"{spec.name} has no container {container!r}")
+    client = target.aci_client(target.subscription_for(spec.subscription))
+    seen = dict.fromkeys(names, 0)
+    clock = Clock()
+    while True:
+        for name in names:
+            text: str = call_with_retry(
+                functools.partial(backend.read_logs, client, spec.resource_group, spec.name, name),
+                address=group_address(spec.resource_group, spec.name),
+                what="logs",
+                emit=_nothing,
+                clock=clock,
+            )
+            lines = text.splitlines()
+            for line in lines[seen[name] :]:
+                yield f"[{name}] {line}" if len(names) > 1 else line
+            seen[name] = max(seen[name], len(lines))
+        if not follow:
+            return
+        g = backend.read_container_group(client, spec.resource_group, spec.name)
+        if g is None or (spec.runs_to_completion and g.finished):
+            return
+        time.sleep(interval)

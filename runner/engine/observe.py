@@ -1,0 +1,105 @@
+"""Reading live state for a plan: a constant number of paged lists, then a ``get`` only for
+the groups whose instance view decides the plan (a finished run-to-completion group is
+started again, a running one is left alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from runner.backends import aci as backend
+from runner.backends import resources as rgs
+from runner.backends.target import Target
+from runner.engine.events import Emit
+from runner.engine.retry import Clock, call_with_retry
+from runner.plan.aci import canonical_group, changed_paths
+from runner.plan.observed import (
+    ObservedContainerGroup,
+    ObservedResourceGroup,
+    ObservedState,
+    group_address,
+    rg_address,
+)
+from runner.spec.models import ContainerGroup
+
+GET_WORKERS = 16
+
+
+def subscriptions_of(specs: Sequence[ContainerGroup], target: Target) -> dict[str, str]:
+    return {
+        group_address(s.resource_group, s.name): target.subscription_for(s.subscription)
+        for s in specs
+    }
+
+
+def read_state(
+    target: Target,
+    specs: Sequence[ContainerGroup],
+    *,
+    workspace: str,
+    emit: Emit,
+    clock: Clock | None = None,
+    instance_views: str = "needed",  # "needed" or "all"
+) -> ObservedState:
+    clock = clock or Clock()
+    subs = set(subscriptions_of(specs, target).values())
+    if target.default_subscription:
+        subs.add(target.default_subscription)
+    resource_groups: dict[str, ObservedResourceGroup] = {}
+    groups: dict[str, ObservedContainerGroup] = {}
+    for sub in sorted(subs):
+        rc, ac = target.resource_client(sub), target.aci_client(sub)
+        for rg in _retry(lambda rc=rc, sub=sub: rgs.list_resource_groups(rc, sub), clock, emit):
+            resource_groups[rg_address(rg.name)] = rg
+        for g in _retry(lambda ac=ac: backend.list_container_groups(ac), clock, emit):
+            groups[group_address(g.resource_group, g.name)] = g
+    state = ObservedState(resource_groups=resource_groups, container_groups=groups)
+    wanted = (
+        _needing_view(specs, state, workspace)
+        if instance_views == "needed"
+        else [g for g in groups.values() if g.ownership.owned_by(workspace)]
+    )
+    if not wanted:
+        return state
+    fresh = read_groups(target, wanted, emit=emit, clock=clock)
+    for g in fresh:
+        groups[group_address(g.resource_group, g.name)] = g
+    return ObservedState(resource_groups=resource_groups, container_groups=groups)
+
+
+def read_groups(
+    target: Target,
+    groups: Sequence[ObservedContainerGroup],
+    *,
+    emit: Emit,
+    clock: Clock,
+) -> list[ObservedContainerGroup]:
+    """``get`` each group (instance view included), several at once; gone ones dropped."""
+
+    def one(g: ObservedContainerGroup) -> ObservedContainerGroup | None:
+        client = target.aci_client(g.subscription or target.subscription_for(None))
+        return _retry(
+            lambda: backend.read_container_group(client, g.resource_group, g.name), clock, emit
+        )
+
+    with ThreadPoolExecutor(max_workers=min(GET_WORKERS, len(groups)) or 1) as pool:
+        return [g for g in pool.map(one, groups) if g is not None]
+
+
+def _needing_view(
+    specs: Sequence[ContainerGroup], state: ObservedState, workspace: str
+) -> list[ObservedContainerGroup]:
+    out = []
+    for spec in specs:
+        g = state.container_group(spec.resource_group, spec.name)
+        if g is None or g.instance_state is not None or not g.ownership.owned_by(workspace):
+            continue
+        # Only an unchanged run-to-completion group can be a "start" rather than a no-op.
+        if spec.runs_to_completion and not changed_paths(canonical_group(spec), g.definition):
+            out.append(g)
+    return out
+
+
+def _retry(fn: Any, clock: Clock, emit: Emit) -> Any:
+    return call_with_retry(fn, address="live state", what="read", emit=emit, clock=clock)

@@ -75,7 +75,10 @@ class Target:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         kwargs: dict[str, Any] = dict(retries or {"retry_total": 0})
-        kwargs["transport"] = RequestsTransport(session=session, session_owner=True)
+        # A transport given to a client keeps its own TLS settings: trust goes here.
+        kwargs["transport"] = RequestsTransport(
+            session=session, session_owner=True, connection_verify=self.verify
+        )
         kwargs["connection_verify"] = self.verify
         return kwargs
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import AzureError
 from azure.mgmt.containerinstance import models as m
 
 from runner.backends import lro, tags
@@ -77,7 +77,7 @@ def list_container_groups(client: Any) -> list[ObservedContainerGroup]:
     """Every container group of the client's subscription: one paged request."""
     try:
         return [observed_from_payload(_payload(g)) for g in client.container_groups.list()]
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
 
 
@@ -85,7 +85,7 @@ def read_container_group(client: Any, rg: str, name: str) -> ObservedContainerGr
     """One group with its instance view; None when it does not exist."""
     try:
         return observed_from_payload(_payload(client.container_groups.get(rg, name)))
-    except HttpResponseError as exc:
+    except AzureError as exc:
         if is_not_found(exc):
             return None
         raise translate(exc) from exc
@@ -94,7 +94,7 @@ def read_container_group(client: Any, rg: str, name: str) -> ObservedContainerGr
 def read_logs(client: Any, rg: str, name: str, container: str, tail: int | None = None) -> str:
     try:
         logs = client.containers.list_logs(rg, name, container, tail=tail)
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
     return str(logs.content or "")
 
@@ -184,7 +184,7 @@ def patch_tags(client: Any, spec: ContainerGroup, *, workspace: str) -> None:
     model = group_model(spec, workspace=workspace)
     try:
         client.container_groups.update(spec.resource_group, spec.name, m.Resource(tags=model.tags))
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
 
 
@@ -199,5 +199,5 @@ def begin_start(client: Any, rg: str, name: str) -> lro.Operation:
 def stop(client: Any, rg: str, name: str) -> None:
     try:
         client.container_groups.stop(rg, name)
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest
 
 from runner.backends.errors import translate
@@ -49,7 +49,7 @@ def send(call: Callable[..., Any]) -> Operation:
 
     try:
         call(polling=False, raw_response_hook=hook)
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
     response = seen.get("response")
     if response is None:
@@ -80,9 +80,10 @@ def poll(client: Any, op: Operation) -> OperationStatus:
     url = op.status_url or op.location_url
     assert url is not None
     try:
-        response = client._send_request(HttpRequest("GET", url))
+        send = getattr(client, "send_request", None) or client._send_request
+        response = send(HttpRequest("GET", url))
         response.raise_for_status()
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
     except Exception as exc:
         raise translate(exc) from exc

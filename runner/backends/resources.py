@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import AzureError
 
 from runner.backends import lro, tags
 from runner.backends.errors import is_not_found, translate
@@ -29,21 +29,29 @@ def observed_rg_from_payload(
 def list_resource_groups(client: Any, subscription: str) -> list[ObservedResourceGroup]:
     try:
         return [
-            observed_rg_from_payload(dict(g.serialize(keep_readonly=True)), subscription)
+            observed_rg_from_payload(_payload(g), subscription)
             for g in client.resource_groups.list()
         ]
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
 
 
 def read_resource_group(client: Any, name: str) -> ObservedResourceGroup | None:
     try:
         group = client.resource_groups.get(name)
-    except HttpResponseError as exc:
+    except AzureError as exc:
         if is_not_found(exc):
             return None
         raise translate(exc) from exc
-    return observed_rg_from_payload(dict(group.serialize(keep_readonly=True)))
+    return observed_rg_from_payload(_payload(group))
+
+
+def _payload(model: Any) -> dict[str, Any]:
+    """REST JSON of a model: azure-mgmt-resource 26 models are mappings (``as_dict``);
+    older msrest-style ones have ``serialize``."""
+    if hasattr(model, "serialize"):
+        return dict(model.serialize(keep_readonly=True))
+    return dict(model.as_dict())
 
 
 def create_resource_group(client: Any, name: str, location: str, *, workspace: str) -> None:
@@ -51,7 +59,7 @@ def create_resource_group(client: Any, name: str, location: str, *, workspace: s
     body = {"location": location, "tags": tags.ownership_tags(spec=name, workspace=workspace)}
     try:
         client.resource_groups.create_or_update(name, body)
-    except HttpResponseError as exc:
+    except AzureError as exc:
         raise translate(exc) from exc
 
 

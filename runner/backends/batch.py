@@ -93,7 +93,9 @@ def _observed_task(task: bm.BatchTask) -> ObservedTask:
         id=task.id,
         state=enum_text(task.state),
         exit_code=info.exit_code if info else None,
-        failure=(failure.code or failure.message or "failed") if failure else None,
+        failure=": ".join(p for p in (failure.code, failure.message) if p) or "failed"
+        if failure
+        else None,
     )
 
 

@@ -53,11 +53,11 @@ def _output(pattern: str, container_url: str, path: str) -> bm.OutputFile:
 
 
 def task_options(
-    task: DesiredTask, factory: TaskFactory, signer: SasSigner, output_container: str
+    task: DesiredTask, factory: TaskFactory, signer: SasSigner, out_url: str
 ) -> bm.BatchTaskCreateOptions:
-    """The task as Batch takes it. Output blobs land under ``<task id>/``: an exact file
-    name is the blob's name; a pattern with wildcards names a virtual folder."""
-    out_url = signer.write_container(output_container)
+    """The task as Batch takes it; ``out_url`` is the output container's write SAS URL.
+    Output blobs land under ``<task id>/``: an exact file name is the blob's name; a
+    pattern with wildcards names a virtual folder."""
     outputs = [
         _output(o, out_url, task.id if GLOB_CHARS & set(o) else f"{task.id}/{o}")
         for o in task.outputs

@@ -252,6 +252,7 @@ class _Document:
             self.out.append(_diagnostic(self.name, problem.message, problem.pos))
         if any(p.fatal for p in doc.problems):
             return None
+        self.failed.extend(p.path for p in doc.problems if p.path is not None)
         data = doc.data
         if not isinstance(data, dict):
             got = "a list" if isinstance(data, list) else f"{data!r}"
@@ -315,6 +316,14 @@ class _Document:
         col = pos.col if line == pos.line else len(source) - len(source.lstrip()) + 1
         end = col + 1
         start = source.find(exc.needle, col - 1) if exc.needle else -1
+        if start < 0 and exc.needle:
+            # Folded and multi-line scalars do not keep the template's line breaks: look
+            # for the expression in the scalar's own lines.
+            for number in range(pos.line, min(pos.end_line, len(self.lines)) + 1):
+                found = self.lines[number - 1].find(exc.needle)
+                if found >= 0:
+                    line, source, start = number, self.lines[number - 1], found
+                    break
         if start >= 0:
             opening = source.rfind("{{", 0, start)
             col = (opening if opening >= 0 else start) + 1

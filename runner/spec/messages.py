@@ -97,7 +97,8 @@ def _by_type(kind: str, ctx: dict[str, Any], value: Any, name: str) -> str | Non
     if kind == "less_than":
         return f"must be less than {_num(ctx.get('lt'))}{hint}, got {got}"
     if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+        n = ctx.get("min_length")
+        return f"needs at least {n} item{'' if n == 1 else 's'}, got {ctx.get('actual_length')}"
     if kind == "too_long":
         return f"takes at most {ctx.get('max_length')} items{hint}, got {ctx.get('actual_length')}"
     if kind == "string_too_short":

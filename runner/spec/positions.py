@@ -77,6 +77,7 @@ class YamlProblem:
     message: str
     pos: Pos
     fatal: bool = False  # the data is unusable: validating it would only add noise
+    path: Path | None = None  # the value it replaced with null, when there is one
 
 
 @dataclass
@@ -172,7 +173,9 @@ class _Builder:
         tree.values[path] = Pos.of(node)
         if id(node) in self.active:
             self.problems.append(
-                YamlProblem("alias refers to itself (a recursive structure)", Pos.of(node))
+                YamlProblem(
+                    "alias refers to itself (a recursive structure)", Pos.of(node), fatal=True
+                )
             )
             return None
         if isinstance(node, ScalarNode):
@@ -180,7 +183,8 @@ class _Builder:
             try:
                 return self.loader.construct_object(node, deep=True)
             except yaml.MarkedYAMLError as exc:
-                self.problems.append(YamlProblem(f"invalid value: {exc.problem}", Pos.of(node)))
+                problem = YamlProblem(f"invalid value: {exc.problem}", Pos.of(node), path=path)
+                self.problems.append(problem)
                 return None
         self.active.add(id(node))
         try:

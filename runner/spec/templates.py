@@ -117,7 +117,9 @@ def render(source: str, variables: Mapping[str, Any], **extra: Any) -> str:
     try:
         template = env_.from_string(source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno or 1) from None
+        raise TemplateProblem(
+            f"template syntax error: {(exc.message or '').rstrip('.')}", exc.lineno or 1
+        ) from None
     context = {"vars": Vars(variables), "env": env, **extra}
     try:
         return template.render(context)

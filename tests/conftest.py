@@ -88,6 +88,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             os.environ["RUNNER_LOCAL_DIR"] = previous
 
 
+@pytest.fixture(scope="session")
+def make_arm_client() -> Callable[..., Any]:
+    """``make_arm_client(status, "aci"|"resource", **client_options)``."""
+    return arm_client
+
+
 @pytest.fixture
 def aci_client(emulator: dict[str, Any]) -> Any:
     """ContainerInstanceManagementClient on the emulator; no SDK retries (errors surface)."""

@@ -27,6 +27,11 @@ _RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 RG_TYPE = "Microsoft.Resources/resourceGroups"
 
 
+def public(doc: dict[str, Any]) -> dict[str, Any]:
+    """The wire form: bookkeeping fields (``_*``) dropped."""
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
 def rg_key(sub: str, rg: str) -> str:
     return f"{sub}/{rg}".lower()
 
@@ -41,10 +46,11 @@ class ResourceGroups:
         self.on_delete: list[Callable[[str, str], None]] = []
 
     def get(self, sub: str, rg: str) -> dict[str, Any] | None:
-        return self.store.get(KIND, rg_key(sub, rg))
+        doc = self.store.get(KIND, rg_key(sub, rg))
+        return public(doc) if doc is not None else None
 
     def require(self, sub: str, rg: str) -> dict[str, Any]:
-        doc = self.get(sub, rg)
+        doc = self.store.get(KIND, rg_key(sub, rg))
         if doc is None:
             raise arm_error("ResourceGroupNotFound", rg=rg)
         return doc
@@ -74,13 +80,16 @@ class ResourceGroups:
         return doc, old is None
 
     def list(self, sub: str) -> list[dict[str, Any]]:
-        return self.store.list(KIND, f"{sub}/".lower())
+        return [public(doc) for doc in self.store.list(KIND, f"{sub}/".lower())]
 
     def begin_delete(self, sub: str, rg: str) -> str:
         doc = self.require(sub, rg)
+        if doc["properties"]["provisioningState"] == "Deleting" and doc.get("_operation"):
+            return str(doc["_operation"])  # a second delete joins the running one
         op_id = uuid.uuid4().hex
         self.store.put(OP_KIND, op_id, {"status": "InProgress", "sub": sub})
         doc["properties"]["provisioningState"] = "Deleting"
+        doc["_operation"] = op_id
         self.store.put(KIND, rg_key(sub, rg), doc)
         self.workers.submit(self._delete, sub, rg, op_id)
         return op_id
@@ -117,7 +126,7 @@ def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Bluepr
 
     @bp.route(base, methods=["GET"])
     def get_group(sub: str, rg: str) -> Response:
-        return json_response(groups.require(sub, rg))
+        return json_response(public(groups.require(sub, rg)))
 
     @bp.route(base, methods=["DELETE"])
     def delete_group(sub: str, rg: str) -> Response:

@@ -52,9 +52,10 @@ def test_collection_reports_each_task_result(batch_client, unique_name):
         bm.BatchTaskCreateOptions(id="taken", command_line="true"),
         bm.BatchTaskCreateOptions(id="nocommand"),
     ])
-    results = {r.task_id: r for r in batch_client.create_task_collection(job_id, group).result_values}
+    answer = batch_client.create_task_collection(job_id, group)
+    results = {r.task_id: r for r in answer.result_values}
     assert results["fresh"].status == bm.BatchTaskAddStatus.SUCCESS
-    assert results["fresh"].e_tag
+    assert results["fresh"].etag
     assert results["taken"].status == bm.BatchTaskAddStatus.CLIENT_ERROR
     assert results["taken"].error.code == "TaskExists"
     assert results["nocommand"].error.code == "MissingRequiredProperty"

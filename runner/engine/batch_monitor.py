@@ -98,7 +98,7 @@ def collect(
         ok = seen.succeeded
         run.count("succeeded" if ok else "failed")
         if not ok:
-            why = seen.failure or f"exit code {seen.exit_code}"
+            why = seen.why
             errors.append(f"task {task.id} failed ({why}); see {root / task.id}/stderr.txt")
         for rel in by_task.get(task.id, []):
             is_std = rel in STD_FILES

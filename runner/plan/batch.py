@@ -102,6 +102,14 @@ class ObservedTask:
     def succeeded(self) -> bool:
         return self.state == "completed" and self.exit_code == 0 and self.failure is None
 
+    @property
+    def why(self) -> str:
+        """Why a completed task failed: its exit code first (Batch also reports a non-zero
+        exit as ``FailureExitCode``), else the failure Batch reported."""
+        if self.exit_code not in (None, 0):
+            return f"exit code {self.exit_code}"
+        return self.failure or "failed"
+
 
 @dataclass(frozen=True)
 class ObservedBlob:
@@ -174,7 +182,7 @@ def _task_state(task: ObservedTask) -> str:
         return f"already in the job ({task.state})"
     if task.succeeded:
         return "completed (exit code 0); never re-run"
-    why = task.failure or f"exit code {task.exit_code}"
+    why = task.why
     return f"completed and failed ({why}); never re-run"
 
 

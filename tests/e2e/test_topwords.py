@@ -39,9 +39,7 @@ def test_shipped_example_leaves_the_top3_of_each_sample(cli, emulator) -> None:
     assert counts["tasks_added"] == counts["succeeded"] == counts["downloaded"] == len(SAMPLES)
     assert counts["failed"] == 0
     out = cli.cwd / "out" / "topwords"
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{s.stem}_OUTPUT.txt" for s in SAMPLES
-    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{s.stem}_OUTPUT.txt" for s in SAMPLES)
     for sample in SAMPLES:
         words, footer = read_report(out / f"{sample.stem}_OUTPUT.txt")
         assert words == reference_top(sample, 3), sample.name

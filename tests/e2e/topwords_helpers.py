@@ -50,7 +50,9 @@ def read_report(path: Path) -> tuple[list[tuple[str, int]], dict[str, str]]:
     return words, footer
 
 
-def write_spec(folder: Path, name: str, texts: dict[str, str] | None = None, **changes: Any) -> Path:
+def write_spec(
+    folder: Path, name: str, texts: dict[str, str] | None = None, **changes: Any
+) -> Path:
     """A copy of the shipped spec under ``folder`` with its own name, pool and job ids (so
     tests never share Batch resources) and ``changes`` merged in; ``texts`` become the
     input files (default: the shipped samples)."""

@@ -89,6 +89,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 
 
 @pytest.fixture(scope="session")
+def arm_credential() -> StaticToken:
+    """A token credential the local target accepts (any bearer token is)."""
+    return StaticToken()
+
+
+@pytest.fixture(scope="session")
 def make_arm_client() -> Callable[..., Any]:
     """``make_arm_client(status, "aci"|"resource", **client_options)``."""
     return arm_client

@@ -1,0 +1,167 @@
+"""Re-applying the top-N job resumes instead of repeating: after a success nothing is
+uploaded or added again, after kill -9 the run converges to the same outputs; injected
+429/500 faults are survived; no SAS token or key leaks into outputs, logs or commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from topwords_helpers import SAMPLES, events, read_report, reference_top, result_of, write_spec
+
+pytestmark = pytest.mark.integration
+
+KEEP_ALL = {"job": "never", "pool": "never", "containers": "never"}
+SAS_SIGNATURE = re.compile(r"[?&]sig=|%26sig%3D|\bsig%3D", re.IGNORECASE)
+
+
+def batch_client(emulator: dict[str, Any]) -> Any:
+    from runner.backends.target import local_target
+
+    return local_target(emulator).batch_client("local")
+
+
+def assert_outputs_match_samples(out: Path) -> None:
+    for sample in SAMPLES:
+        words, _ = read_report(out / f"{sample.stem}_OUTPUT.txt")
+        assert words == reference_top(sample, 3), sample.name
+
+
+def secrets_of(emulator: dict[str, Any]) -> list[str]:
+    storage_key = emulator["storage"]["connection_string"].split("AccountKey=")[1].split(";")[0]
+    return [emulator["batch"]["key"], storage_key]
+
+
+def assert_no_secret(text: str, secrets: list[str], where: str) -> None:
+    assert not SAS_SIGNATURE.search(text), f"a SAS signature in {where}"
+    for secret in secrets:
+        assert secret not in text, f"a key in {where}"
+
+
+def test_reapply_after_success_adds_no_tasks_uploads_nothing_and_leaks_no_secret(
+    cli, emulator, unique_name, tmp_path
+) -> None:
+    name = unique_name("tw-again")
+    spec = write_spec(tmp_path / "spec", name, teardown=KEEP_ALL)
+    args = cli.spec_args(spec)
+    first = cli("apply", *args, "--yes", "--output", "json").expect(0)
+    assert result_of(first.out)["counts"]["tasks_added"] == len(SAMPLES)
+
+    plan = cli("plan", *args, "--detailed-exitcode").expect(0)
+    second = cli("apply", *args, "--yes", "--output", "json").expect(0)
+    counts = result_of(second.out)["counts"]
+    assert counts["uploaded"] == 0
+    assert counts["skipped"] == len(SAMPLES) + 1
+    assert counts["tasks_added"] == 0
+    assert counts["tasks_present"] == len(SAMPLES)
+    assert counts["succeeded"] == len(SAMPLES)
+    out = cli.cwd / "out" / name
+    assert_outputs_match_samples(out)
+
+    # No SAS token or key anywhere: CLI output (text and JSON), collected files, task
+    # command lines, the emulator's log.
+    secrets = secrets_of(emulator)
+    status = cli("status", *args, "--output", "json").expect(0)
+    for run in (first, plan, second, status):
+        assert_no_secret(run.text, secrets, f"runner {' '.join(run.args)}")
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert_no_secret(path.read_text(), secrets, str(path))
+    tasks = list(batch_client(emulator).list_tasks(f"{name}-job"))
+    assert len(tasks) == len(SAMPLES)
+    for task in tasks:
+        assert_no_secret(task.command_line, secrets, f"the command line of {task.id}")
+        assert "$AZ_BATCH_NODE_SHARED_DIR/topwords.py" in task.command_line
+    log = Path(os.environ["RUNNER_LOCAL_DIR"]) / "server.log"
+    if log.exists():
+        assert_no_secret(log.read_text(errors="replace"), secrets, "the emulator's log")
+
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+    rows = json.loads(cli("status", *args, "--output", "json").expect(0).out)
+    assert {r["state"] for r in rows} <= {"absent", "deleting"}
+
+
+def test_kill_9_mid_run_then_reapply_converges(cli, emulator, unique_name, tmp_path) -> None:
+    name = unique_name("tw-kill")
+    spec = write_spec(
+        tmp_path / "spec",
+        name,
+        teardown=KEEP_ALL,
+        tasks={
+            "forEachFile": "topwords/*.txt",
+            "id": "topwords-{{ file.stem }}",
+            # Slow enough that the apply is still polling when it is killed.
+            "command": "sleep 2; python3 $AZ_BATCH_NODE_SHARED_DIR/topwords.py "
+            "--filepath {{ file.name }} --numwords 3 --output {{ file.stem }}_OUTPUT.txt",
+            "outputs": ["{{ file.stem }}_OUTPUT.txt"],
+        },
+    )
+    args = cli.spec_args(spec)
+    argv = [sys.executable, "-m", "runner", "apply", *args, "--yes", "--output", "json"]
+    proc = subprocess.Popen(
+        argv, cwd=cli.cwd, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if '"step": "poll"' in line and '"StepStarted"' in line:
+                break
+        else:
+            pytest.fail("apply ended before polling:\n" + "".join(seen) + proc.stderr.read())
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (cli.cwd / "out" / name).exists()  # killed before collecting anything
+
+    again = cli("apply", *args, "--yes", "--output", "json").expect(0)
+    counts = result_of(again.out)["counts"]
+    assert counts["uploaded"] == 0
+    assert counts["tasks_added"] == 0
+    assert counts["tasks_present"] == len(SAMPLES)
+    assert counts["succeeded"] == len(SAMPLES)
+    assert_outputs_match_samples(cli.cwd / "out" / name)
+    # Resumed, not repeated: every task ran exactly once.
+    for task in batch_client(emulator).list_tasks(f"{name}-job"):
+        assert task.execution_info.retry_count == 0
+        assert task.execution_info.requeue_count == 0
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+
+
+def test_429_and_500_on_a_tenth_of_batch_and_arm_requests_are_survived(
+    cli, emulator, faults, unique_name, tmp_path
+) -> None:
+    name = unique_name("tw-faults")
+    spec = write_spec(tmp_path / "spec", name)
+    rules = [
+        {"api": api, "method": "*", "route": "*", "fault": fault, "rate": 0.1, "retry_after": 1}
+        for api in ("batch", "arm")
+        for fault in ("429", "500")
+    ]
+    faults.set(rules)
+    run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(0)
+    hits = sum(rule.get("hits", 0) for rule in _rules(emulator))
+    faults.clear()
+
+    assert hits > 0, "no fault was injected: the test proves nothing"
+    result = result_of(run.out)
+    assert result["counts"]["succeeded"] == len(SAMPLES)
+    assert_outputs_match_samples(cli.cwd / "out" / name)
+    assert events(run.out, "RunSummary")[-1]["ok"] is True
+
+
+def _rules(emulator: dict[str, Any]) -> list[dict[str, Any]]:
+    from runner.local import control
+
+    return control.get_faults(emulator)

@@ -8,6 +8,7 @@ overridden by ``--var NAME=VALUE``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,7 @@ from runner.spec.source import SourceProblem, decode_source, read_source
 from runner.spec.templates import TemplateProblem, is_template, render, render_keeping_file
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+STDIN, STDIN_NAME = "-", "<stdin>"
 # Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
 TASK_TEMPLATE_PATHS = (("tasks", "id"), ("tasks", "command"), ("tasks", "outputs"))
 
@@ -68,7 +70,8 @@ def load_specs(
     variables: Mapping[str, str] | None = None,
     var_files: Sequence[str | Path] = (),
 ) -> list[LoadedSpec]:
-    """Load and validate every spec under ``paths``; raise ``SpecError`` with all problems."""
+    """Load and validate every spec under ``paths`` (``-`` reads standard input); raise
+    ``SpecError`` with all problems."""
     session = _Session()
     overrides = session.var_files(var_files)
     overrides.update(variables or {})
@@ -76,7 +79,10 @@ def load_specs(
     if not files:
         raise SpecError([Diagnostic(summary="no spec files (*.yaml, *.yml) found in the paths")])
     for file in files:
-        session.load_file(file, str(file), overrides)
+        if str(file) == STDIN:
+            session.load_source(sys.stdin.buffer.read(), Path(STDIN_NAME), STDIN_NAME, overrides)
+        else:
+            session.load_file(file, str(file), overrides)
     return session.finish()
 
 
@@ -285,8 +291,10 @@ class _Document:
         if not isinstance(defaults, dict):
             self._add("vars is a mapping of NAME: default value", ("vars",))
             defaults = {}
+        # A default may use env() and refer to other variables (their unrendered values).
+        raw = {**defaults, **self.overrides}
         rendered = {
-            key: self._render(value, ("vars", key), {}, False) for key, value in defaults.items()
+            key: self._render(value, ("vars", key), raw, False) for key, value in defaults.items()
         }
         return {**rendered, **self.overrides}
 

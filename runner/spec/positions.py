@@ -98,7 +98,10 @@ class YamlError(Exception):
 
 def parse_documents(text: str) -> list[ParsedDocument]:
     """Every non-empty document of ``text`` with its positions. Raises ``YamlError``."""
-    loader = SpecLoader(text)
+    try:
+        loader = SpecLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise YamlError(_reader_problem(exc, text)) from None
     documents: list[ParsedDocument] = []
     try:
         index = 0
@@ -109,6 +112,8 @@ def parse_documents(text: str) -> list[ParsedDocument]:
             index += 1
     except yaml.MarkedYAMLError as exc:
         raise YamlError(_yaml_problem(exc, text)) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlError(_reader_problem(exc, text)) from None
     finally:
         loader.dispose()
     return documents
@@ -116,6 +121,18 @@ def parse_documents(text: str) -> list[ParsedDocument]:
 
 def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> YamlProblem:
+    """A character YAML does not allow (control characters); ``position`` counts characters."""
+    offset = min(exc.position, len(text))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else 0
+    return YamlProblem(
+        f"character U+{char:04X} is not allowed in YAML (control characters are refused)",
+        Pos(line, col, line, col + 1),
+    )
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:

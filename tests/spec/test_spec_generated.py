@@ -89,3 +89,36 @@ def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "error: no such file: nowhere.yaml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_control_character_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    odd = tmp_path / "odd.yaml"
+    odd.write_bytes(b"kind: ContainerGroup\nname: we\x01b\n")
+    monkeypatch.chdir(tmp_path)
+    assert _first_header(odd) == (
+        "odd.yaml:2:9: character U+0001 is not allowed in YAML (control characters are refused)"
+    )
+
+
+def test_stdin_is_read_when_the_path_is_a_dash(tmp_path: Path) -> None:
+    spec = "kind: ContainerGroup\nname: web\nresourceGroup: rg\ncontainers: [{name: a, image: b}]\n"
+    ok = subprocess.run(
+        [sys.executable, "-m", "runner", "validate", "-"],
+        input=spec,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("ok  <stdin>: ContainerGroup web")
+    bad = subprocess.run(
+        [sys.executable, "-m", "runner", "validate", "-"],
+        input=spec.replace("web", "Web"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("<stdin>:2:7: error: container group names")

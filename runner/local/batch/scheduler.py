@@ -11,6 +11,7 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.local.batch import dispatch, execution
@@ -101,8 +102,8 @@ class Scheduler:
             self._stop_nodes(pool["id"], list(nodes))
             pool.setdefault("_gone_at", time.time() + self.delete_delay)
             if time.time() >= pool["_gone_at"] and not self._node_work(pool["id"], list(nodes)):
-                self.state.forget_pool(pool["id"])
-                self._remove_folder(self.state_dir / "batch" / "nodes" / pool["id"])
+                folder = layout.nodes_root(self.state_dir) / pool["id"]
+                self._remove_then(pool, [folder], lambda: self.state.forget_pool(pool["id"]))
             return
         if pool["allocationState"] == "resizing":
             self._resize(pool, nodes)
@@ -178,6 +179,21 @@ class Scheduler:
     def _remove_folder(self, path: Path) -> None:
         threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True).start()
 
+    def _remove_then(self, doc: Doc, folders: list[Path], forget: Callable[[], None]) -> None:
+        """Removes folders off the loop thread; the entity is gone (404) once they are."""
+        if doc.get("_removing"):
+            return
+        doc["_removing"] = True
+
+        def work() -> None:
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
+            with self.state.lock:
+                forget()
+                self.state.notify()
+
+        threading.Thread(target=work, name="batch-remove", daemon=True).start()
+
     def _job(self, job: Doc) -> None:
         job_id = job["id"]
         running = [t for t in self._running if t[0] == "task" and t[1] == job_id]
@@ -186,11 +202,9 @@ class Scheduler:
                 self.stop_task(job_id, task_id, "deleted")
             job.setdefault("_gone_at", time.time() + self.delete_delay)
             if time.time() >= job["_gone_at"] and not running:
-                self.state.forget_job(job_id)
-                for pool_id in self.state.nodes:
-                    for node_id in self.state.nodes[pool_id]:
-                        root = layout.node_root(self.state_dir, pool_id, node_id)
-                        self._remove_folder(root / "workitems" / job_id)
+                folders = [layout.node_root(self.state_dir, pool_id, node_id) / "workitems" / job_id
+                           for pool_id, nodes in self.state.nodes.items() for node_id in nodes]
+                self._remove_then(job, folders, lambda: self.state.forget_job(job_id))
             return
         if job["state"] == "terminating":
             for _, _, task_id in running:

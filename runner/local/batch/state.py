@@ -60,12 +60,14 @@ class BatchState:
 
     def _load(self) -> None:
         for key, doc in self._store.items(POOL):
+            doc.pop("_removing", None)  # an interrupted removal starts again
             self.pools[key] = doc
             self.nodes.setdefault(key, {})
         for key, doc in self._store.items(NODE):
             pool_id = key.split("/", 1)[0]
             self.nodes.setdefault(pool_id, {})[doc["id"]] = doc
         for key, doc in self._store.items(JOB):
+            doc.pop("_removing", None)
             self.jobs[key] = doc
             self.tasks.setdefault(key, {})
             self.queue.setdefault(key, deque())

@@ -110,11 +110,22 @@ def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
     options = [
         bt.task_options(t, spec.tasks, signer, out_url) for t in run.desired.tasks if t.id in wanted
     ]
+    total = add_in_chunks(run, step, options)
+    failed = total.failed
+    if failed:
+        first = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
+        raise PermanentError(f"{len(failed)} task(s) could not be added: {first}")
+    run.emit(StepFinished(address=step, step="add tasks", outcome="ok"))
+
+
+def add_in_chunks(run: BatchRun, step: str, options: list[Any]) -> bt.ChunkResult:
+    """Add tasks in chunks of 100 with several requests in flight; counts tasks added
+    and already present."""
     chunks = [options[i : i + bt.CHUNK_SIZE] for i in range(0, len(options), bt.CHUNK_SIZE)]
-    failed: dict[str, str] = {}
+    total = bt.ChunkResult()
     with ThreadPoolExecutor(CHUNK_WORKERS) as ex:
         for result in ex.map(lambda chunk: add_with_retries(run, step, chunk), chunks):
-            failed.update(result.failed)
+            total.merge(result)
             run.count("tasks_added", len(result.added))
             run.count("tasks_present", len(result.existing))
             run.emit(
@@ -124,10 +135,7 @@ def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
                     counts={"added": run.counts["tasks_added"], "total": len(options)},
                 )
             )
-    if failed:
-        first = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
-        raise PermanentError(f"{len(failed)} task(s) could not be added: {first}")
-    run.emit(StepFinished(address=step, step="add tasks", outcome="ok"))
+    return total
 
 
 def add_with_retries(run: BatchRun, step: str, chunk: list[Any]) -> bt.ChunkResult:

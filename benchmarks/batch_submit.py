@@ -1,0 +1,232 @@
+"""Benchmark of adding Batch tasks and of monitoring them, against the local target.
+
+Starts a local target of its own (state in a temporary folder) and, in one run:
+
+- adds 10,000 tasks to a job the way ``runner apply`` does (chunks of 100, several
+  requests in flight; ``runner.engine.batch_steps.add_in_chunks``), each task with its
+  input as a resource file and its outputs as output files, all through SAS URLs;
+- as the baseline, adds a sample of 500 tasks with one request per task
+  (``create_task``), and extrapolates that time to 10,000 tasks (stated on the result:
+  ``baseline_measured_tasks``); goal: chunks at least 20x faster (ratio <= 0.05);
+- runs a small job to completion with the apply's monitor and counts, from the
+  emulator's request counters, the requests it sent per poll; goal: 1
+  (``get_job_task_counts``, never a list of every task).
+
+The pool of the add measurements has no nodes, so tasks stay queued and only adding
+is measured.
+
+    python benchmarks/batch_submit.py [--tasks 10000] [--sample 500]
+
+With RUNNER_BENCH_QUICK=1 the defaults are 2,000 tasks and a sample of 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from common import print_ratio, result
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SPEED_GOAL = 0.05  # chunked time / per-task time: at least 20x faster
+MONITOR_TASKS = 20
+
+
+def noop_emit(_event: Any) -> None:
+    pass
+
+
+def make_run(target: Any, pool_id: str, job_id: str, nodes: int, tasks: tuple = ()) -> Any:
+    from runner.engine.batch_context import BatchRun
+    from runner.plan.batch_desired import DesiredBatch
+    from runner.spec.models import BatchJob
+
+    spec = BatchJob.model_validate(
+        {
+            "kind": "BatchJob",
+            "name": "bench",
+            "pool": {"id": pool_id, "nodes": nodes},
+            "job": {"id": job_id},
+            "tasks": {"forEachFile": "*.txt", "id": "t-{{ file.stem }}", "command": "true"},
+            "collect": {"dir": "out/bench"},
+            "timeout": "1h",
+        }
+    )
+    containers = {r: spec.container_name(r) for r in ("application", "input", "output")}
+    desired = DesiredBatch(spec=spec, containers=containers, app_files=(), tasks=tasks)
+    run = BatchRun(
+        desired=desired,
+        target=target,
+        emit=noop_emit,
+        workspace="bench",
+        cancel=threading.Event(),
+        deadline=time.monotonic() + 3600,
+    )
+    run.clients["batch"] = target.batch_client("local")
+    run.clients["blob"] = target.blob_service("local")
+    return run
+
+
+def pool_and_job(run: Any) -> None:
+    from runner.backends import batch as bb
+    from runner.backends.sas import sas_expiry, signer_for
+
+    signer = signer_for(
+        run.clients["blob"],
+        run.target.storage_account_key("local"),
+        sas_expiry(timedelta(hours=1)),
+    )
+    bb.create_pool(run.clients["batch"], run.desired, signer, run.workspace)
+    bb.create_job(run.clients["batch"], run.desired, run.workspace)
+
+
+def task_list(target: Any, prefix: str, count: int, command: str = "true") -> list[Any]:
+    """Tasks shaped as apply makes them: input resource file, outputs, SAS URLs."""
+    from runner.backends import batch_tasks as bt
+    from runner.backends.sas import sas_expiry, signer_for
+    from runner.plan.batch_desired import DesiredTask, LocalFile
+    from runner.spec.models import TaskFactory
+
+    signer = signer_for(
+        target.blob_service("local"),
+        target.storage_account_key("local"),
+        sas_expiry(timedelta(hours=1)),
+    )
+    factory = TaskFactory(for_each_file="*.txt", id="x", command=command)
+    out_url = signer.write_container("bench-output")
+    tasks = []
+    for i in range(count):
+        name = f"{prefix}{i:05d}.txt"
+        task = DesiredTask(
+            id=f"{prefix}{i:05d}",
+            command=command,
+            input=LocalFile(Path(name), "bench-input", name, md5="", size=0),
+            outputs=(f"{prefix}{i:05d}_OUTPUT.txt",),
+        )
+        tasks.append((task, bt.task_options(task, factory, signer, out_url)))
+    return tasks
+
+
+def bench_add(target: Any, count: int, sample: int) -> None:
+    from runner.engine.batch_steps import CHUNK_WORKERS, add_in_chunks
+
+    run = make_run(target, "bench-add-pool", "bench-add-job", nodes=0)
+    pool_and_job(run)
+    client = run.clients["batch"]
+    job_id = run.desired.spec.job.id
+
+    # Warm up connections and the service's first requests.
+    for _, options in task_list(target, "warm", 3):
+        client.create_task(job_id, options)
+
+    chunked = [o for _, o in task_list(target, "c", count)]
+    start = time.perf_counter()
+    added = add_in_chunks(run, "bench", chunked)
+    chunked_s = time.perf_counter() - start
+    if added.failed or len(added.added) != count:
+        raise SystemExit(f"chunked add failed: {len(added.added)} added, {added.failed}")
+
+    single = [o for _, o in task_list(target, "s", sample)]
+    start = time.perf_counter()
+    for options in single:
+        client.create_task(job_id, options)
+    sample_s = time.perf_counter() - start
+    per_task_s = sample_s / sample * count
+
+    print(
+        f"one request per task: {sample} tasks in {sample_s:.2f} s, "
+        f"extrapolated to {count}: {per_task_s:.1f} s",
+        flush=True,
+    )
+    print_ratio(
+        f"{count} tasks in chunks of 100 ({CHUNK_WORKERS} in flight) vs one request per task",
+        chunked_s,
+        per_task_s,
+    )
+    result(
+        f"add {count} tasks: chunks of 100 in parallel vs one request per task",
+        figure=chunked_s,
+        baseline=per_task_s,
+        unit="s",
+        goal=f"ratio <= {SPEED_GOAL} (at least 20x faster)",
+        met=chunked_s / per_task_s <= SPEED_GOAL,
+        baseline_measured_tasks=sample,
+        baseline_note=f"one-request-per-task time measured on {sample} tasks, scaled to {count}",
+        speedup=round(per_task_s / chunked_s, 1),
+    )
+    client.begin_delete_job(job_id, polling_interval=1)
+    client.begin_delete_pool(run.desired.spec.pool.id, polling_interval=1)
+
+
+def bench_monitor(target: Any, status: dict[str, Any]) -> None:
+    from runner.engine import batch_monitor
+    from runner.engine.batch_steps import add_in_chunks
+    from runner.local import control
+
+    pairs = task_list(target, "m", MONITOR_TASKS, command="sleep 0.1")
+    run = make_run(
+        target, "bench-mon-pool", "bench-mon-job", nodes=1, tasks=tuple(t for t, _ in pairs)
+    )
+    pool_and_job(run)
+    # Task outputs need their container; the inputs are absent, which fails a task's
+    # resource file download but still completes it, which is all the monitor needs.
+    run.clients["blob"].create_container("bench-output")
+    add_in_chunks(run, "bench", [o for _, o in pairs])
+
+    control.reset_counters(status)
+    counts = batch_monitor.wait_for_tasks(run)
+    seen = control.counters(status)
+    polls = sum(n for key, n in seen.items() if "taskcounts" in key.lower())
+    total = sum(seen.values())
+    per_poll = total / polls if polls else float("inf")
+    print(
+        f"monitor: {polls} polls, {total} requests in all until {counts.get('completed')} "
+        f"tasks completed ({per_poll:.2f} per poll); requests: {dict(seen)}",
+        flush=True,
+    )
+    result(
+        "requests per poll while monitoring a job",
+        figure=per_poll,
+        unit="requests",
+        goal="figure == 1 (get_job_task_counts only)",
+        met=polls > 0 and total == polls,
+        polls=polls,
+    )
+    run.clients["batch"].begin_delete_job(run.desired.spec.job.id, polling_interval=1)
+    run.clients["batch"].begin_delete_pool(run.desired.spec.pool.id, polling_interval=1)
+
+
+def main() -> int:
+    quick = os.environ.get("RUNNER_BENCH_QUICK") == "1"
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=2000 if quick else 10_000)
+    parser.add_argument("--sample", type=int, default=200 if quick else 500)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="runner-bench-batch-") as tmp:
+        state = Path(tmp) / "local"
+        os.environ["RUNNER_LOCAL_DIR"] = str(state)
+        from runner.backends.target import local_target
+        from runner.local import lifecycle
+
+        status = lifecycle.up(state)
+        try:
+            target = local_target(status)
+            bench_add(target, args.tasks, args.sample)
+            bench_monitor(target, status)
+        finally:
+            lifecycle.down(state, purge=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

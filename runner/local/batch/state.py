@@ -43,6 +43,9 @@ class BatchState:
         self.nodes: dict[str, dict[str, Doc]] = {}
         self.jobs: dict[str, Doc] = {}
         self.tasks: dict[str, dict[str, Doc]] = {}
+        # Lower-cased task ids per job: Batch ids are case-insensitive, and a set keeps the
+        # existence check of each added task constant-time.
+        self.task_names: dict[str, set[str]] = {}
         # Active task ids per job, in the order they were added: the scheduler's queue.
         self.queue: dict[str, deque[str]] = {}
         self._store = store
@@ -75,6 +78,7 @@ class BatchState:
         for key, doc in loaded:
             job_id = key.split("/", 1)[0]
             self.tasks.setdefault(job_id, {})[doc["id"]] = doc
+            self.task_names.setdefault(job_id, set()).add(doc["id"].lower())
             if doc["state"] in ("preparing", "running"):
                 requeue(doc)
                 self.save_task(job_id, doc)
@@ -141,12 +145,14 @@ class BatchState:
 
     def forget_task(self, job_id: str, task_id: str) -> None:
         self.tasks.get(job_id, {}).pop(task_id, None)
+        self.task_names.get(job_id, set()).discard(task_id.lower())
         self._mark(TASK, f"{job_id}/{task_id}", None)
 
     def forget_job(self, job_id: str) -> None:
         for task_id in self.tasks.pop(job_id, {}):
             self._mark(TASK, f"{job_id}/{task_id}", None)
         self.queue.pop(job_id, None)
+        self.task_names.pop(job_id, None)
         self.jobs.pop(job_id, None)
         self._mark(JOB, job_id, None)
 

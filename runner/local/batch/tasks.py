@@ -43,10 +43,11 @@ def _new_task(body: dict[str, Any]) -> Doc:
 
 
 def _add(state: BatchState, job: Doc, doc: Doc) -> None:
-    tasks = state.tasks[job["id"]]
-    if _find(tasks, doc["id"]) is not None:
+    names = state.task_names.setdefault(job["id"], set())
+    if doc["id"].lower() in names:
         raise BatchServiceError("TaskExists")
-    tasks[doc["id"]] = doc
+    names.add(doc["id"].lower())
+    state.tasks[job["id"]][doc["id"]] = doc
     state.queue[job["id"]].append(doc["id"])
     state.save_task(job["id"], doc)
 
@@ -88,17 +89,18 @@ def create_tasks(state: BatchState, job_id: str, values: list[Any]) -> tuple[Doc
     return job, results
 
 
-def _find(tasks: dict[str, Doc], task_id: str) -> Doc | None:
+def _find(state: BatchState, job_id: str, task_id: str) -> Doc | None:
+    tasks = state.tasks[job_id]
     doc = tasks.get(task_id)
-    if doc is not None:
-        return doc
     lowered = task_id.lower()
+    if doc is not None or lowered not in state.task_names.get(job_id, ()):
+        return doc
     return next((d for k, d in tasks.items() if k.lower() == lowered), None)
 
 
 def get_task(state: BatchState, job_id: str, task_id: str) -> tuple[Doc, Doc]:
     job = get_job(state, job_id)
-    doc = _find(state.tasks[job["id"]], task_id)
+    doc = _find(state, job["id"], task_id)
     if doc is None:
         raise BatchServiceError("TaskNotFound")
     return job, doc

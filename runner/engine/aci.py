@@ -103,10 +103,9 @@ class AciApply:
             return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
         assert spec is not None, f"no spec for {change.address}"
         outcome = StepOutcome()
-        touched = False
+        sent: list[str] = []  # filled once Azure accepted a request that made or ran the group
         try:
-            verb = self._send(client, spec, change)
-            touched = True
+            verb = self._send(client, spec, change, sent)
             outcome.counts[verb] = 1
             outcome.message = verb
             if spec.runs_to_completion and verb != "tagged":
@@ -115,17 +114,17 @@ class AciApply:
             outcome.ok = False
             outcome.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
             outcome.message = str(exc)
-        if touched:
+        if sent:
             self._teardown(client, spec, change, outcome)
         return outcome
 
-    def _send(self, client: Any, spec: ContainerGroup, change: Change) -> str:
+    def _send(self, client: Any, spec: ContainerGroup, change: Change, sent: list[str]) -> str:
         rg, name = spec.resource_group, spec.name
         if change.action is Action.CREATE:
             if change.before is not None:
                 self._progress(change, "waiting for the previous delete to finish")
                 self._wait_gone(client, rg, name, change, self.clock)
-            self._put(client, spec, change)
+            self._put(client, spec, change, sent)
             return "created"
         if change.action is Action.UPDATE:
             if change.paths and all(p.startswith("tags.") for p in change.paths):
@@ -136,7 +135,7 @@ class AciApply:
                 )
                 return "tagged"
             try:
-                self._put(client, spec, change)
+                self._put(client, spec, change, sent)
                 return "updated"
             except PermanentError as exc:
                 if exc.code != INVALID_UPDATE:
@@ -149,19 +148,21 @@ class AciApply:
         elif change.action is not Action.REPLACE:
             if change.action is Action.START:
                 op = self._retry(lambda: backend.begin_start(client, rg, name), change, "start")
+                sent.append("start")
                 self._wait_operation(client, op, change, "start", self.clock)
                 return "started"
             raise PermanentError(f"{change.action} is not an action for a container group")
         self._delete(client, rg, name, change, self.clock)
-        self._put(client, spec, change)
+        self._put(client, spec, change, sent)
         return "replaced"
 
     # --- operations -------------------------------------------------------------------
 
-    def _put(self, client: Any, spec: ContainerGroup, change: Change) -> None:
+    def _put(self, client: Any, spec: ContainerGroup, change: Change, sent: list[str]) -> None:
         op = self._retry(
             lambda: backend.begin_put(client, spec, workspace=self.workspace), change, "send"
         )
+        sent.append("put")
         self._wait_operation(client, op, change, "provisioning", self.clock)
         group = self._retry(
             lambda: backend.read_container_group(client, spec.resource_group, spec.name),

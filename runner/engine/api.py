@@ -60,13 +60,20 @@ def _batch_module() -> Any:
 
 
 def build_plan(
-    specs: list[LoadedSpec], target: Target, workspace: str, *, prune: bool = False
+    specs: list[LoadedSpec],
+    target: Target,
+    workspace: str,
+    *,
+    prune: bool = False,
+    emit: Emit | None = None,
 ) -> Plan:
+    """Reads live state and diffs. ``emit`` receives the retries of the reads, if given."""
+    emit = emit or _nothing
     groups = _groups(specs)
     changes: list[Change] = []
     orphans: tuple[str, ...] = ()
     if groups:
-        observed = read_state(target, groups, workspace=workspace, emit=_nothing)
+        observed = read_state(target, groups, workspace=workspace, emit=emit)
         aci_plan = diff(
             groups,
             observed,
@@ -77,11 +84,11 @@ def build_plan(
         changes += aci_plan.changes
         orphans = aci_plan.orphans
     for loaded in _batches(specs):
-        changes += _batch_changes(loaded, target, workspace)
+        changes += _batch_changes(loaded, target, workspace, emit)
     return Plan(workspace=workspace, changes=tuple(changes), orphans=orphans)
 
 
-def _batch_changes(loaded: LoadedSpec, target: Target, workspace: str) -> list[Change]:
+def _batch_changes(loaded: LoadedSpec, target: Target, workspace: str, emit: Emit) -> list[Change]:
     _batch_module()
     from runner.backends.batch import read_batch_state
     from runner.plan.batch import diff_batch
@@ -92,7 +99,7 @@ def _batch_changes(loaded: LoadedSpec, target: Target, workspace: str) -> list[C
         lambda: read_batch_state(spec, target, workspace),
         address=f"BatchJob/{spec.name}",
         what="read",
-        emit=_nothing,
+        emit=emit,
     )
     return diff_batch(spec, observed, workspace=workspace, base_dir=loaded.base_dir)
 
@@ -116,7 +123,7 @@ def apply(
     with WorkspaceLock(workspace):
         changes = [c for c in plan.changes if c.kind in ACI_KINDS]
         if prune and plan.orphans and not any(c.action is Action.DELETE for c in changes):
-            pruned = build_plan(specs, target, workspace, prune=True)
+            pruned = build_plan(specs, target, workspace, prune=True, emit=emit)
             changes += [
                 c for c in pruned.changes if c.kind in ACI_KINDS and c.action is Action.DELETE
             ]

@@ -88,6 +88,44 @@ def test_reapply_after_success_adds_no_tasks_uploads_nothing_and_leaks_no_secret
     assert {r["state"] for r in rows} <= {"absent", "deleting"}
 
 
+def start_apply_until_polling(cli: Any, args: list[str]) -> tuple[subprocess.Popen[str], str]:
+    """Start ``runner apply --output json`` and return once it polls the job's tasks."""
+    argv = [sys.executable, "-m", "runner", "apply", *args, "--yes", "--output", "json"]
+    proc = subprocess.Popen(
+        argv, cwd=cli.cwd, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    seen: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if '"step": "poll"' in line and '"StepStarted"' in line:
+            return proc, "".join(seen)
+    out, err = proc.communicate(timeout=60)
+    pytest.fail("apply ended before polling:\n" + "".join(seen) + out + err)
+
+
+def test_ctrl_c_mid_run_tears_down_and_exits_130(cli, emulator, unique_name, tmp_path) -> None:
+    name = unique_name("tw-int")
+    spec = write_spec(
+        tmp_path / "spec",
+        name,
+        texts={"a.txt": "a\n"},
+        tasks={"forEachFile": "topwords/*.txt", "id": "t-{{ file.stem }}", "command": "sleep 60"},
+    )
+    proc, before = start_apply_until_polling(cli, cli.spec_args(spec))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == 130, before + out + err
+    cancelled = events(before + out, "cancelled")
+    assert cancelled, before + out
+    removed = set(cancelled[-1]["removed"])
+    assert {f"BatchJob/{name}/job/{name}-job", f"BatchJob/{name}/pool/{name}-pool"} <= removed
+    # containers are removed only after a success: an interrupted run leaves them, and says so
+    assert any(f"/container/{name}-input" in a for a in cancelled[-1]["left"])
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+
+
 def test_kill_9_mid_run_then_reapply_converges(cli, emulator, unique_name, tmp_path) -> None:
     name = unique_name("tw-kill")
     spec = write_spec(
@@ -104,24 +142,9 @@ def test_kill_9_mid_run_then_reapply_converges(cli, emulator, unique_name, tmp_p
         },
     )
     args = cli.spec_args(spec)
-    argv = [sys.executable, "-m", "runner", "apply", *args, "--yes", "--output", "json"]
-    proc = subprocess.Popen(
-        argv, cwd=cli.cwd, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    seen: list[str] = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seen.append(line)
-            if '"step": "poll"' in line and '"StepStarted"' in line:
-                break
-        else:
-            pytest.fail("apply ended before polling:\n" + "".join(seen) + proc.stderr.read())
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
-        proc.stdout.close()
-        proc.stderr.close()
+    proc, _ = start_apply_until_polling(cli, args)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert not (cli.cwd / "out" / name).exists()  # killed before collecting anything
 

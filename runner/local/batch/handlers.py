@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 
 from runner.local.batch import jobs, pools
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.http import base_url, body, created, no_content, ok
+from runner.local.batch.http import base_url, body, created, no_content, ok, preconditions
 from runner.local.batch.query import compile_filter, page
 from runner.local.batch.state import BatchState
 from runner.local.batch.wire import job_out, node_out, pool_out, select
@@ -14,6 +14,16 @@ from runner.local.batch.wire import job_out, node_out, pool_out, select
 
 def state() -> BatchState:
     return current_app.extensions["runner.batch"].state  # type: ignore[no-any-return]
+
+
+def _guard_pool(pool_id: str) -> None:
+    with state().lock:
+        preconditions(dict(pools.get_pool(state(), pool_id)))
+
+
+def _guard_job(job_id: str) -> None:
+    with state().lock:
+        preconditions(dict(jobs.get_job(state(), job_id)))
 
 
 def create_pool() -> Response:
@@ -32,6 +42,8 @@ def list_pools() -> Response:
 def get_pool(pool_id: str) -> Response:
     with state().lock:
         doc = pool_out(pools.get_pool(state(), pool_id), base_url())
+    if (unchanged := preconditions(doc)) is not None:
+        return unchanged
     return ok(select(doc, request.args.get("$select")), "pools/@Element", doc)
 
 
@@ -45,6 +57,7 @@ def pool_exists(pool_id: str) -> Response:
 
 
 def patch_pool(pool_id: str) -> Response:
+    _guard_pool(pool_id)
     doc = pools.patch_pool(state(), pool_id, body())
     return no_content(200, f"{base_url()}/pools/{doc['id']}", doc)
 
@@ -65,6 +78,7 @@ def stop_resize(pool_id: str) -> Response:
 
 
 def delete_pool(pool_id: str) -> Response:
+    _guard_pool(pool_id)
     pools.delete_pool(state(), pool_id)
     return no_content(202)
 
@@ -101,20 +115,25 @@ def list_jobs() -> Response:
 def get_job(job_id: str) -> Response:
     with state().lock:
         doc = job_out(jobs.get_job(state(), job_id), base_url())
+    if (unchanged := preconditions(doc)) is not None:
+        return unchanged
     return ok(select(doc, request.args.get("$select")), "jobs/@Element", doc)
 
 
 def patch_job(job_id: str) -> Response:
+    _guard_job(job_id)
     doc = jobs.patch_job(state(), job_id, body(), replace=request.method == "PUT")
     return no_content(200, f"{base_url()}/jobs/{doc['id']}", doc)
 
 
 def terminate_job(job_id: str) -> Response:
+    _guard_job(job_id)
     reason = body(optional=True).get("terminateReason")
     jobs.terminate_job(state(), job_id, reason)
     return no_content(202, f"{base_url()}/jobs/{job_id}")
 
 
 def delete_job(job_id: str) -> Response:
+    _guard_job(job_id)
     jobs.delete_job(state(), job_id)
     return no_content(202)

@@ -86,6 +86,20 @@ def no_content(status: int, location: str | None = None,
     return Response(b"", status=status, headers=_common(headers))
 
 
+def preconditions(doc: dict[str, Any]) -> Response | None:
+    """``If-Match``/``If-None-Match`` against the entity's eTag: 412, or 304 on reads."""
+    etag = doc.get("eTag", "")
+    if_match = request.headers.get("If-Match")
+    if if_match and if_match != "*" and if_match.strip('"') != etag:
+        raise BatchServiceError("ConditionNotMet")
+    if_none = request.headers.get("If-None-Match")
+    if if_none and (if_none == "*" or if_none.strip('"') == etag):
+        if request.method in ("GET", "HEAD"):
+            return Response(b"", status=304, headers=_common(entity_headers(doc)))
+        raise BatchServiceError("ConditionNotMet")
+    return None
+
+
 def error(err: BatchServiceError) -> Response:
     payload = err.body(base_url(), request_id())
     headers = _common({})

@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from runner.local.batch import files, jobs, pools, tasks
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.handlers import state
-from runner.local.batch.http import base_url, body, created, no_content, ok
+from runner.local.batch.http import base_url, body, created, no_content, ok, preconditions
 from runner.local.batch.query import compile_filter, page
 from runner.local.batch.wire import select, task_out, task_url
 from runner.local.nodes import layout
@@ -44,6 +44,8 @@ def get_task(job_id: str, task_id: str) -> Response:
     with state().lock:
         job, doc = tasks.get_task(state(), job_id, task_id)
         out = task_out(doc, job["id"], base_url())
+    if (unchanged := preconditions(out)) is not None:
+        return unchanged
     return ok(select(out, request.args.get("$select")), "tasks/@Element", out)
 
 

@@ -129,3 +129,20 @@ def test_job_terminate_then_delete(batch_client, unique_name):
     poller.result()
     with pytest.raises(ResourceNotFoundError):
         batch_client.get_job(job_id)
+
+
+def test_if_match_guards_writes_with_the_etag(batch_client, unique_name):
+    from azure.core import MatchConditions
+    from azure.core.exceptions import ResourceModifiedError
+
+    pool_id = unique_name("etag")
+    batch_client.create_pool(pool_options(pool_id, nodes=0))
+    etag = batch_client.get_pool(pool_id).etag
+    with pytest.raises(ResourceModifiedError) as caught:
+        batch_client.update_pool(pool_id, bm.BatchPoolUpdateOptions(metadata=[]),
+                                 etag="0x8D0000000000000",
+                                 match_condition=MatchConditions.IfNotModified)
+    assert caught.value.status_code == 412 and caught.value.error.code == "ConditionNotMet"
+    batch_client.update_pool(pool_id, bm.BatchPoolUpdateOptions(metadata=[]), etag=etag,
+                             match_condition=MatchConditions.IfNotModified)
+    assert batch_client.get_pool(pool_id).etag != etag

@@ -29,6 +29,7 @@ class SavedPlan:
     workspace: str
     target: str | None
     plan: dict[str, Any]
+    prune: bool = False
 
 
 def write(
@@ -39,6 +40,7 @@ def write(
     var_files: tuple[str, ...],
     workspace: str,
     target: str | None,
+    prune: bool = False,
 ) -> None:
     doc = {
         "format": MAGIC,
@@ -47,6 +49,7 @@ def write(
         "var_files": [str(Path(f).resolve()) for f in var_files],
         "workspace": workspace,
         "target": target,
+        "prune": prune,
         "plan": plan.model_dump(mode="json"),
     }
     Path(file).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -67,6 +70,7 @@ def read(file: str | Path) -> SavedPlan:
         workspace=doc["workspace"],
         target=doc.get("target"),
         plan=doc["plan"],
+        prune=bool(doc.get("prune", False)),
     )
 
 

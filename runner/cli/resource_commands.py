@@ -53,9 +53,14 @@ def _confirm(question: str) -> None:
 @click.option(
     "-out", "--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan to a file."
 )
+@click.option("--prune", is_flag=True, help="Plan the deletion of this workspace's orphans.")
 @spec_options
 def plan(
-    paths: tuple[str, ...], detailed_exitcode: bool, out_file: str | None, opts: SpecOptions
+    paths: tuple[str, ...],
+    detailed_exitcode: bool,
+    out_file: str | None,
+    prune: bool,
+    opts: SpecOptions,
 ) -> None:
     """Show what apply would change, reading live state (there is no state file)."""
     from runner.engine import api
@@ -63,7 +68,7 @@ def plan(
 
     specs = opts.load(paths)
     workspace = opts.workspace_name()
-    the_plan = api.build_plan(specs, opts.get_target(), workspace)
+    the_plan = api.build_plan(specs, opts.get_target(), workspace, prune=prune)
     with renderer_for(opts.output, lines=False) as out:
         out.plan(the_plan)
     if out_file:
@@ -76,6 +81,7 @@ def plan(
             var_files=opts.var_files,
             workspace=workspace,
             target=opts.target,
+            prune=prune,
         )
         if opts.output == "text":
             click.echo(
@@ -109,6 +115,7 @@ def apply(
 
         saved = plan_file.read(plan_path)
         paths = paths or saved.paths
+        prune = prune or saved.prune
         opts = SpecOptions(
             variables=opts.variables,
             var_files=tuple(dict.fromkeys(saved.var_files + opts.var_files)),
@@ -124,7 +131,7 @@ def apply(
     specs = opts.load(paths)
     target = opts.get_target()
     workspace = opts.workspace_name()
-    the_plan = api.build_plan(specs, target, workspace)
+    the_plan = api.build_plan(specs, target, workspace, prune=prune)
     if saved is not None:
         from runner.cli import plan_file
 

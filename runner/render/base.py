@@ -23,10 +23,17 @@ class ResultLike(Protocol):
 
 
 class StatusRowLike(Protocol):
-    address: str
-    kind: str
-    state: str
-    detail: dict[str, Any]
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def detail(self) -> dict[str, Any]: ...
 
 
 class Renderer(Protocol):

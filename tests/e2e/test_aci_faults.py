@@ -3,6 +3,8 @@ second apply while one is running, and Ctrl-C."""
 
 from __future__ import annotations
 
+import os
+import pty
 import signal
 import subprocess
 import sys
@@ -28,25 +30,13 @@ def test_apply_survives_a_storm_of_429_and_500(
     cleanup: list[Path],
 ) -> None:
     cleanup.append(spec("single"))
-    faults(
+    # PUTs only: the plan's reads come first and would take the faults otherwise.
+    put = {"api": "arm", "method": "PUT", "route": GROUPS}
+    faults.set(
         [
-            {
-                "api": "arm",
-                "method": "*",
-                "route": GROUPS,
-                "fault": "429",
-                "count": 3,
-                "retry_after": 1,
-            },
-            {"api": "arm", "method": "*", "route": GROUPS, "fault": "500", "count": 3},
-            {
-                "api": "arm",
-                "method": "GET",
-                "route": "resourcegroups",
-                "fault": "429",
-                "count": 2,
-                "retry_after": 1,
-            },
+            {**put, "fault": "429", "count": 3, "retry_after": 1},
+            {**put, "fault": "500", "count": 3},
+            {**put, "fault": "drop", "count": 1},
         ]
     )
     run = cli("apply", "--yes", *cli.spec_args(spec("single"), image=test_image, **names))
@@ -93,7 +83,8 @@ def test_second_concurrent_apply_fails_fast_naming_the_holder(
 ) -> None:
     cleanup.append(spec("single"))
     args = cli.spec_args(spec("single"), image=test_image, **names)
-    faults([{"api": "arm", "method": "PUT", "route": GROUPS, "fault": "latency", "lro_latency": 8}])
+    slow = {"api": "arm", "method": "PUT", "route": GROUPS, "fault": "latency", "lro_latency": 8}
+    faults.set([slow])
     first = start_apply(cli, args)
     try:
         wait_for_line(first, "Creating...")
@@ -103,6 +94,21 @@ def test_second_concurrent_apply_fails_fast_naming_the_holder(
     finally:
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, out + err
+
+
+def wait_until_running(aci_client: Any, rg: str, name: str) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            group = aci_client.container_groups.get(rg, name)
+        except ResourceNotFoundError:
+            group = None
+        if group is not None and group.instance_view and group.instance_view.state == "Running":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{rg}/{name} did not reach Running")
 
 
 def test_ctrl_c_tears_down_and_exits_130(
@@ -117,12 +123,77 @@ def test_ctrl_c_tears_down_and_exits_130(
         spec("task"), image=test_image, sleep="600", teardown="always", out="out/ctrl-c", **names
     )
     proc = start_apply(cli, args)
-    seen = wait_for_line(proc, "Creation complete")
+    wait_until_running(aci_client, names["rg"], names["name"])
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    text = "".join(seen) + out + err
+    text = out + err
     assert proc.returncode == 130, text
     assert f"ContainerGroup/{names['rg']}/{names['name']}" in text.split("Removed:", 1)[1]
     listed = {g.name for g in aci_client.container_groups.list_by_resource_group(names["rg"])}
     assert names["name"] not in listed
     assert group_containers(names["rg"], names["name"]) == []
+
+
+def read_until(stream: Any, needle: str) -> str:
+    """Reads ``stream`` a character at a time (a prompt ends without a newline)."""
+    seen = ""
+    deadline = time.monotonic() + WAIT
+    while needle not in seen and time.monotonic() < deadline:
+        char = stream.read(1)
+        if not char:
+            break
+        seen += char
+    assert needle in seen, seen
+    return seen
+
+
+def test_update_refused_by_azure_falls_back_to_replace(
+    cli: Any,
+    names: dict[str, str],
+    test_image: str,
+    second_image: str,
+    spec: Any,
+    aci_client: Any,
+    requests_seen: Any,
+    cleanup: list[Path],
+) -> None:
+    """The plan says "update in place"; while apply waits for its confirmation, the live
+    group is re-made with another CPU count (as a colleague's change would), so ACI answers
+    the PUT with InvalidContainerGroupUpdate and the runner replaces the group instead."""
+    cleanup.append(spec("single"))
+    cli("apply", "--yes", *cli.spec_args(spec("single"), image=test_image, **names)).expect(0)
+    args = cli.spec_args(spec("single"), image=second_image, **names)
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "apply", *args],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(terminal)
+    try:
+        read_until(proc.stderr, "Enter a value")
+        live = aci_client.container_groups.get(names["rg"], names["name"])
+        aci_client.container_groups.begin_delete(names["rg"], names["name"]).result()
+        live.containers[0].resources.requests.cpu = 2
+        aci_client.container_groups.begin_create_or_update(
+            names["rg"], names["name"], live
+        ).result()
+        requests_seen.reset()
+        os.write(controller, b"yes\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out + err
+    assert "will be updated in place" in out
+    assert "InvalidContainerGroupUpdate" in out + err
+    assert requests_seen.deletes() == 1
+    group = aci_client.container_groups.get(names["rg"], names["name"])
+    assert group.containers[0].image == second_image
+    assert group.containers[0].resources.requests.cpu == 1

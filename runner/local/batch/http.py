@@ -13,6 +13,7 @@ from runner.local.batch.wire import http_date
 
 # Batch refuses request bodies over 1 MB ("RequestBodyTooLarge"; Add Task Collection docs).
 MAX_BODY = 1024 * 1024
+DRAIN_LIMIT = 32 * MAX_BODY
 JSON_TYPE = "application/json;odata=minimalmetadata"
 
 
@@ -28,8 +29,10 @@ def request_id() -> str:
 
 def body(optional: bool = False) -> dict[str, Any]:
     length = request.content_length or 0
-    if length > MAX_BODY:
+    if length > DRAIN_LIMIT:
         raise BatchServiceError("RequestBodyTooLarge")
+    # Read even a body that is too large, so the client gets the answer rather than a reset
+    # connection while it is still sending.
     data = request.get_data(cache=False)
     if len(data) > MAX_BODY:
         raise BatchServiceError("RequestBodyTooLarge")

@@ -117,3 +117,17 @@ def test_task_counts_while_tasks_run_honour_task_slots(batch_client, unique_name
              lambda c: c.task_counts.running == 2 and c.task_counts.completed == 2,
              "the waiting tasks to start")
     batch_client.begin_delete_job(job_id, polling_interval=0).result()
+
+
+def test_body_over_1mb_is_too_large_and_the_sdk_splits_the_chunk(
+        batch_client, faults, unique_name):
+    _, job_id = make_pool_and_job(batch_client, unique_name("huge"), nodes=0)
+    padding = "x" * 15_000  # 100 such tasks make a body of about 1.5 MB
+    tasks = [bm.BatchTaskCreateOptions(id=f"wide-{i}", command_line=f"echo {padding}")
+             for i in range(100)]
+    faults.reset_counters()
+    result = batch_client.create_tasks(job_id, tasks)
+    # One refused request of 100 tasks, then two accepted halves of 50.
+    assert faults.counters()[ADD_COLLECTION] == 3
+    assert len(result.result_values) == 100
+    assert len(list(batch_client.list_tasks(job_id))) == 100

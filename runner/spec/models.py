@@ -27,6 +27,14 @@ from pydantic_core import PydanticCustomError
 MAX_CPU_PER_CONTAINER = 4.0
 MAX_MEMORY_GB_PER_CONTAINER = 16.0
 MAX_CONTAINERS_PER_GROUP = 60
+# ARM: 50 tags per resource, names up to 512 characters without <>%&\?/, values up to 256.
+# https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations
+MAX_TAGS = 50
+MAX_TAG_NAME, MAX_TAG_VALUE = 512, 256
+TAG_NAME_FORBIDDEN = set("<>%&\\?/")
+# Ownership tags runner writes itself (managed-by, runner-spec, runner-workspace,
+# runner-hash) plus one fingerprint per secure value.
+RUNNER_TAGS = 4
 
 GROUP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CONTAINER_NAME = GROUP_NAME
@@ -210,6 +218,38 @@ class ContainerGroup(Model):
                 "not ending with '.'"
             )
         return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for name, value in tags.items():
+            if name == "managed-by" or name.startswith("runner-"):
+                raise located(
+                    f"tag {name!r} is reserved: runner writes managed-by and runner-* tags "
+                    "to know what it owns",
+                    name,
+                )
+            if len(name) > MAX_TAG_NAME or TAG_NAME_FORBIDDEN & set(name):
+                raise located(
+                    f"tag names are at most {MAX_TAG_NAME} characters without <>%&\\?/",
+                    name,
+                )
+            if len(value) > MAX_TAG_VALUE:
+                raise located(f"tag values are at most {MAX_TAG_VALUE} characters", name)
+        return tags
+
+    @model_validator(mode="after")
+    def _tag_count(self) -> ContainerGroup:
+        secure = sum(len(c.secure_env) for c in self.containers)
+        secure += sum(len(v.secret or {}) for v in self.volumes)
+        if len(self.tags) + RUNNER_TAGS + secure > MAX_TAGS:
+            raise located(
+                f"too many tags: ARM allows {MAX_TAGS} per resource and runner needs "
+                f"{RUNNER_TAGS + secure} of them (ownership, one per secure value); "
+                f"keep at most {MAX_TAGS - RUNNER_TAGS - secure}",
+                "tags",
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_container_names(self) -> ContainerGroup:

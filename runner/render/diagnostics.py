@@ -16,6 +16,8 @@ from typing import Any
 from runner.errors import Diagnostic, SpecError
 
 CONTEXT_LINES = 1
+MAX_SHOWN = 120
+ELLIPSIS = "..."
 
 
 def format_diagnostic(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
@@ -33,16 +35,27 @@ def format_diagnostic(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
         return "\n".join(lines) + "\n"
     first = max(1, span.line - CONTEXT_LINES)
     width = len(str(span.line))
-    for number in range(first, span.line + 1):
-        shown = source[number - 1].replace("\t", " ").rstrip()
-        lines.append(f"{number:>{width}} | {shown}".rstrip())
     offending = source[span.line - 1]
     col = min(max(span.col, 1), len(offending) + 1)
     length = 1
     if span.end_line == span.line and span.end_col and span.end_col > col:
         length = min(span.end_col, len(offending) + 1) - col
-    lines.append(f"{'':>{width}} | {' ' * (col - 1)}{'^' * max(length, 1)}")
+    # Very long lines (minified or generated files) are shown as a window around the column.
+    start = max(0, col - 1 - MAX_SHOWN // 3) if len(offending) > MAX_SHOWN else 0
+    for number in range(first, span.line + 1):
+        shown = _window(source[number - 1].replace("\t", " ").rstrip(), start)
+        lines.append(f"{number:>{width}} | {shown}".rstrip())
+    caret_col = col - start + (len(ELLIPSIS) if start else 0)
+    length = max(1, min(length, MAX_SHOWN - (col - 1 - start)))
+    lines.append(f"{'':>{width}} | {' ' * (caret_col - 1)}{'^' * length}")
     return "\n".join(lines) + "\n"
+
+
+def _window(line: str, start: int) -> str:
+    shown = line[start : start + MAX_SHOWN]
+    if start + MAX_SHOWN < len(line):
+        shown += ELLIPSIS
+    return (ELLIPSIS + shown) if start else shown
 
 
 def format_spec_error(exc: SpecError) -> str:

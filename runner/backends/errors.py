@@ -39,7 +39,8 @@ def translate(exc: BaseException) -> RunnerError:
         status = exc.status_code or 0
         code = error_code(exc)
         message = _message(exc)
-        text = f"{code or status}: {message}" if message else f"HTTP {status} {code or ''}".strip()
+        head = f"{status} {code}" if code else f"HTTP {status}"
+        text = f"{head}: {message}" if message else head
         if status in (408, 429) or status >= 500 or (status == 409 and code in BUSY_CODES):
             return TemporaryError(text, delay=retry_after(exc), code=code or str(status))
         return PermanentError(text, code=code, status=status or None)

@@ -23,6 +23,7 @@ from jinja2.utils import missing
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _EXPRESSION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+_STATEMENT = re.compile(r"\{%-?(.*?)-?%\}", re.DOTALL)
 _TEMPLATE_NAME = "<spec>"
 
 
@@ -51,6 +52,8 @@ class SpecUndefined(StrictUndefined):
             )
         if obj is not missing:
             return f"{type(obj).__name__} value has no attribute {name!r}"
+        if name == "file":
+            return "file is defined only in a BatchJob's tasks.id, tasks.command and tasks.outputs"
         return f"undefined name {name!r} (templates see vars and env())"
 
 
@@ -142,6 +145,11 @@ def render_keeping_file(source: str, variables: Mapping[str, Any]) -> str:
     The kept text is checked by rendering it once for a sample file, so a bad ``file.*``
     expression is reported at load time rather than when tasks are made.
     """
+    sample = FileInfo.of(PurePath("input/sample.txt"))
+    if any(re.search(r"\bfile\b", block) for block in _STATEMENT.findall(source)):
+        # A {% %} block over file.* cannot be split out: keep it all for per-file rendering.
+        render(source, variables, file=sample)
+        return source
     kept: list[str] = []
 
     def hold(match: re.Match[str]) -> str:
@@ -153,7 +161,7 @@ def render_keeping_file(source: str, variables: Mapping[str, Any]) -> str:
     held = _EXPRESSION.sub(hold, source)
     rendered = render(held, variables)
     result = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], rendered)
-    render(result, variables, file=FileInfo.of(PurePath("input/sample.txt")))
+    render(result, variables, file=sample)
     return result
 
 

@@ -279,3 +279,23 @@ def test_cli_import_stays_free_of_spec_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_task_template_with_a_block_over_file_is_kept_whole() -> None:
+    text = """\
+kind: BatchJob
+name: words
+pool: {id: words-pool}
+job: {id: words-job}
+tasks:
+  forEachFile: "*.txt"
+  id: "t-{{ file.stem }}"
+  command: "{% if file.suffix == '.txt' %}wc -w{% else %}cat{% endif %} {{ file.name }}"
+collect: {dir: out/words}
+vars: {n: 3}
+"""
+    spec = _one(text)
+    assert isinstance(spec, BatchJob)
+    assert spec.tasks.command.startswith("{% if file.suffix")
+    assert render_task_template(spec.tasks.command, Path("a.txt"), spec.vars) == "wc -w a.txt"
+    assert render_task_template(spec.tasks.command, Path("a.md"), spec.vars) == "cat a.md"

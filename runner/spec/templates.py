@@ -194,6 +194,8 @@ def _template_line(exc: BaseException) -> int:
 
 
 def _needle(exc: BaseException) -> str | None:
+    if str(exc).startswith("file is defined only"):
+        return "file"
     match = re.search(r"attribute '([^']+)'|vars\.(\w+)|name '([^']+)'", str(exc))
     if not match:
         return None

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
-ABSENT_STATES = frozenset({"absent", "missing", "notfound", "not found"})
 
 
 def _interactive() -> bool:
@@ -194,19 +193,18 @@ def destroy(paths: tuple[str, ...], yes: bool, opts: SpecOptions) -> None:
     specs = opts.load(paths) if paths else None
     target = opts.get_target()
     workspace = opts.workspace_name()
-    rows = [
-        r
-        for r in api.status(specs, target, workspace=workspace)
-        if r.state.lower() not in ABSENT_STATES
-    ]
+    from runner.cli.destroy_preview import preview
+
+    seen = preview(specs, target, workspace)
     out = renderer_for(opts.output)
-    if not rows:
+    if seen.plan.has_changes or any(c.action == "conflict" for c in seen.plan.changes):
+        out.plan(seen.plan)
+    if seen.batch_rows:
+        out.note("Batch resources of the specs (only what a spec made is destroyed):")
+        out.status(seen.batch_rows)
+    if seen.empty:
         out.note("Nothing to destroy.", workspace=workspace)
         return
-    if opts.output == "text":
-        click.echo("These resources will be destroyed:")
-        for row in rows:
-            click.echo(f"  - {row.address}")
     if not yes:
         _confirm("Do you really want to destroy them? There is no undo.")
     with out:

@@ -105,6 +105,8 @@ def test_group_made_elsewhere_is_reported_and_never_touched(
     args = cli.spec_args(spec("single"), image=test_image, **names)
     plan = cli("plan", "--detailed-exitcode", *args).expect(0)
     assert "exists but was not made by this workspace" in plan.out
-    cli("destroy", "--yes", *args).expect(0)
+    refused = cli("destroy", "--yes", *args).expect(0)
+    assert "exists but was not made by this workspace" in refused.out
+    assert "Nothing to destroy." in refused.out
     assert names["name"] in group_names(aci_client, names["rg"])
     aci_client.container_groups.begin_delete(names["rg"], names["name"]).result()

@@ -1,0 +1,179 @@
+"""One YAML document through templates and validation, with every problem located.
+
+pydantic sees plain data; its error locations are turned into ``file:line:col`` through
+the document's position tree (for az files, through the conversion's origin map first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any, cast
+
+from pydantic import TypeAdapter, ValidationError
+
+from runner.errors import Diagnostic, Span
+from runner.spec import azfile
+from runner.spec.messages import explain
+from runner.spec.models import BatchJob, ContainerGroup, Spec
+from runner.spec.positions import ParsedDocument, Pos
+from runner.spec.templates import TemplateProblem, is_template, render, render_keeping_file
+
+# Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
+TASK_TEMPLATE_PATHS = (("tasks", "id"), ("tasks", "command"), ("tasks", "outputs"))
+
+Loc = tuple[str | int, ...]
+
+
+@lru_cache(maxsize=1)
+def _adapter() -> TypeAdapter[Any]:
+    return TypeAdapter(cast(Any, Spec))
+
+
+def diagnostic(name: str, message: str, pos: Pos, field_path: str = "") -> Diagnostic:
+    return Diagnostic(
+        summary=message,
+        span=Span(name, pos.line, pos.col, pos.end_line, pos.end_col),
+        field_path=field_path,
+    )
+
+
+def field_path(loc: Iterable[str | int]) -> str:
+    """``("containers", 0, "cpu")`` -> ``containers[0].cpu``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class DocumentLoader:
+    """One YAML document through templates and validation, adding diagnostics as it goes."""
+
+    def __init__(
+        self,
+        doc: ParsedDocument,
+        name: str,
+        text: str,
+        overrides: Mapping[str, Any],
+        out: list[Diagnostic],
+    ):
+        self.doc = doc
+        self.name = name
+        self.lines = text.splitlines()
+        self.overrides = overrides
+        self.out = out
+        self.failed: list[Loc] = []
+
+    def load(self) -> ContainerGroup | BatchJob | None:
+        doc = self.doc
+        for problem in doc.problems:
+            self.out.append(diagnostic(self.name, problem.message, problem.pos))
+        if any(p.fatal for p in doc.problems):
+            return None
+        self.failed.extend(p.path for p in doc.problems if p.path is not None)
+        data = doc.data
+        if not isinstance(data, dict):
+            got = "a list" if isinstance(data, list) else f"{data!r}"
+            self._add("a spec document is a mapping that starts with 'kind:', got " + got, ())
+            return None
+        variables = self._variables(data)
+        is_batch = data.get("kind") == "BatchJob"
+        data = {
+            key: value if key == "vars" else self._render(value, (key,), variables, is_batch)
+            for key, value in data.items()
+        }
+        conversion = None
+        if azfile.is_az_document(data):
+            conversion = azfile.convert(data, variables)
+            for message, az_loc, at_key in conversion.problems:
+                self._add(message, az_loc, at_key=at_key)
+            data = conversion.data
+        data["vars"] = variables
+        try:
+            spec = _adapter().validate_python(data)
+        except ValidationError as exc:
+            self._report(exc, conversion)
+            return None
+        return spec
+
+    def _variables(self, data: dict[str, Any]) -> dict[str, Any]:
+        defaults = data.get("vars", {})
+        if defaults is None:
+            defaults = {}
+        if not isinstance(defaults, dict):
+            self._add("vars is a mapping of NAME: default value", ("vars",))
+            defaults = {}
+        # A default may use env() and refer to other variables (their unrendered values).
+        raw = {**defaults, **self.overrides}
+        rendered = {
+            key: self._render(value, ("vars", key), raw, False) for key, value in defaults.items()
+        }
+        return {**rendered, **self.overrides}
+
+    def _render(self, value: Any, loc: Loc, variables: Mapping[str, Any], is_batch: bool) -> Any:
+        if isinstance(value, dict):
+            return {k: self._render(v, (*loc, k), variables, is_batch) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._render(v, (*loc, i), variables, is_batch) for i, v in enumerate(value)]
+        if not isinstance(value, str) or not is_template(value):
+            return value
+        keep_file = is_batch and any(loc[: len(p)] == p for p in TASK_TEMPLATE_PATHS)
+        try:
+            if keep_file:
+                return render_keeping_file(value, variables)
+            return render(value, variables)
+        except TemplateProblem as exc:
+            self.failed.append(loc)
+            self._template_problem(exc, loc)
+            return value
+
+    def _template_problem(self, exc: TemplateProblem, loc: Loc) -> None:
+        pos = self.doc.positions.values.get(loc) or self.doc.positions.lookup(loc)[0]
+        style = self.doc.positions.scalar_styles.get(loc)
+        first = pos.line + (1 if style in ("|", ">") else 0)
+        line = min(first + exc.line - 1, max(len(self.lines), 1))
+        source = self.lines[line - 1] if self.lines else ""
+        col = pos.col if line == pos.line else len(source) - len(source.lstrip()) + 1
+        end = col + 1
+        start = source.find(exc.needle, col - 1) if exc.needle else -1
+        if start < 0 and exc.needle:
+            # Folded and multi-line scalars do not keep the template's line breaks: look
+            # for the expression in the scalar's own lines.
+            for number in range(pos.line, min(pos.end_line, len(self.lines)) + 1):
+                found = self.lines[number - 1].find(exc.needle)
+                if found >= 0:
+                    line, source, start = number, self.lines[number - 1], found
+                    break
+        if start >= 0:
+            opening = source.rfind("{{", 0, start)
+            col = (opening if opening >= 0 else start) + 1
+            closing = source.find("}}", start)
+            end = closing + 3 if closing >= 0 else start + len(exc.needle or "") + 1
+        self.out.append(
+            diagnostic(self.name, exc.message, Pos(line, col, line, end), field_path(loc))
+        )
+
+    def _report(self, exc: ValidationError, conversion: azfile.AzConversion | None) -> None:
+        seen: set[tuple[Loc, str]] = set()
+        for error in exc.errors(include_url=False):
+            located = explain(error)
+            if any(located.loc[: len(f)] == f for f in self.failed):
+                continue  # already reported as a template error
+            loc, point = located.loc, located.point
+            if conversion is not None:
+                loc = conversion.az_path(loc)
+                point = None if point is None else conversion.az_path(point)
+            if (loc, located.message) in seen:
+                continue
+            seen.add((loc, located.message))
+            self._add(located.message, loc, at_key=located.at_key, point=point)
+
+    def _add(
+        self, message: str, loc: Loc, *, at_key: bool = False, point: Loc | None = None
+    ) -> None:
+        positions = self.doc.positions
+        where = loc if point is None else point
+        pos = positions.keys.get(where) if at_key else None
+        if pos is None:
+            pos, _ = positions.lookup(where)
+        self.out.append(diagnostic(self.name, message, pos, field_path(loc)))

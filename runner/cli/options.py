@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class UsageError(click.UsageError):
+    """A misused command. Exits 1, not click's 2: ``plan --detailed-exitcode`` keeps 2 for
+    "there are changes", so an error must never look like one."""
+
+    exit_code = 1
+
+
+class BadParameter(click.BadParameter):
+    exit_code = 1
+
+
 @dataclass(frozen=True)
 class SpecOptions:
     variables: dict[str, str]
@@ -45,7 +56,7 @@ def parse_var(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
+            raise BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
         variables[name.strip()] = value
     return variables
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runner.cli.options import SpecOptions, absolute, spec_options
+from runner.cli.options import SpecOptions, UsageError, absolute, spec_options
 
 if TYPE_CHECKING:
     from runner.render.base import Renderer
@@ -30,7 +30,7 @@ def _interactive() -> bool:
 
 def _need_yes_or_terminal(yes: bool, command: str) -> None:
     if not yes and not _interactive():
-        raise click.UsageError(
+        raise UsageError(
             f"{command} asks for confirmation; pass --yes when not running in a terminal"
         )
 
@@ -123,7 +123,7 @@ def apply(
             workspace=opts.workspace or saved.workspace,
         )
     elif not paths:
-        raise click.UsageError("give spec files or folders to apply, or --plan FILE")
+        raise UsageError("give spec files or folders to apply, or --plan FILE")
     else:
         _need_yes_or_terminal(yes, "apply")
 
@@ -248,10 +248,10 @@ def logs(
     if name is not None:
         groups = [g for g in groups if g.name == name]
     if not groups:
-        raise click.UsageError(f"no container group{' named ' + name if name else ''} in {spec}")
+        raise UsageError(f"no container group{' named ' + name if name else ''} in {spec}")
     if len(groups) > 1:
         names = ", ".join(g.name for g in groups)
-        raise click.UsageError(f"{spec} holds several container groups ({names}): pick --name")
+        raise UsageError(f"{spec} holds several container groups ({names}): pick --name")
     for line in api.logs(groups[0], opts.get_target(), container=container, follow=follow):
         text = line.rstrip("\n")
         click.echo(json.dumps({"type": "log", "line": text}) if opts.output == "json" else text)

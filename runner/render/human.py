@@ -7,6 +7,7 @@ timer prints "Still creating... [20s elapsed]" for long steps, as Terraform's ho
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -33,12 +34,28 @@ from runner.render.plan_text import plan_lines
 from runner.render.status_table import STATUS_COLUMNS, status_cells
 from runner.render.wording import step_verbs
 
+PIPE_WIDTH = 200
 OUTCOME_STYLES = {"ok": "green", "failed": "red", "cancelled": "yellow", "skipped": "dim"}
 
 
 def elapsed(seconds: float) -> str:
     whole = int(seconds)
     return f"{whole // 60}m{whole % 60}s" if whole >= 60 else f"{whole}s"
+
+
+def _default_console() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Logs and pipes have no width; rich's 80 columns would cut addresses short.
+        console = Console(highlight=False, width=PIPE_WIDTH)
+    return console
+
+
+def _relative(path: str) -> str:
+    try:
+        return os.path.relpath(path) if os.path.isabs(path) else path
+    except ValueError:
+        return path
 
 
 class _InFlight:
@@ -66,7 +83,7 @@ class HumanRenderer:
         live: bool | None = None,
         interval: float = 10.0,
     ) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or _default_console()
         self.live_view = self.console.is_terminal if live is None else live
         self.interval = interval
         self.lock = threading.RLock()
@@ -174,7 +191,7 @@ class HumanRenderer:
         if self.finished:
             table = Table(title=None, show_edge=False, header_style="bold")
             for column in ("Resource", "Step", "Outcome", "Time", "Message"):
-                table.add_column(column)
+                table.add_column(column, overflow="fold")
             for ev in self.finished:
                 took = self.durations.get((ev.address, ev.step), 0.0)
                 style = OUTCOME_STYLES.get(ev.outcome, "")
@@ -184,7 +201,7 @@ class HumanRenderer:
             self.console.print()
             self.console.print(table)
         for path in result.outputs:
-            self._line(f"Wrote {path}")
+            self._line(f"Wrote {_relative(path)}")
         for error in result.errors:
             self._line(f"Error: {error}", "red")
         counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
@@ -198,7 +215,7 @@ class HumanRenderer:
             return
         table = Table(show_edge=False, header_style="bold")
         for column in STATUS_COLUMNS:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*status_cells(row))
         self.console.print(table)

@@ -1,0 +1,92 @@
+"""What every spec model shares: the base model, naming rules, durations, located errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    WithJsonSchema,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+# Azure Container Instances limits for Linux groups in most regions (per container).
+# https://learn.microsoft.com/azure/container-instances/container-instances-region-availability
+MAX_CPU_PER_CONTAINER = 4.0
+MAX_MEMORY_GB_PER_CONTAINER = 16.0
+MAX_CONTAINERS_PER_GROUP = 60
+# ARM: 50 tags per resource, names up to 512 characters without <>%&\?/, values up to 256.
+# https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations
+MAX_TAGS = 50
+MAX_TAG_NAME, MAX_TAG_VALUE = 512, 256
+TAG_NAME_FORBIDDEN = set("<>%&\\?/")
+# Ownership tags runner writes itself (managed-by, runner-spec, runner-workspace,
+# runner-hash) plus one fingerprint per secure value.
+RUNNER_TAGS = 4
+
+GROUP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+CONTAINER_NAME = GROUP_NAME
+DNS_LABEL = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
+RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
+BLOB_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        frozen=True,
+    )
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept ``20m``, ``1h30m``, ``90s`` or a number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = DURATION.match(value.strip())
+        if match and any(match.groups()):
+            h, m, s = (int(g or 0) for g in match.groups())
+            return timedelta(hours=h, minutes=m, seconds=s)
+        raise ValueError(f"expected a duration such as 20m, 1h30m or 90s, got {value!r}")
+    return value
+
+
+Duration = Annotated[
+    timedelta,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION.pattern, "examples": ["20m", "1h30m"]},
+                {"type": "number", "minimum": 0},
+            ]
+        }
+    ),
+]
+
+
+def located(message: str, *at: str | int) -> PydanticCustomError:
+    """A rule broken below the model being validated: ``at`` is the path, relative to that
+    model, of the value to point at (the loader appends it to the error's location)."""
+    return PydanticCustomError("spec_rule", message, {"at": list(at)})
+
+
+def _numbers_as_text(value: Any) -> Any:
+    # Azure takes environment values and tags as strings; `NumWords: 5` means "5".
+    if isinstance(value, dict):
+        return {
+            k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+            for k, v in value.items()
+        }
+    return value
+
+
+StringMap = Annotated[dict[str, str], BeforeValidator(_numbers_as_text)]

@@ -1,0 +1,152 @@
+"""``kind: BatchJob``: storage, a Batch pool and job, and one task per input file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from runner.spec.base import (
+    BATCH_ID,
+    BLOB_CONTAINER,
+    GROUP_NAME,
+    Duration,
+    Model,
+    parse_duration,
+)
+
+
+class StorageContainers(Model):
+    """Blob container names; empty means ``<spec name>-application`` and so on."""
+
+    application: str | None = None
+    input: str | None = None
+    output: str | None = None
+
+    @field_validator("application", "input", "output")
+    @classmethod
+    def _container(cls, v: str | None) -> str | None:
+        if v is not None and not BLOB_CONTAINER.match(v):
+            raise ValueError(
+                "blob container names are 3-63 lowercase letters, digits and single '-'"
+            )
+        return v
+
+
+class Storage(Model):
+    account: str = "local"
+    containers: StorageContainers = Field(default_factory=StorageContainers)
+
+
+class BatchAccount(Model):
+    account: str = "local"
+    url: str | None = None  # https://<account>.<region>.batch.azure.com on Azure
+
+
+class ImageReference(Model):
+    publisher: str = "canonical"
+    offer: str = "0001-com-ubuntu-server-jammy"
+    sku: str = "22_04-lts"
+    version: str = "latest"
+
+
+class StartTask(Model):
+    """Files named ``package:<path>`` ship with runner (the task script) and are copied to
+    ``AZ_BATCH_NODE_SHARED_DIR``; other entries are paths relative to the spec file."""
+
+    copy_: list[str] = Field(default_factory=list, alias="copy")
+    command: str | None = None
+    wait_for_success: bool = True
+
+
+class Pool(Model):
+    id: str
+    vm_size: str = "STANDARD_D2S_V3"
+    nodes: int = Field(1, ge=0, le=1000)
+    low_priority_nodes: int = Field(0, ge=0, le=1000)
+    image: ImageReference = Field(default_factory=ImageReference)
+    node_agent_sku: str = "batch.node.ubuntu 22.04"
+    task_slots_per_node: int = Field(1, ge=1, le=256)
+    start_task: StartTask | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not BATCH_ID.match(v):
+            raise ValueError("Batch ids are 1-64 letters, digits, '-' and '_'")
+        return v
+
+
+class Job(Model):
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not BATCH_ID.match(v):
+            raise ValueError("Batch ids are 1-64 letters, digits, '-' and '_'")
+        return v
+
+
+class TaskFactory(Model):
+    """One task per input file matched by ``forEachFile`` (a glob relative to the spec file).
+
+    ``id``, ``command`` and ``outputs`` are templates over ``file`` (``file.name``,
+    ``file.stem``, ``file.suffix``) and ``vars``; they are rendered per file by the planner.
+    """
+
+    for_each_file: str
+    id: str
+    command: str
+    outputs: list[str] = Field(default_factory=list)
+    max_wall_clock_time: Duration | None = None
+    max_retries: int = Field(0, ge=0, le=100)
+
+    _duration = field_validator("max_wall_clock_time", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+
+TeardownWhen = Literal["never", "onSuccess", "always"]
+
+
+class BatchTeardown(Model):
+    job: TeardownWhen = "always"
+    pool: TeardownWhen = "always"
+    containers: TeardownWhen = "onSuccess"
+
+
+class BatchCollect(Model):
+    dir: str
+
+
+class BatchJob(Model):
+    kind: Literal["BatchJob"]
+    name: str
+    vars: dict[str, Any] = Field(default_factory=dict)
+    storage: Storage = Field(default_factory=Storage)
+    batch: BatchAccount = Field(default_factory=BatchAccount)
+    pool: Pool
+    job: Job
+    tasks: TaskFactory
+    timeout: Duration = timedelta(minutes=30)
+    collect: BatchCollect
+    teardown: BatchTeardown = Field(default_factory=BatchTeardown)
+
+    _duration = field_validator("timeout", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not GROUP_NAME.match(v):
+            raise ValueError(
+                "spec names are 1-63 lowercase letters, digits and '-', "
+                "not starting or ending with '-'"
+            )
+        return v
+
+    def container_name(self, role: Literal["application", "input", "output"]) -> str:
+        return getattr(self.storage.containers, role) or f"{self.name}-{role}"

@@ -207,6 +207,30 @@ class ContainerGroup(Model):
         return self
 
     @model_validator(mode="after")
+    def _ip_ports(self) -> ContainerGroup:
+        if self.ip_address is None:
+            return self
+        exposed = {p.port for c in self.containers for p in c.ports}
+        if not self.ip_address.ports and not exposed:
+            # Azure answers 400 MissingIpAddressPorts to an IP address without ports.
+            raise located(
+                "an IP address needs ports: list them in ipAddress.ports or on the containers",
+                "ipAddress",
+            )
+        for j, p in enumerate(self.ip_address.ports):
+            if exposed and p.port not in exposed:
+                # ACI does not map ports: a group port no container listens on is unreachable.
+                raise located(
+                    f"ipAddress port {p.port} is not a port of any container "
+                    "(ACI does not map ports; add it to the container that serves it)",
+                    "ipAddress",
+                    "ports",
+                    j,
+                    "port",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _known_volumes(self) -> ContainerGroup:
         volume_names = {v.name for v in self.volumes}
         for i, c in enumerate(self.containers):

@@ -175,5 +175,8 @@ class DocumentLoader:
         where = loc if point is None else point
         pos = positions.keys.get(where) if at_key else None
         if pos is None:
-            pos, _ = positions.lookup(where)
+            pos, found = positions.lookup(where)
+            if pos.end_line > pos.line and found in positions.keys:
+                # A block mapping or list: its key's line is what a reader looks for.
+                pos = positions.keys[found]
         self.out.append(diagnostic(self.name, message, pos, field_path(loc)))

@@ -6,7 +6,9 @@ the document's position tree (for az files, through the conversion's origin map 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -16,18 +18,50 @@ from runner.errors import Diagnostic, Span
 from runner.spec import azfile
 from runner.spec.messages import explain
 from runner.spec.models import BatchJob, ContainerGroup, Spec
-from runner.spec.positions import ParsedDocument, Pos
+from runner.spec.positions import ParsedDocument, Pos, PositionTree
 from runner.spec.templates import TemplateProblem, is_template, render, render_keeping_file
 
 # Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
 TASK_TEMPLATE_PATHS = (("tasks", "id"), ("tasks", "command"), ("tasks", "outputs"))
 
 Loc = tuple[str | int, ...]
+_FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 @lru_cache(maxsize=1)
 def _adapter() -> TypeAdapter[Any]:
     return TypeAdapter(cast(Any, Spec))
+
+
+def locate(positions: PositionTree, loc: Loc, *, at_key: bool = False) -> Pos:
+    """Where ``loc`` is in the source: its key when asked (or when its value is a block
+    mapping or list), else its value, else its nearest ancestor."""
+    pos = positions.keys.get(loc) if at_key else None
+    if pos is None:
+        pos, found = positions.lookup(loc)
+        if pos.end_line > pos.line and found in positions.keys:
+            pos = positions.keys[found]
+    return pos
+
+
+def parse_field_path(path: str) -> Loc:
+    """``containers[0].cpu`` -> ``("containers", 0, "cpu")``."""
+    return tuple(int(index) if index else name for name, index in _FIELD_PART.findall(path))
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """Where a loaded spec came from, to locate errors found after loading (planning)."""
+
+    name: str
+    text: str
+    positions: PositionTree
+    origin: Callable[[Loc], Loc] | None = None  # az files: converted path -> file path
+
+    def diagnostic(self, summary: str, field: str | Loc) -> Diagnostic:
+        loc = parse_field_path(field) if isinstance(field, str) else tuple(field)
+        where = self.origin(loc) if self.origin else loc
+        return diagnostic(self.name, summary, locate(self.positions, where), field_path(where))
 
 
 def diagnostic(name: str, message: str, pos: Pos, field_path: str = "") -> Diagnostic:
@@ -63,6 +97,7 @@ class DocumentLoader:
         self.overrides = overrides
         self.out = out
         self.failed: list[Loc] = []
+        self.conversion: azfile.AzConversion | None = None
 
     def load(self) -> ContainerGroup | BatchJob | None:
         doc = self.doc
@@ -84,7 +119,7 @@ class DocumentLoader:
         }
         conversion = None
         if azfile.is_az_document(data):
-            conversion = azfile.convert(data, variables)
+            conversion = self.conversion = azfile.convert(data, variables)
             for message, az_loc, at_key in conversion.problems:
                 self._add(message, az_loc, at_key=at_key)
             data = conversion.data
@@ -171,12 +206,6 @@ class DocumentLoader:
     def _add(
         self, message: str, loc: Loc, *, at_key: bool = False, point: Loc | None = None
     ) -> None:
-        positions = self.doc.positions
         where = loc if point is None else point
-        pos = positions.keys.get(where) if at_key else None
-        if pos is None:
-            pos, found = positions.lookup(where)
-            if pos.end_line > pos.line and found in positions.keys:
-                # A block mapping or list: its key's line is what a reader looks for.
-                pos = positions.keys[found]
+        pos = locate(self.doc.positions, where, at_key=at_key)
         self.out.append(diagnostic(self.name, message, pos, field_path(loc)))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runner.errors import Diagnostic, Span, SpecError
-from runner.spec.document import DocumentLoader, diagnostic
+from runner.spec.document import DocumentLoader, SpecSource, diagnostic
 from runner.spec.models import BatchJob, ContainerGroup
 from runner.spec.positions import ParsedDocument, Pos, PositionTree, YamlError, parse_documents
 from runner.spec.source import SourceProblem, decode_source, read_source
@@ -31,6 +31,15 @@ class LoadedSpec:
     spec: ContainerGroup | BatchJob
     path: Path
     index: int
+    source: SpecSource | None = field(default=None, repr=False, compare=False)
+
+    def error(self, summary: str, field_path: str) -> SpecError:
+        """A ``SpecError`` for a problem found after loading (a glob that matches nothing,
+        a missing file), located at ``field_path`` (``tasks.forEachFile``) in the spec."""
+        if self.source is None:
+            return SpecError([Diagnostic(summary=summary, field_path=field_path)])
+        d = self.source.diagnostic(summary, field_path)
+        return SpecError([d], {self.source.name: self.source.text})
 
     @property
     def base_dir(self) -> Path:
@@ -171,9 +180,14 @@ class _Session:
             return
         for doc in docs:
             before = len(self.diagnostics)
-            spec = DocumentLoader(doc, name, text, overrides, self.diagnostics).load()
+            document = DocumentLoader(doc, name, text, overrides, self.diagnostics)
+            spec = document.load()
             if spec is not None and len(self.diagnostics) == before:
-                self.loaded.append((LoadedSpec(spec, path, doc.index), doc.positions, name))
+                conversion = document.conversion
+                source = SpecSource(
+                    name, text, doc.positions, conversion.az_path if conversion else None
+                )
+                self.loaded.append((LoadedSpec(spec, path, doc.index, source), doc.positions, name))
 
     def _yaml_problems(self, doc: ParsedDocument, name: str) -> None:
         for problem in doc.problems:

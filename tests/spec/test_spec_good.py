@@ -299,3 +299,21 @@ vars: {n: 3}
     assert spec.tasks.command.startswith("{% if file.suffix")
     assert render_task_template(spec.tasks.command, Path("a.txt"), spec.vars) == "wc -w a.txt"
     assert render_task_template(spec.tasks.command, Path("a.md"), spec.vars) == "cat a.md"
+
+
+def test_loaded_spec_locates_errors_found_after_loading() -> None:
+    (loaded,) = load_specs([SPECS / "topwords.yaml"])
+    error = loaded.error("matched no files", "tasks.forEachFile")
+    (d,) = error.diagnostics
+    assert d.span is not None
+    assert (d.span.line, d.span.col) == (33, 16)
+    assert d.field_path == "tasks.forEachFile"
+    assert str(SPECS / "topwords.yaml") in error.sources
+
+
+def test_loaded_az_spec_locates_errors_in_the_az_file() -> None:
+    (loaded,) = load_text(AZ.format(memory="memoryInGb"), "az.yaml")
+    (d,) = loaded.error("too much", "containers[0].memoryInGB").diagnostics
+    assert d.span is not None
+    assert (d.span.line, d.span.col) == (13, 25)
+    assert d.field_path == "properties.containers[0].properties.resources.requests.memoryInGb"

@@ -14,12 +14,18 @@ Rules (DESIGN.md, Batch workflow):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from runner.plan.action import Action
 from runner.plan.batch_desired import DesiredBatch, LocalFile, desired_batch
+from runner.plan.batch_observed import (
+    ObservedBatch,
+    ObservedBlob,
+    ObservedJob,
+    ObservedPool,
+    ObservedTask,
+    Owner,
+)
 from runner.plan.model import Change
 from runner.spec.models import BatchJob
 
@@ -39,93 +45,6 @@ __all__ = [
 # Fields Batch cannot change on an existing pool: a different value needs a new pool.
 POOL_REPLACE_FIELDS = ("vmSize", "image", "nodeAgentSku", "taskSlotsPerNode", "network")
 JOB_REUSABLE_STATES = ("active", "enabling")
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Ownership read from metadata (parsed by ``backends/tags.py``)."""
-
-    managed: bool = False
-    spec: str | None = None
-    workspace: str | None = None
-    hash: str | None = None
-
-    def is_ours(self, spec: str, workspace: str) -> bool:
-        return self.managed and self.spec == spec and self.workspace == workspace
-
-
-@dataclass(frozen=True)
-class ObservedPool:
-    id: str
-    state: str  # active, deleting
-    owner: Owner
-    allocation_state: str = "steady"
-    vm_size: str = ""
-    image: dict[str, str] = field(default_factory=dict)
-    node_agent_sku: str = ""
-    task_slots_per_node: int = 1
-    network: bool = False  # whether a network configuration is set
-    nodes: int = 0
-    low_priority_nodes: int = 0
-    start_task: dict[str, Any] | None = None  # commandLine, files, waitForSuccess
-
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "vmSize": self.vm_size.lower(),
-            "image": {k: str(v).lower() for k, v in self.image.items()},
-            "nodeAgentSku": self.node_agent_sku.lower(),
-            "taskSlotsPerNode": self.task_slots_per_node,
-            "network": True if self.network else None,
-            "nodes": self.nodes,
-            "lowPriorityNodes": self.low_priority_nodes,
-            "startTask": self.start_task,
-        }
-
-
-@dataclass(frozen=True)
-class ObservedJob:
-    id: str
-    state: str  # active, disabling, disabled, enabling, terminating, completed, deleting
-    pool_id: str
-    owner: Owner
-
-
-@dataclass(frozen=True)
-class ObservedTask:
-    id: str
-    state: str  # active, preparing, running, completed
-    exit_code: int | None = None
-    failure: str | None = None  # failureInfo code (e.g. a resource file that failed)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state == "completed" and self.exit_code == 0 and self.failure is None
-
-    @property
-    def why(self) -> str:
-        """Why a completed task failed: its exit code first (Batch also reports a non-zero
-        exit as ``FailureExitCode``), else the failure Batch reported."""
-        if self.exit_code not in (None, 0):
-            return f"exit code {self.exit_code}"
-        return self.failure or "failed"
-
-
-@dataclass(frozen=True)
-class ObservedBlob:
-    container: str
-    name: str
-    md5: str | None
-    owner: Owner = field(default_factory=Owner)
-
-
-@dataclass(frozen=True)
-class ObservedBatch:
-    pool: ObservedPool | None = None
-    job: ObservedJob | None = None
-    tasks: dict[str, ObservedTask] = field(default_factory=dict)
-    containers: dict[str, Owner] = field(default_factory=dict)  # existing container -> owner
-    blobs: dict[tuple[str, str], ObservedBlob] = field(default_factory=dict)
 
 
 def address(spec_name: str, kind: str, *parts: str) -> str:

@@ -14,7 +14,9 @@ from runner.spec.loader import load_text
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted(SPECS.glob("*.yaml"))]
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _load_or_report(text: str | bytes) -> None:

@@ -88,6 +88,8 @@ class BatchState:
             for node in nodes.values():
                 if node.get("startTaskInfo", {}).get("state") == "running":
                     node["state"] = "starting"
+                elif node["state"] == "running":
+                    node["state"] = "idle"  # its tasks were requeued above
                 node["runningTasksCount"] = 0
                 node["runningTaskSlotsCount"] = 0
                 node.pop("recentTasks", None)

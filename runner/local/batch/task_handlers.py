@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Response, current_app, request
@@ -106,12 +107,23 @@ def _serve(folder: Path | None, relative: str, url: str) -> Response:
     length = max(0, end - start + 1)
     response = no_content(200)
     response.headers.update(headers)
-    response.headers["Content-Length"] = str(length)
     if request.method != "HEAD":
-        with path.open("rb") as handle:
-            handle.seek(start)
-            response.set_data(handle.read(length))
+        response.response = _chunks(path, start, length)
+        response.direct_passthrough = True
+    response.headers["Content-Length"] = str(length)
     return response
+
+
+def _chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
+    """The file's bytes in chunks, so large task outputs never sit in memory."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(length, 1 << 20))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
 
 
 def _dir_error() -> Response:

@@ -74,6 +74,8 @@ def test_task_exiting_3_fails_and_keeps_its_stderr(batch_client, unique_name):
     assert task.node_info.task_root_directory == f"workitems/{job_id}/job-1/three"
     assert read_file(batch_client, job_id, "three", "stderr.txt") == "broken\n"
     assert read_file(batch_client, job_id, "three", "stdout.txt") == "to-out\n"
+    head = batch_client.download_task_file(job_id, "three", "stdout.txt", ocp_range="bytes=0-1")
+    assert b"".join(head) == b"to"
     props = batch_client.get_task_file_properties(job_id, "three", "stderr.txt")
     assert props.content_length == len("broken\n") and props.is_directory is False
     names = {f.name for f in batch_client.list_task_files(job_id, "three")}

@@ -22,6 +22,7 @@ from runner.spec.source import SourceProblem, decode_source, read_source
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 STDIN, STDIN_NAME = "-", "<stdin>"
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__"})
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,24 @@ class LoadedSpec:
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given; folders become every ``*.yaml``/``*.yml`` under them, sorted."""
+    """Files as given; folders become every ``*.yaml``/``*.yml`` under them, sorted, except
+    in hidden folders (``.venv``, ``.runner``, ``.git``) and ``node_modules``."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(
-                sorted(f for f in p.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
-            )
+            files.extend(sorted(f for f in p.rglob("*") if _is_spec_file(f, p)))
         else:
             files.append(p)
     return list(dict.fromkeys(files))
+
+
+def _is_spec_file(file: Path, root: Path) -> bool:
+    parts = file.relative_to(root).parts
+    return (
+        file.suffix in SPEC_SUFFIXES
+        and not any(part.startswith(".") or part in SKIPPED_FOLDERS for part in parts)
+        and file.is_file()
+    )
 
 
 def load_specs(

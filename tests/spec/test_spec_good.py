@@ -317,3 +317,12 @@ def test_loaded_az_spec_locates_errors_in_the_az_file() -> None:
     assert d.span is not None
     assert (d.span.line, d.span.col) == (13, 25)
     assert d.field_path == "properties.containers[0].properties.resources.requests.memoryInGb"
+
+
+def test_hidden_folders_are_not_searched(tmp_path: Path) -> None:
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "other.yaml").write_text("not: a spec\n")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "x.yml").write_text("not: a spec\n")
+    (tmp_path / "group.yaml").write_text(GROUP)
+    assert expand_paths([tmp_path]) == [tmp_path / "group.yaml"]

@@ -113,7 +113,7 @@ def collect(
             run.retry(step, partial(blob.download, service, container, f"{task.id}/{rel}", dest))
             outputs.append(str(dest))
             run.count("downloaded")
-        _missing_outputs(task, by_task.get(task.id, []), ok, errors)
+        _missing_outputs(task, by_task.get(task.id, []), ok, container, errors)
     run.emit(
         StepFinished(
             address=step,
@@ -124,9 +124,11 @@ def collect(
     )
 
 
-def _missing_outputs(task: DesiredTask, present: list[str], ok: bool, errors: list[str]) -> None:
+def _missing_outputs(
+    task: DesiredTask, present: list[str], ok: bool, container: str, errors: list[str]
+) -> None:
     if not ok:
         return
     for pattern in task.outputs:
         if not any(ch in pattern for ch in "*?[") and pattern not in present:
-            errors.append(f"task {task.id} succeeded but left no {pattern}")
+            errors.append(f"task {task.id} succeeded but {container} holds no {task.id}/{pattern}")

@@ -33,7 +33,7 @@ class BatchService:
         self.account = ctx.settings.batch_account
         self.key = ctx.settings.batch_key
         self.state = BatchState(ctx.store, self.account)
-        self.scheduler = Scheduler(self.state, self.state_dir)
+        self.scheduler = Scheduler(self.state, self.state_dir, getattr(ctx, "progressions", None))
 
     def start(self) -> None:
         self.state.start()

@@ -168,6 +168,7 @@ def stop_resize(state: BatchState, pool_id: str) -> Doc:
             doc["targetDedicatedNodes"] = doc["currentDedicatedNodes"]
             doc["targetLowPriorityNodes"] = doc["currentLowPriorityNodes"]
             set_state(doc, "steady", "allocationState")
+            doc.pop("_steady_at", None)
             touch(doc)
             state.save_pool(doc)
         return doc

@@ -21,6 +21,7 @@ from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
 from runner.local.nodes import layout
 from runner.local.nodes.process import Running
+from runner.local.transitions import Progressions
 
 log = logging.getLogger("runner.local.batch")
 TICK = 0.2
@@ -29,16 +30,25 @@ Key = tuple[str, str, str]
 
 
 class Scheduler:
-    def __init__(self, state: BatchState, state_dir: Path, delete_delay: float = DELETE_DELAY):
+    def __init__(self, state: BatchState, state_dir: Path,
+                 progressions: Progressions | None = None):
         self.state = state
         self.state_dir = Path(state_dir)
-        self.delete_delay = delete_delay
+        # Per-model timing chosen at run time (``/_runner/transitions``): model names
+        # "batch.pool.allocation", "batch.pool.delete" and "batch.job.delete".
+        self.progressions = progressions
         self._running: dict[Key, Running] = {}
         self._busy: dict[str, set[tuple[str, str]]] = {}  # node id -> running (job, task)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._salt = str(time.time_ns())
         state.stop_task = self.stop_task
+
+    def _delay(self, model: str) -> float:
+        defaults = {"batch.pool.delete": DELETE_DELAY, "batch.job.delete": DELETE_DELAY}
+        if self.progressions is None or model not in self.progressions.as_dict():
+            return defaults.get(model, 0.0)
+        return self.progressions.get(model).delay()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
@@ -100,13 +110,15 @@ class Scheduler:
         nodes = self.state.nodes.setdefault(pool["id"], {})
         if pool["state"] == "deleting":
             self._stop_nodes(pool["id"], list(nodes))
-            pool.setdefault("_gone_at", time.time() + self.delete_delay)
+            pool.setdefault("_gone_at", time.time() + self._delay("batch.pool.delete"))
             if time.time() >= pool["_gone_at"] and not self._node_work(pool["id"], list(nodes)):
                 folder = layout.nodes_root(self.state_dir) / pool["id"]
                 self._remove_then(pool, [folder], lambda: self.state.forget_pool(pool["id"]))
             return
         if pool["allocationState"] == "resizing":
-            self._resize(pool, nodes)
+            due = pool.setdefault("_steady_at", time.time() + self._delay("batch.pool.allocation"))
+            if time.time() >= due:
+                self._resize(pool, nodes)
         for node in nodes.values():
             if node["state"] == "starting":
                 self._boot(pool, node)
@@ -142,6 +154,7 @@ class Scheduler:
         pool["currentDedicatedNodes"] = pool["targetDedicatedNodes"]
         pool["currentLowPriorityNodes"] = pool["targetLowPriorityNodes"]
         set_state(pool, "steady", "allocationState")
+        pool.pop("_steady_at", None)
         touch(pool)
         self.state.save_pool(pool)
 
@@ -200,7 +213,7 @@ class Scheduler:
         if job["state"] == "deleting":
             for _, _, task_id in running:
                 self.stop_task(job_id, task_id, "deleted")
-            job.setdefault("_gone_at", time.time() + self.delete_delay)
+            job.setdefault("_gone_at", time.time() + self._delay("batch.job.delete"))
             if time.time() >= job["_gone_at"] and not running:
                 folders = [layout.node_root(self.state_dir, pool_id, node_id) / "workitems" / job_id
                            for pool_id, nodes in self.state.nodes.items() for node_id in nodes]

@@ -146,3 +146,15 @@ def test_if_match_guards_writes_with_the_etag(batch_client, unique_name):
     batch_client.update_pool(pool_id, bm.BatchPoolUpdateOptions(metadata=[]), etag=etag,
                              match_condition=MatchConditions.IfNotModified)
     assert batch_client.get_pool(pool_id).etag != etag
+
+
+def test_transitions_slow_down_node_allocation(batch_client, transitions, unique_name):
+    transitions({"batch.pool.allocation": {"mode": "seconds", "value": 1}})
+    pool_id = unique_name("slowpool")
+    batch_client.create_pool(pool_options(pool_id, nodes=2))
+    pool = batch_client.get_pool(pool_id)
+    assert pool.allocation_state == bm.AllocationState.RESIZING
+    assert pool.current_dedicated_nodes == 0 and not list(batch_client.list_nodes(pool_id))
+    pool = wait_for(lambda: batch_client.get_pool(pool_id),
+                    lambda p: p.allocation_state == bm.AllocationState.STEADY, "steady pool")
+    assert pool.current_dedicated_nodes == 2

@@ -76,7 +76,9 @@ Duration = Annotated[
 def located(message: str, *at: str | int) -> PydanticCustomError:
     """A rule broken below the model being validated: ``at`` is the path, relative to that
     model, of the value to point at (the loader appends it to the error's location)."""
-    return PydanticCustomError("spec_rule", message, {"at": list(at)})
+    # The message travels in the context (filled in last), so braces in user values such
+    # as names are never taken for placeholders.
+    return PydanticCustomError("spec_rule", "{message}", {"at": list(at), "message": message})
 
 
 def _numbers_as_text(value: Any) -> Any:

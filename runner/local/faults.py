@@ -146,13 +146,17 @@ class FaultInjector:
                 return FaultRule(**rule.to_dict())
         return None
 
-    def lro_latency(self, api: str, method: str = "*", path: str = "") -> float:
-        """Seconds a long-running operation started now spends before it leaves Pending."""
+    def lro_latency(self, api: str, method: str, path: str, template: str = "") -> float:
+        """Seconds a long-running operation started now spends before it leaves Pending.
+
+        ``path`` is the resource's path and ``template`` its route template, which a rule's
+        ``route`` is matched against, as for requests.
+        """
         with self._lock:
             for rule in self._rules:
                 if rule.fault != "latency" or not rule.lro_latency:
                     continue
-                if rule.matches(api, method if method != "*" else rule.method, path, path):
+                if rule.matches(api, method, template or path, path):
                     if rule.rate is not None and self._random.random() >= rule.rate:
                         continue
                     if rule.count is not None:

@@ -7,7 +7,8 @@ group carries a generation number so a superseded run gives up quietly.
 from __future__ import annotations
 
 import logging
-import time
+import threading
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -21,6 +22,10 @@ from runner.local.context import ServiceContext
 from runner.local.transitions import ACI_PROVISIONING
 
 KIND = "aci.group"
+TEMPLATE = (
+    "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerInstance/"
+    "containerGroups/{name}"
+)
 TRANSITIONING = ("Pending", "Creating", "Deleting")
 log = logging.getLogger("runner.local.aci")
 
@@ -104,7 +109,7 @@ class ContainerGroups:
                "generation": (old or {}).get("generation", 0) + 1}
         op_id = self.operations.begin(sub, body["location"])
         self.store.put(KIND, key, doc)
-        self.workers.submit(self._run, key, doc["generation"], op_id)
+        self._schedule(self._delay("PUT", resource["id"]), self._run, key, doc["generation"], op_id)
         return wire.render(doc, instance_view=False), old is None, op_id
 
     def update_tags(self, sub: str, rg: str, name: str, tags: dict[str, str]) -> dict[str, Any]:
@@ -126,7 +131,7 @@ class ContainerGroups:
             return None
         doc = self._advance(key, "Deleting", doc["generation"] + 1) or doc
         op_id = self.operations.begin(sub, doc["resource"]["location"])
-        self.workers.submit(self._delete, key, op_id)
+        self._schedule(self._delay("DELETE", doc["resource"]["id"]), self._delete, key, op_id)
         return wire.render(doc, instance_view=False), op_id
 
     def start(self, sub: str, rg: str, name: str) -> str | None:
@@ -145,7 +150,7 @@ class ContainerGroups:
             raise aci_error("ContainerGroupTransitioning", name=name)
         if doc["stopped"]:
             raise aci_error("ContainerGroupStopped", name=name)
-        return self._rerun(sub, rg, name, doc)
+        return self._rerun(sub, rg, name, doc, "restart")
 
     def stop(self, sub: str, rg: str, name: str) -> None:
         doc = self._doc(sub, rg, name)
@@ -172,7 +177,9 @@ class ContainerGroups:
 
         self.store.update(KIND, key, change)
 
-    def _rerun(self, sub: str, rg: str, name: str, doc: dict[str, Any]) -> str:
+    def _rerun(
+        self, sub: str, rg: str, name: str, doc: dict[str, Any], action: str = "start"
+    ) -> str:
         key = group_key(sub, rg, name)
 
         def change(d: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +190,8 @@ class ContainerGroups:
         new = self.store.update(KIND, key, change)
         assert new is not None
         op_id = self.operations.begin(sub, doc["resource"]["location"])
-        self.workers.submit(self._run, key, new["generation"], op_id)
+        delay = self._delay("POST", doc["resource"]["id"], action)
+        self._schedule(delay, self._run, key, new["generation"], op_id)
         return op_id
 
     def delete_all_in(self, sub: str, rg: str) -> None:
@@ -192,6 +200,23 @@ class ContainerGroups:
             self.store.delete(KIND, key)
 
     # workers ---------------------------------------------------------------------------
+    def _delay(self, method: str, resource_id: str, action: str = "") -> float:
+        """Seconds before a long-running operation starts moving: injected LRO latency or
+        the provisioning progression chosen at run time."""
+        suffix = f"/{action}" if action else ""
+        latency = self.ctx.faults.lro_latency(
+            "arm", method, resource_id + suffix, TEMPLATE + suffix)
+        return max(latency, self.ctx.progressions.get(ACI_PROVISIONING.name).delay())
+
+    def _schedule(self, delay: float, work: Callable[..., None], *args: Any) -> None:
+        # A timer, not a sleeping worker: fifty slow operations must not queue behind each other.
+        if delay <= 0:
+            self.workers.submit(work, *args)
+            return
+        timer = threading.Timer(delay, self.workers.submit, args=(work, *args))
+        timer.daemon = True
+        timer.start()
+
     def _advance(self, key: str, state: str, generation: int | None = None,
                  **fields: Any) -> dict[str, Any] | None:
         def change(d: dict[str, Any]) -> dict[str, Any]:
@@ -215,10 +240,6 @@ class ContainerGroups:
             self.operations.finish(op_id, {"code": "InternalServerError", "message": str(exc)})
 
     def _provision(self, key: str, generation: int, op_id: str) -> None:
-        delay = max(self.ctx.faults.lro_latency("arm", "*", key),
-                    self.ctx.progressions.get(ACI_PROVISIONING.name).delay())
-        if delay:
-            time.sleep(delay)
         doc = self._current(key, generation)
         if doc is None:
             self.operations.finish(op_id)

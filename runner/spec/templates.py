@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
@@ -91,8 +91,8 @@ def env(name: str, default: Any = _MISSING) -> Any:
 
 
 @lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+def environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
         undefined=SpecUndefined, autoescape=False, keep_trailing_newline=True
     )
 

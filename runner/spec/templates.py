@@ -1,4 +1,4 @@
-"""Jinja2 over spec strings: a sandbox, strict undefined names, ``vars`` and ``env()``.
+"""Jinja2 over spec strings: an immutable sandbox, strict undefined names, ``vars`` and ``env()``.
 
 Only string scalars are rendered, one at a time, so a template error knows its scalar's
 position; the error's line inside the template is added to it. Batch task templates keep

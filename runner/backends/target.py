@@ -22,7 +22,7 @@ from runner.backends.credentials import (
 from runner.errors import TargetError
 
 TARGETS = ("local", "azure")
-POOL_SIZE = 32  # the engine runs up to 16 operations at once, each may poll
+POOL_SIZE = 64  # the engine runs up to 64 operations at once, each may poll
 DATA_PLANE_RETRIES = {"retry_total": 3, "retry_backoff_factor": 0.3, "retry_backoff_max": 4}
 
 

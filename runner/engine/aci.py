@@ -164,6 +164,8 @@ class AciApply:
         )
         sent.append("put")
         self._wait_operation(client, op, change, "provisioning", self.clock)
+        if op.status_url:
+            return  # the operation's own status already said Succeeded (or raised)
         group = self._retry(
             lambda: backend.read_container_group(client, spec.resource_group, spec.name),
             change,

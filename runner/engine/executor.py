@@ -16,7 +16,7 @@ from runner.engine.events import Emit, StepFinished, StepStarted
 from runner.errors import Cancelled, RunnerError
 from runner.plan.model import Change
 
-WORKERS = 16
+WORKERS = 64  # waits dominate: threads mostly sleep in polls, so many can run at once
 
 
 @dataclass

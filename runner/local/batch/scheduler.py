@@ -125,10 +125,11 @@ class Scheduler:
 
     def _resize(self, pool: Doc, nodes: dict[str, Doc]) -> None:
         target = pool["targetDedicatedNodes"] + pool["targetLowPriorityNodes"]
-        index = len(nodes)
         while len(nodes) < target:
+            # A counter kept on the pool: a node that left never lends its id to a new one.
+            index = pool.get("_nodeSeq", 0)
+            pool["_nodeSeq"] = index + 1
             node_id = layout.new_node_id(pool["id"], index, self._salt)
-            index += 1
             layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
             now = now_iso()
             nodes[node_id] = {

@@ -80,6 +80,9 @@ def test_pool_update_replace_and_resize(batch_client, unique_name):
     batch_client.begin_resize_pool(
         pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=1), polling_interval=0).result()
     assert len(list(batch_client.list_nodes(pool_id))) == 1
+    batch_client.begin_resize_pool(
+        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=3), polling_interval=0).result()
+    assert len({n.id for n in batch_client.list_nodes(pool_id)}) == 3
 
 
 def test_pool_delete_shows_deleting_then_not_found(batch_client, unique_name):

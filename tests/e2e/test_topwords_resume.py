@@ -136,7 +136,7 @@ def test_kill_9_mid_run_then_reapply_converges(cli, emulator, unique_name, tmp_p
             "forEachFile": "topwords/*.txt",
             "id": "topwords-{{ file.stem }}",
             # Slow enough that the apply is still polling when it is killed.
-            "command": "sleep 2; python3 $AZ_BATCH_NODE_SHARED_DIR/topwords.py "
+            "command": "sleep 1; python3 $AZ_BATCH_NODE_SHARED_DIR/topwords.py "
             "--filepath {{ file.name }} --numwords 3 --output {{ file.stem }}_OUTPUT.txt",
             "outputs": ["{{ file.stem }}_OUTPUT.txt"],
         },

@@ -98,6 +98,8 @@ def convert(doc: Mapping[str, Any], variables: Mapping[str, Any]) -> AzConversio
             _ip_address(conv, value, az)
         elif key in _GROUP_PROPERTIES:
             _put(conv, out, (_GROUP_PROPERTIES[key],), _enum(value), az)
+        elif key == "sku" and str(value).lower() == "standard":
+            pass  # the default SKU: nothing to carry
         else:
             conv.problems.append((_unsupported(key), az, True))
     return conv

@@ -188,3 +188,21 @@ def _rules(emulator: dict[str, Any]) -> list[dict[str, Any]]:
     from runner.local import control
 
     return control.get_faults(emulator)
+
+
+def test_reapply_with_more_inputs_adds_and_uploads_only_the_new_ones(
+    cli, emulator, unique_name, tmp_path
+) -> None:
+    name = unique_name("tw-more")
+    spec = write_spec(tmp_path / "spec", name, teardown=KEEP_ALL)
+    first = cli("apply", *cli.spec_args(spec, inputs="topwords/[cm]*.txt"), "--yes", "-o", "json")
+    assert result_of(first.expect(0).out)["counts"]["tasks_added"] == 2
+
+    second = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(0)
+    counts = result_of(second.out)["counts"]
+    assert counts["uploaded"] == len(SAMPLES) - 2
+    assert counts["skipped"] == 3  # the task script and the two earlier inputs
+    assert counts["tasks_added"] == len(SAMPLES) - 2
+    assert counts["tasks_present"] == 2
+    assert_outputs_match_samples(cli.cwd / "out" / name)
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)

@@ -95,8 +95,13 @@ def _needing_view(
         g = state.container_group(spec.resource_group, spec.name)
         if g is None or g.instance_state is not None or not g.ownership.owned_by(workspace):
             continue
-        # Only an unchanged run-to-completion group can be a "start" rather than a no-op.
-        if spec.runs_to_completion and not changed_paths(canonical_group(spec), g.definition):
+        # Only an unchanged group that may have stopped or finished can be a "start": a
+        # run-to-completion group, or one whose listed containers (when a list carries
+        # their views, as Azure's does) have all terminated.
+        stopped = bool(g.containers) and all(c.state == "Terminated" for c in g.containers)
+        if (spec.runs_to_completion or stopped) and not changed_paths(
+            canonical_group(spec), g.definition
+        ):
             out.append(g)
     return out
 

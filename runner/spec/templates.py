@@ -23,6 +23,7 @@ from jinja2.utils import missing
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _EXPRESSION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+_MARKER = re.compile(r"\{[{%#]")
 _STATEMENT = re.compile(r"\{%-?(.*?)-?%\}", re.DOTALL)
 _TEMPLATE_NAME = "<spec>"
 
@@ -159,7 +160,9 @@ def render_keeping_file(source: str, variables: Mapping[str, Any]) -> str:
         return f"\x00{len(kept) - 1}\x00"
 
     held = _EXPRESSION.sub(hold, source)
-    rendered = render(held, variables)
+    # Markers in the output came from variable values: escape them so the per-file
+    # rendering shows them as written instead of running them.
+    rendered = _MARKER.sub(lambda m: "{{ '" + m.group(0) + "' }}", render(held, variables))
     result = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], rendered)
     render(result, variables, file=sample)
     return result

@@ -326,3 +326,22 @@ def test_hidden_folders_are_not_searched(tmp_path: Path) -> None:
     (tmp_path / "node_modules" / "x.yml").write_text("not: a spec\n")
     (tmp_path / "group.yaml").write_text(GROUP)
     assert expand_paths([tmp_path]) == [tmp_path / "group.yaml"]
+
+
+def test_template_markers_in_variable_values_are_not_run_twice() -> None:
+    text = """\
+kind: BatchJob
+name: words
+pool: {id: words-pool}
+job: {id: words-job}
+tasks:
+  forEachFile: "*.txt"
+  id: "t-{{ file.stem }}"
+  command: "echo {{ vars.msg }} {{ file.name }}"
+collect: {dir: out/words}
+"""
+    spec = _one(text, msg="{{ 7 * 7 }}")
+    assert isinstance(spec, BatchJob)
+    assert render_task_template(spec.tasks.command, Path("a.txt"), spec.vars) == (
+        "echo {{ 7 * 7 }} a.txt"
+    )

@@ -207,6 +207,16 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             after=after,
             depends_on=deps,
         )
+    if pool.owner.hash and pool.owner.hash != desired.pool_hash:
+        return Change(
+            address=addr,
+            action=Action.UPDATE,
+            reason="start task files changed: updated in place; Batch runs a start task "
+            "again only on nodes that join or restart",
+            before=before,
+            after=after,
+            depends_on=deps,
+        )
     return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)
 
 

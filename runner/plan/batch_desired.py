@@ -73,7 +73,11 @@ class DesiredBatch:
 
     @property
     def pool_hash(self) -> str:
-        return canonical_hash(self.pool)
+        """The pool's canonical form plus the content of the files its start task copies:
+        Batch shows a pool's resource files only as URLs, so a changed script is seen
+        through this hash, kept in the pool's metadata."""
+        files = {f.blob: f.md5 for f in self.app_files}
+        return canonical_hash({**self.pool, "startTaskFiles": files})
 
     @property
     def job_hash(self) -> str:

@@ -33,9 +33,11 @@ def md5_of(text: str) -> str:
 
 
 def owner(value: str | None, spec: str) -> Owner:
-    """``ours`` (this spec and workspace), ``other-spec``, ``other-workspace`` or unmanaged."""
+    """``ours`` (this spec and workspace; ``ours-stale-hash`` with a runner-hash of another
+    definition), ``other-spec``, ``other-workspace`` or unmanaged."""
     return {
         "ours": Owner(True, spec, WORKSPACE, None),
+        "ours-stale-hash": Owner(True, spec, WORKSPACE, "0" * 64),
         "other-spec": Owner(True, "someone-else", WORKSPACE, None),
         "other-workspace": Owner(True, spec, "elsewhere", None),
     }.get(value or "", Owner())

@@ -127,6 +127,7 @@ def run_batch_job(
             run, cancel=threading.Event(), deadline=time.monotonic() + TEARDOWN_BUDGET
         )
         removed, left = teardown(closing, ok, _owned_containers(changes), errors)
+    ok = ok and not errors  # a teardown that failed fails the apply too
     counts = {k: run.counts.get(k, 0) for k in COUNT_KEYS}
     emit(RunSummary(address=f"BatchJob/{name}", counts=counts, ok=ok))
     return RunResult(

@@ -42,3 +42,32 @@ def test_union_schema_picks_the_model_by_kind_and_accepts_az_files() -> None:
     container = union["$defs"]["Container"]
     assert container["properties"]["cpu"]["maximum"] == 4.0
     json.dumps(union)  # serialisable as committed
+
+
+def _documents(path: Path) -> list[object]:
+    """The documents as an editor's YAML 1.2 parser sees them (dates stay strings)."""
+    from runner.spec.positions import parse_documents
+
+    return [doc.data for doc in parse_documents(path.read_text(encoding="utf-8"))]
+
+
+def test_example_specs_pass_the_committed_schema_as_editors_check_it() -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((ROOT / "schemas" / UNION_FILE).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    examples = sorted((ROOT / "specs").rglob("*.yaml"))
+    assert examples
+    for path in examples:
+        for document in _documents(path):
+            errors = [e.message for e in validator.iter_errors(document)]
+            assert errors == [], f"{path}: {errors}"
+    too_big = {
+        "kind": "ContainerGroup",
+        "name": "web",
+        "resourceGroup": "rg",
+        "containers": [{"name": "app", "image": "nginx", "cpu": 100}],
+    }
+    assert not validator.is_valid(too_big)
+    assert not validator.is_valid({"kind": "ContainerGroup", "name": "web", "colour": "blue"})

@@ -123,8 +123,8 @@ class DockerRuntime:
         try:
             holder = client.containers.run(
                 self.holder_image or group.containers[0].image,
-                ["sleep", "2147483647"],
-                entrypoint=[],
+                ["2147483647"],
+                entrypoint=["sleep"],
                 name=f"{group.name}.holder.{suffix}",
                 labels=self._labels(group, "holder"),
                 init=True,  # a stop would otherwise wait for the timeout: sleep ignores TERM

@@ -130,3 +130,30 @@ def test_update_in_place_and_update_needing_replace(
     assert err.value.status_code == 409
     assert err.value.error.code == "InvalidContainerGroupUpdate"
     assert "cpu" in err.value.error.message
+
+
+def test_on_failure_policy_restarts_a_failing_container(
+    aci_client: Any, resource_group: str, docker_ready: str
+) -> None:
+    body = group([container("flaky", docker_ready, ["sh", "-c", "echo attempt; exit 1"])],
+                 restart_policy="OnFailure")
+    aci_client.container_groups.begin_create_or_update(resource_group, "flaky", body).result()
+    got = wait_for(lambda: aci_client.container_groups.get(resource_group, "flaky"),
+                   lambda g: g.containers[0].instance_view.restart_count >= 1, "a restart")
+    assert got.restart_policy == "OnFailure"
+    assert got.instance_view.state == "Running"
+
+
+def test_never_policy_does_not_restart_and_logs_honour_tail(
+    aci_client: Any, resource_group: str, docker_ready: str
+) -> None:
+    body = group([container("lines", docker_ready, ["sh", "-c", "for i in 1 2 3 4 5; do "
+                                                    "echo line$i; done"])],
+                 restart_policy="Never")
+    aci_client.container_groups.begin_create_or_update(resource_group, "lines", body).result()
+    got = wait_for(lambda: aci_client.container_groups.get(resource_group, "lines"),
+                   lambda g: g.instance_view.state == "Succeeded", "task succeeded")
+    assert got.containers[0].instance_view.restart_count == 0
+    assert got.containers[0].instance_view.current_state.exit_code == 0
+    tail = aci_client.containers.list_logs(resource_group, "lines", "lines", tail=2).content
+    assert tail.split() == ["line4", "line5"]

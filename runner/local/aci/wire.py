@@ -26,7 +26,12 @@ def group_state(doc: dict[str, Any]) -> str:
     states = [v.get("currentState", {}) for v in view.values()]
     if any(s.get("state") != "Terminated" for s in states):
         return "Running"
-    return "Succeeded" if all(s.get("exitCode") == 0 for s in states) else "Failed"
+    succeeded = all(s.get("exitCode") == 0 for s in states)
+    # Between two restarts the engine shows a container as exited; the group still runs.
+    policy = doc["resource"]["properties"].get("restartPolicy", "Always")
+    if policy == "Always" or (policy == "OnFailure" and not succeeded):
+        return "Running"
+    return "Succeeded" if succeeded else "Failed"
 
 
 def _strip_secrets(props: dict[str, Any]) -> None:
@@ -43,6 +48,7 @@ def render(doc: dict[str, Any], *, instance_view: bool) -> dict[str, Any]:
     props.setdefault("restartPolicy", "Always")
     props.setdefault("sku", "Standard")
     props.setdefault("initContainers", [])
+    props.setdefault("imageRegistryCredentials", [])
     props["provisioningState"] = doc.get("provisioning", "Pending")
     ip = props.get("ipAddress")
     if ip:
@@ -53,6 +59,7 @@ def render(doc: dict[str, Any], *, instance_view: bool) -> dict[str, Any]:
         cprops = container["properties"]
         cprops.setdefault("ports", [])
         cprops.setdefault("environmentVariables", [])
+        cprops.setdefault("command", [])
         if instance_view:
             cprops["instanceView"] = _container_view(doc, container["name"])
     if instance_view:

@@ -10,7 +10,6 @@ and what it left.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from runner.backends import aci as backend
 from runner.backends import lro
 from runner.backends import resources as rgs
 from runner.backends.target import Target
+from runner.engine import collect
 from runner.engine.events import Emit, StepProgress
 from runner.engine.executor import StepOutcome
 from runner.engine.poll import Poll, poll_until
@@ -234,7 +234,7 @@ class AciApply:
 
         def look() -> Poll[ObservedContainerGroup | None]:
             g = backend.read_container_group(client, spec.resource_group, spec.name)
-            return Poll(g is None or _finished(g), g)
+            return Poll(g is None or collect.finished(g), g)
 
         try:
             group = poll_until(
@@ -250,11 +250,9 @@ class AciApply:
             raise Deadline(f"timed out waiting for the run to finish ({exc})") from exc
         if group is None:
             raise PermanentError("the group disappeared while it ran")
-        codes = self._collect(client, spec, group, change, out)
-        failed = {n: c for n, c in codes.items() if c != 0}
+        failed = collect.failures(self._collect(client, spec, group, change, out))
         if failed:
-            detail = ", ".join(f"{n} exited with {c}" for n, c in sorted(failed.items()))
-            raise PermanentError(f"run failed: {detail}", code="ContainerFailed")
+            raise PermanentError(f"run failed: {failed}", code="ContainerFailed")
         out.message = f"{out.message}; run succeeded"
 
     def _collect(
@@ -265,13 +263,8 @@ class AciApply:
         change: Change,
         out: StepOutcome,
     ) -> dict[str, int | None]:
-        base = (self.cwd / spec.collect_dir).resolve()
-        base.mkdir(parents=True, exist_ok=True)
-        states = {c.name: c for c in group.containers}
-        codes = {
-            ct.name: states[ct.name].exit_code if ct.name in states else None
-            for ct in spec.containers
-        }
+        base = collect.collect_dir(spec, self.cwd)
+        codes = collect.exit_codes(spec, group)
         if spec.collect is None or spec.collect.logs:
             for ct in spec.containers:
                 text = self._retry(
@@ -281,8 +274,8 @@ class AciApply:
                     change,
                     f"logs of {ct.name}",
                 )
-                out.outputs.append(_write(base, f"{ct.name}.log", text))
-        out.outputs.append(_write(base, "exit_codes.json", json.dumps(codes, indent=2) + "\n"))
+                out.outputs.append(collect.safe_write(base, f"{ct.name}.log", text))
+        out.outputs.append(collect.write_codes(base, codes))
         out.counts["collected"] = len(out.outputs)
         self._progress(change, f"collected into {spec.collect_dir}")
         return codes
@@ -290,10 +283,7 @@ class AciApply:
     def _teardown(
         self, client: Any, spec: ContainerGroup, change: Change, out: StepOutcome
     ) -> None:
-        remove = spec.teardown == "always" or (
-            spec.teardown == "onSuccess" and out.ok and spec.runs_to_completion
-        )
-        if not remove:
+        if not collect.removes(spec, out.ok):
             if not out.ok or spec.runs_to_completion:
                 out.left.append(change.address)
             return
@@ -309,21 +299,6 @@ class AciApply:
         out.counts["deleted"] = out.counts.get("deleted", 0) + 1
 
 
-def _finished(group: ObservedContainerGroup) -> bool:
-    if group.instance_state is not None:
-        return group.finished
-    return bool(group.containers) and all(c.state == "Terminated" for c in group.containers)
-
-
 def _why(group: ObservedContainerGroup) -> str:
     details = [f"{c.name}: {c.detail_status}" for c in group.containers if c.detail_status]
     return f" ({'; '.join(details)})" if details else ""
-
-
-def _write(base: Path, name: str, text: str) -> str:
-    """Writes ``base/name``, refusing any name that would land outside ``base``."""
-    path = (base / name).resolve()
-    if base not in path.parents:
-        raise PermanentError(f"refusing to write {name!r} outside {base}")
-    path.write_text(text)
-    return str(path)

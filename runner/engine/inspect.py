@@ -1,0 +1,120 @@
+"""Reading what is there: ``status`` rows and container ``logs``."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from runner.backends import aci as backend
+from runner.backends.target import Target
+from runner.engine.observe import read_groups, read_state
+from runner.engine.result import StatusRow
+from runner.engine.retry import Clock, call_with_retry
+from runner.errors import RunnerError
+from runner.plan.observed import ObservedContainerGroup, group_address
+from runner.spec.models import BatchJob, ContainerGroup
+
+if TYPE_CHECKING:
+    from runner.spec.loader import LoadedSpec
+
+
+def _nothing(_event: Any) -> None:
+    return None
+
+
+def _groups(specs: Sequence[LoadedSpec] | None) -> list[ContainerGroup]:
+    return [s.spec for s in specs or () if isinstance(s.spec, ContainerGroup)]
+
+
+def _batch_status(loaded: LoadedSpec, target: Target, workspace: str) -> list[StatusRow]:
+    try:
+        from runner.engine.batch import batch_status
+    except ImportError as exc:
+        raise RunnerError(f"BatchJob is not supported yet ({exc})") from exc
+    return list(batch_status(loaded, target, workspace=workspace))
+
+
+def status(specs: list[LoadedSpec] | None, target: Target, *, workspace: str) -> list[StatusRow]:
+    rows: list[StatusRow] = []
+    groups = _groups(specs)
+    clock = Clock()
+    if specs is None:
+        observed = read_state(target, [], workspace=workspace, emit=_nothing, instance_views="all")
+        owned = [
+            g
+            for _, g in sorted(observed.container_groups.items())
+            if g.ownership.owned_by(workspace)
+        ]
+        rows += [_row(g) for g in owned]
+    elif groups:
+        stubs = [
+            ObservedContainerGroup(
+                name=g.name,
+                resource_group=g.resource_group,
+                subscription=target.subscription_for(g.subscription),
+            )
+            for g in groups
+        ]
+        found = {
+            group_address(g.resource_group, g.name).lower(): g
+            for g in read_groups(target, stubs, emit=_nothing, clock=clock)
+        }
+        for g in groups:
+            address = group_address(g.resource_group, g.name)
+            seen = found.get(address.lower())
+            rows.append(_row(seen) if seen else StatusRow(address, "ContainerGroup", "absent"))
+    for loaded in specs or ():
+        if isinstance(loaded.spec, BatchJob):
+            rows += _batch_status(loaded, target, workspace)
+    return rows
+
+
+def _row(g: ObservedContainerGroup) -> StatusRow:
+    detail: dict[str, Any] = {
+        "ip": g.ip,
+        "fqdn": g.fqdn,
+        "restarts": {c.name: c.restart_count for c in g.containers if c.restart_count},
+        "exit_codes": {c.name: c.exit_code for c in g.containers if c.exit_code is not None},
+        "provisioning": g.provisioning_state,
+    }
+    state = g.instance_state or g.provisioning_state or "unknown"
+    return StatusRow(group_address(g.resource_group, g.name), "ContainerGroup", state, detail)
+
+
+def logs(
+    spec: ContainerGroup,
+    target: Target,
+    *,
+    container: str | None = None,
+    follow: bool = False,
+    interval: float = 1.0,
+) -> Iterator[str]:
+    """Each container's log lines (prefixed with ``[name]`` when there are several); with
+    ``follow``, new lines as they come until the group finishes."""
+    names = [container] if container else [c.name for c in spec.containers]
+    if container and container not in {c.name for c in spec.containers}:
+        raise RunnerError(f"{spec.name} has no container {container!r}")
+    client = target.aci_client(target.subscription_for(spec.subscription))
+    seen = dict.fromkeys(names, 0)
+    clock = Clock()
+    while True:
+        for name in names:
+            text: str = call_with_retry(
+                functools.partial(backend.read_logs, client, spec.resource_group, spec.name, name),
+                address=group_address(spec.resource_group, spec.name),
+                what="logs",
+                emit=_nothing,
+                clock=clock,
+            )
+            lines = text.splitlines()
+            for line in lines[seen[name] :]:
+                yield f"[{name}] {line}" if len(names) > 1 else line
+            seen[name] = max(seen[name], len(lines))
+        if not follow:
+            return
+        g = backend.read_container_group(client, spec.resource_group, spec.name)
+        if g is None or (spec.runs_to_completion and g.finished):
+            return
+        time.sleep(interval)

@@ -79,9 +79,12 @@ def test_reapply_after_success_adds_no_tasks_uploads_nothing_and_leaks_no_secret
     for task in tasks:
         assert_no_secret(task.command_line, secrets, f"the command line of {task.id}")
         assert "$AZ_BATCH_NODE_SHARED_DIR/topwords.py" in task.command_line
-    log = Path(os.environ["RUNNER_LOCAL_DIR"]) / "server.log"
-    if log.exists():
-        assert_no_secret(log.read_text(errors="replace"), secrets, "the emulator's log")
+    # The emulator's logs and the nodes' files (task stdout/stderr, transfer logs).
+    state = Path(os.environ["RUNNER_LOCAL_DIR"])
+    logs = [p for p in state.rglob("*") if p.suffix in (".log", ".txt") and p.is_file()]
+    assert any(p.name == "server.log" for p in logs)
+    for path in logs:
+        assert_no_secret(path.read_text(errors="replace"), secrets, str(path))
 
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
     rows = json.loads(cli("status", *args, "--output", "json").expect(0).out)

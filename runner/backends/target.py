@@ -120,8 +120,12 @@ class Target:
                     f"no Batch account URL for {account!r}: set `batch.url` in the spec or "
                     "AZURE_BATCH_ACCOUNT_URL"
                 )
-            key = self.batch.get("key") or os.environ.get("AZURE_BATCH_ACCESS_KEY")
-            name = self.batch.get("account") or os.environ.get("AZURE_BATCH_ACCOUNT") or account
+            key = self.batch.get("key") or _env("AZURE_BATCH_ACCOUNT_KEY", "AZURE_BATCH_ACCESS_KEY")
+            name = (
+                self.batch.get("account")
+                or _env("AZURE_BATCH_ACCOUNT_NAME", "AZURE_BATCH_ACCOUNT")
+                or account
+            )
             credential: Any
             if key:
                 from azure.core.credentials import AzureNamedKeyCredential
@@ -164,6 +168,11 @@ class Target:
             parts = dict(p.split("=", 1) for p in conn.split(";") if "=" in p)
             return parts.get("AccountKey")
         return os.environ.get("AZURE_STORAGE_KEY") or None
+
+
+def _env(*names: str) -> str | None:
+    """The first of ``names`` set in the environment (the samples spell some two ways)."""
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
 
 
 def local_target(status: Mapping[str, Any]) -> Target:

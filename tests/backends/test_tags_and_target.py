@@ -91,3 +91,32 @@ def test_environment_subscription_wins_over_none(monkeypatch: pytest.MonkeyPatch
 def test_unknown_target_is_refused() -> None:
     with pytest.raises(TargetError, match="expected one of local, azure"):
         get_target("moon")
+
+
+def test_batch_on_azure_needs_an_account_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_AUTH_LOCATION", raising=False)
+    monkeypatch.delenv("AZURE_BATCH_ACCOUNT_URL", raising=False)
+    with pytest.raises(TargetError, match="AZURE_BATCH_ACCOUNT_URL"):
+        azure_target().batch_client("mybatch")
+
+
+def test_batch_shared_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_AUTH_LOCATION", raising=False)
+    monkeypatch.setenv("AZURE_BATCH_ACCOUNT_URL", "https://mybatch.westeurope.batch.azure.com")
+    monkeypatch.setenv("AZURE_BATCH_ACCOUNT_NAME", "mybatch")
+    monkeypatch.setenv("AZURE_BATCH_ACCOUNT_KEY", "a2V5")
+    client = azure_target().batch_client("mybatch")
+    policy = client._config.authentication_policy
+    assert type(policy).__name__ == "BatchSharedKeyAuthPolicy"
+
+
+def test_storage_key_is_read_from_the_connection_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_AUTH_LOCATION", raising=False)
+    monkeypatch.setenv(
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;"
+        "EndpointSuffix=core.windows.net",
+    )
+    target = azure_target()
+    assert target.storage_account_key("acct") == "c2VjcmV0"
+    assert target.blob_service("acct").account_name == "acct"

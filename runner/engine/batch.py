@@ -108,12 +108,8 @@ def run_batch_job(
         steps.pool(run, _change(changes, "pool"), signer)
         steps.job(run, _change(changes, "job"))
         steps.tasks(run, changes, signer)
-        monitor.wait_for_tasks(run)
-        results = monitor.task_results(run)
+        results = monitor.wait_until_complete(run)
         monitor.collect(run, results, outputs, errors)
-        unfinished = [t.id for t in desired.tasks if t.id not in results]
-        if unfinished:
-            errors.append(f"{len(unfinished)} task(s) missing from the job: {unfinished[:3]}")
         ok = not errors
     except Stop:
         errors.append("cancelled")

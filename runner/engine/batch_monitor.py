@@ -17,11 +17,13 @@ from runner.backends import batch as bb
 from runner.backends import blob
 from runner.engine.batch_context import BatchRun, fmt_duration
 from runner.engine.events import StepFinished, StepProgress, StepStarted
+from runner.errors import PermanentError
 from runner.plan.batch import ObservedTask, address
 from runner.plan.batch_desired import DesiredTask
 
 POLL_START = 0.25
 POLL_CAP = 10.0
+PROGRESS_EVERY = 15.0  # seconds: progress (elapsed time) is shown even when nothing changed
 STD_FILES = ("stdout.txt", "stderr.txt")
 
 
@@ -36,9 +38,11 @@ def wait_for_tasks(run: BatchRun) -> dict[str, int]:
     run.emit(StepStarted(address=step, step="poll"))
     delay = POLL_START
     last: dict[str, int] = {}
+    shown = 0.0
     while True:
         counts = run.retry(step, lambda: bb.task_counts(client, spec.job.id))
-        if counts != last:
+        if counts != last or time.monotonic() - shown >= PROGRESS_EVERY:
+            shown = time.monotonic()
             elapsed = int(time.monotonic() - run.started)
             run.emit(
                 StepProgress(
@@ -58,6 +62,7 @@ def wait_for_tasks(run: BatchRun) -> dict[str, int]:
                     },
                 )
             )
+        if counts != last:
             delay = POLL_START
         last = counts
         busy = counts.get("active", 0) + counts.get("running", 0)
@@ -73,6 +78,20 @@ def task_results(run: BatchRun) -> dict[str, ObservedTask]:
     job_id = run.desired.spec.job.id
     step = address(run.name, "job", job_id)
     return run.retry(step, lambda: bb.read_tasks(client, job_id))
+
+
+def wait_until_complete(run: BatchRun) -> dict[str, ObservedTask]:
+    """Poll the counts, then read every task once. Task counts may lag behind new tasks
+    (Batch says so), so when the list shows one of ours not completed yet, poll again."""
+    while True:
+        wait_for_tasks(run)
+        results = task_results(run)
+        missing = [t.id for t in run.desired.tasks if t.id not in results]
+        if missing:
+            raise PermanentError(f"{len(missing)} task(s) missing from the job: {missing[:3]}")
+        if all(results[t.id].state == "completed" for t in run.desired.tasks):
+            return results
+        run.sleep(POLL_START)
 
 
 def collect(

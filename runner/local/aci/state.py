@@ -48,6 +48,8 @@ class ContainerGroups:
         self.resource_groups = groups
         self.workers = workers
         self.operations = Operations(ctx.store)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
         groups.on_delete.append(self.delete_all_in)
 
     # reads -----------------------------------------------------------------------------
@@ -158,7 +160,6 @@ class ContainerGroups:
         if doc["provisioning"] in ("Creating", "Deleting"):
             raise aci_error("ContainerGroupTransitioning", name=name)
         self.refresh(key)
-        self.runtime.remove(key)
         now = now_iso()
 
         def change(d: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +176,9 @@ class ContainerGroups:
                      "message": f"Killing container {cname}", "type": "Normal"})
             return d
 
-        self.store.update(KIND, key, change)
+        with self._lock(key):
+            self.store.update(KIND, key, change)
+            self.runtime.remove(key)
 
     def _rerun(
         self, sub: str, rg: str, name: str, doc: dict[str, Any], action: str = "start"
@@ -196,8 +199,9 @@ class ContainerGroups:
 
     def delete_all_in(self, sub: str, rg: str) -> None:
         for key, _ in self.store.items(KIND, f"{sub}/{rg}/".lower()):
-            self.runtime.remove(key)
-            self.store.delete(KIND, key)
+            with self._lock(key):
+                self.runtime.remove(key)
+                self.store.delete(KIND, key)
 
     # workers ---------------------------------------------------------------------------
     def _delay(self, method: str, resource_id: str, action: str = "") -> float:
@@ -218,19 +222,27 @@ class ContainerGroups:
         timer.start()
 
     def _advance(self, key: str, state: str, generation: int | None = None,
-                 **fields: Any) -> dict[str, Any] | None:
+                 expect: int | None = None, **fields: Any) -> dict[str, Any] | None:
+        """Moves the group to ``state``; with ``expect``, only if it is still that run."""
+        moved = False
+
         def change(d: dict[str, Any]) -> dict[str, Any]:
+            nonlocal moved
+            if expect is not None and d["generation"] != expect:
+                return d
             d["provisioning"] = ACI_PROVISIONING.check(d["provisioning"], state)
             if generation is not None:
                 d["generation"] = generation
             d.update(fields)
+            moved = True
             return d
 
-        return self.store.update(KIND, key, change)
+        doc = self.store.update(KIND, key, change)
+        return doc if moved else None
 
-    def _current(self, key: str, generation: int) -> dict[str, Any] | None:
-        doc = self.store.get(KIND, key)
-        return doc if doc is not None and doc["generation"] == generation else None
+    def _lock(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
 
     def _run(self, key: str, generation: int, op_id: str) -> None:
         try:
@@ -240,30 +252,30 @@ class ContainerGroups:
             self.operations.finish(op_id, {"code": "InternalServerError", "message": str(exc)})
 
     def _provision(self, key: str, generation: int, op_id: str) -> None:
-        doc = self._current(key, generation)
-        if doc is None:
-            self.operations.finish(op_id)
-            return
-        self._advance(key, "Creating")
-        try:
-            events = self.runtime.run(model.definition(key, doc["resource"]))
-        except RunFailure as failure:
-            if self._current(key, generation):
-                self._advance(key, "Failed", failure=failure.reason, events=failure.events)
-            self.operations.finish(op_id, {"code": "ContainerGroupDeploymentFailed",
-                                           "message": failure.reason})
-            return
-        if self._current(key, generation) is None:
-            self.operations.finish(op_id)
-            return
-        self._advance(key, "Succeeded", events=events)
+        # One runtime operation per group at a time: a delete or stop that comes while the
+        # containers start waits, then removes them.
+        with self._lock(key):
+            doc = self._advance(key, "Creating", expect=generation)
+            if doc is None:  # superseded by a later PUT, start, stop or delete
+                self.operations.finish(op_id)
+                return
+            try:
+                events = self.runtime.run(model.definition(key, doc["resource"]))
+            except RunFailure as failure:
+                self._advance(key, "Failed", expect=generation, failure=failure.reason,
+                              events=failure.events)
+                self.operations.finish(op_id, {"code": "ContainerGroupDeploymentFailed",
+                                               "message": failure.reason})
+                return
+            self._advance(key, "Succeeded", expect=generation, events=events)
         self.refresh(key)
         self.operations.finish(op_id)
 
     def _delete(self, key: str, op_id: str) -> None:
         try:
-            self.runtime.remove(key)
-            self.store.delete(KIND, key)
+            with self._lock(key):
+                self.runtime.remove(key)
+                self.store.delete(KIND, key)
             self.operations.finish(op_id)
         except Exception as exc:
             log.exception("deleting %s failed", key)

@@ -228,6 +228,27 @@ def wait_gone(client: BatchClient, kind: str, ident: str, deadline: float) -> No
         delay = min(delay * 1.5, 5.0)
 
 
+def list_owned(
+    client: BatchClient, workspace: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(id, spec)`` of the pools and of the jobs this workspace's runner made (those
+    already being deleted left out)."""
+    select = ["id", "metadata", "state"]
+    pools = _call(lambda: list(client.list_pools(select=select))) or []
+    jobs = _call(lambda: list(client.list_jobs(select=select))) or []
+
+    def mine(items: list[Any]) -> list[tuple[str, str]]:
+        found = []
+        for item in items:
+            owner = parse_items(item.metadata)
+            deleting = enum_text(item.state) == "deleting"
+            if owner.managed and owner.workspace == workspace and not deleting:
+                found.append((item.id, owner.spec or "?"))
+        return found
+
+    return mine(pools), mine(jobs)
+
+
 def task_counts(client: BatchClient, job_id: str) -> dict[str, int]:
     """One request: active, running, completed, succeeded, failed."""
     result = _call(client.get_job_task_counts, job_id)

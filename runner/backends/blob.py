@@ -128,6 +128,16 @@ def download(service: BlobServiceClient, container: str, blob: str, dest: Path) 
     return size
 
 
+def list_owned_containers(service: BlobServiceClient, workspace: str) -> list[tuple[str, str]]:
+    """``(name, spec)`` of the containers this workspace's runner made."""
+    try:
+        found = list(service.list_containers(include_metadata=True))
+    except Exception as exc:
+        raise translate(exc) from exc
+    owners = ((c.name, parse_owner(c.metadata)) for c in found)
+    return [(name, o.spec or "?") for name, o in owners if o.managed and o.workspace == workspace]
+
+
 def delete_container(service: BlobServiceClient, name: str) -> bool:
     """Delete ``name``; False when it was already gone."""
     try:

@@ -19,7 +19,7 @@ from runner.backends.sas import sas_expiry, signer_for
 from runner.engine import batch_monitor as monitor
 from runner.engine import batch_steps as steps
 from runner.engine.batch_context import COUNT_KEYS, BatchRun, Stop, TimedOut
-from runner.engine.batch_teardown import teardown
+from runner.engine.batch_teardown import destroy_workspace, teardown
 from runner.engine.events import Emit, RunSummary
 from runner.engine.result import RunResult, StatusRow
 from runner.errors import RunnerError
@@ -145,9 +145,11 @@ def destroy_batch(
     loaded: LoadedSpec | None, target: Target, emit: Emit, *, workspace: str
 ) -> RunResult:
     """Delete the job, pool and containers a spec owns, whatever its teardown policy;
-    anything not made by this spec in this workspace is left and named.
-    Without a spec there is no Batch account to look in, so nothing is done."""
-    if loaded is None or not isinstance(loaded.spec, BatchJob):
+    anything not made by this spec in this workspace is left and named. Without a spec,
+    everything this workspace made in the default accounts goes."""
+    if loaded is None:
+        return destroy_workspace(target, emit, workspace)
+    if not isinstance(loaded.spec, BatchJob):
         return RunResult(ok=True, counts={"deleted": 0})
     spec = loaded.spec
     observed = bb.read_batch_state(spec, target, workspace)

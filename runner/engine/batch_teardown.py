@@ -8,16 +8,22 @@ are deleted only when created by the runner.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.backends import batch as bb
 from runner.backends import blob
 from runner.engine.batch_context import BatchRun
-from runner.engine.events import StepFinished, StepStarted, TeardownReport
-from runner.errors import RunnerError
+from runner.engine.events import Emit, StepFinished, StepStarted, TeardownReport
+from runner.engine.result import RunResult
+from runner.engine.retry import call_with_retry
+from runner.errors import RunnerError, TargetError
 from runner.plan.batch import address
+
+if TYPE_CHECKING:
+    from runner.backends.target import Target
 
 
 def due(when: str, ok: bool) -> bool:
@@ -90,3 +96,53 @@ def teardown(
     run.emit(TeardownReport(address=step, removed=tuple(removed), left=tuple(left)))
     run.emit(StepFinished(address=step, step="teardown", outcome="ok"))
     return removed, left
+
+
+def destroy_workspace(target: Target, emit: Emit, workspace: str) -> RunResult:
+    """Everything this workspace's runner made in the target's default Batch and Storage
+    accounts (``AZURE_BATCH_ACCOUNT``, ``AZURE_STORAGE_ACCOUNT``, else the local ones):
+    jobs first, then pools, then blob containers. An account the target cannot reach
+    without a spec to name it is skipped."""
+    removed: list[str] = []
+    errors: list[str] = []
+    step = "BatchJob/*/teardown"
+    emit(StepStarted(address=step, step="teardown"))
+
+    def remove(addr: str, delete: Callable[[], Any]) -> None:
+        try:
+            existed = call_with_retry(delete, address=addr, what=addr, emit=emit)
+        except RunnerError as exc:
+            errors.append(f"delete of {addr} failed: {exc}")
+            return
+        if existed is not False:
+            removed.append(addr)
+
+    try:
+        client = target.batch_client(os.environ.get("AZURE_BATCH_ACCOUNT", "local"))
+    except TargetError:
+        client = None
+    if client is not None:
+        pools, jobs = call_with_retry(
+            partial(bb.list_owned, client, workspace), address=step, what=step, emit=emit
+        )
+        for job_id, spec in jobs:
+            remove(address(spec, "job", job_id), partial(bb.delete_job, client, job_id))
+        for pool_id, spec in pools:
+            remove(address(spec, "pool", pool_id), partial(bb.delete_pool, client, pool_id))
+    storage = os.environ.get("AZURE_STORAGE_ACCOUNT")
+    if storage or target.name == "local":
+        service = target.blob_service(storage or "local")
+        owned = call_with_retry(
+            partial(blob.list_owned_containers, service, workspace),
+            address=step,
+            what=step,
+            emit=emit,
+        )
+        for name, spec in owned:
+            addr = address(spec, "container", name)
+            remove(addr, partial(blob.delete_container, service, name))
+    emit(TeardownReport(address=step, removed=tuple(removed)))
+    emit(StepFinished(address=step, step="teardown", outcome="failed" if errors else "ok"))
+    return RunResult(
+        ok=not errors, counts={"deleted": len(removed)}, removed=removed, errors=errors
+    )

@@ -30,18 +30,27 @@ def test_apply_survives_a_storm_of_429_and_500(
     cleanup: list[Path],
 ) -> None:
     cleanup.append(spec("single"))
-    # PUTs only: the plan's reads come first and would take the faults otherwise.
-    put = {"api": "arm", "method": "PUT", "route": GROUPS}
+    # Writes and operation polls only: the plan's reads come first and would take the
+    # faults otherwise. Spread over three calls so the backoff of each stays short.
+    rg_put = {"api": "arm", "method": "PUT", "route": "/resourcegroups/{rg}"}
+    group_put = {"api": "arm", "method": "PUT", "route": GROUPS}
+    poll = {"api": "arm", "method": "GET", "route": "/operations/"}
     faults.set(
         [
-            {**put, "fault": "429", "count": 3, "retry_after": 1},
-            {**put, "fault": "500", "count": 3},
-            {**put, "fault": "drop", "count": 1},
+            {**rg_put, "fault": "429", "count": 2, "retry_after": 1},
+            {**group_put, "fault": "500", "count": 1},
+            {**group_put, "fault": "drop", "count": 1},
+            {**poll, "fault": "429", "count": 1, "retry_after": 1},
+            {**poll, "fault": "500", "count": 1},
         ]
     )
     run = cli("apply", "--yes", *cli.spec_args(spec("single"), image=test_image, **names))
     run.expect(0)
-    assert "retrying" in run.out
+    retries = [line for line in run.out.splitlines() if "retrying in" in line]
+    assert len(retries) == 6, run.out
+    for seen in ("429", "500", "connection"):
+        assert any(seen in line for line in retries), run.out
+    assert faults.counters()  # the emulator answered through it all
     group = aci_client.container_groups.get(names["rg"], names["name"])
     assert group.provisioning_state == "Succeeded"
 
@@ -83,7 +92,7 @@ def test_second_concurrent_apply_fails_fast_naming_the_holder(
 ) -> None:
     cleanup.append(spec("single"))
     args = cli.spec_args(spec("single"), image=test_image, **names)
-    slow = {"api": "arm", "method": "PUT", "route": GROUPS, "fault": "latency", "lro_latency": 8}
+    slow = {"api": "arm", "method": "PUT", "route": GROUPS, "fault": "latency", "lro_latency": 5}
     faults.set([slow])
     first = start_apply(cli, args)
     try:

@@ -302,7 +302,10 @@ class ContainerGroups:
 
     def refresh_all(self) -> None:
         for key, doc in self.store.items(KIND):
-            if doc["provisioning"] == "Succeeded" and not doc["stopped"]:
+            if doc["provisioning"] != "Succeeded" or doc["stopped"] or doc["failure"]:
+                continue
+            # Succeeded and Failed are final: the restart policy lets nothing run again.
+            if wire.group_state(doc) not in ("Succeeded", "Failed"):
                 self.refresh(key)
 
     def watch(self, interval: float = 1.0) -> None:

@@ -5,11 +5,14 @@ task whose logs are collected."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +104,36 @@ def test_failed_task_exits_non_zero_and_keeps_its_logs(
     texts = [p.read_text() for p in (cli.cwd / "out" / "failed").rglob("*") if p.is_file()]
     assert any("numwords=5" in t for t in texts)
     assert "3" in run.text
+
+
+def test_logs_follow_prints_lines_until_the_task_finishes(
+    cli: Any, names: dict[str, str], test_image: str, aci_client: Any, spec: Any
+) -> None:
+    args = cli.spec_args(spec("task"), image=test_image, sleep="3", teardown="never", **names)
+    applying = subprocess.Popen(
+        [sys.executable, "-m", "runner", "apply", "--yes", *args],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + WAIT
+        state = None
+        while state != "Running" and time.monotonic() < deadline:
+            try:
+                view = aci_client.container_groups.get(names["rg"], names["name"]).instance_view
+                state = view.state if view else None
+            except ResourceNotFoundError:
+                pass  # not created yet
+            time.sleep(0.2)
+        followed = cli("logs", "--follow", *args).expect(0)
+        assert "numwords=5 minlength=8" in followed.out
+        view = aci_client.container_groups.get(names["rg"], names["name"]).instance_view
+        assert view.state == "Succeeded"  # --follow returned because the task finished
+    finally:
+        out, _ = applying.communicate(timeout=120)
+    assert applying.returncode == 0, out
+    cli("destroy", "--yes", "--workspace", cli.workspace).expect(0)

@@ -230,21 +230,19 @@ def wait_gone(client: BatchClient, kind: str, ident: str, deadline: float) -> No
 
 def list_owned(
     client: BatchClient, workspace: str
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """``(id, spec)`` of the pools and of the jobs this workspace's runner made (those
-    already being deleted left out)."""
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """``(id, spec, state)`` of the pools and of the jobs this workspace's runner made."""
     select = ["id", "metadata", "state"]
     pools = _call(lambda: list(client.list_pools(select=select))) or []
     jobs = _call(lambda: list(client.list_jobs(select=select))) or []
 
-    def mine(items: list[Any]) -> list[tuple[str, str]]:
-        found = []
-        for item in items:
-            owner = parse_items(item.metadata)
-            deleting = enum_text(item.state) == "deleting"
-            if owner.managed and owner.workspace == workspace and not deleting:
-                found.append((item.id, owner.spec or "?"))
-        return found
+    def mine(items: list[Any]) -> list[tuple[str, str, str]]:
+        owners = ((i, parse_items(i.metadata)) for i in items)
+        return [
+            (i.id, o.spec or "?", enum_text(i.state))
+            for i, o in owners
+            if o.managed and o.workspace == workspace
+        ]
 
     return mine(pools), mine(jobs)
 

@@ -2,7 +2,8 @@
 
 Container groups get the same destroy plan the engine runs (``diff_destroy`` over live
 state), so a group this workspace did not make shows as a conflict, not as a delete.
-Batch specs are listed from their status rows: pool, job and containers that exist.
+Batch specs are listed from their status rows: pool, job and containers that exist
+(with no spec, the Batch resources this workspace made).
 """
 
 from __future__ import annotations
@@ -41,5 +42,9 @@ def preview(specs: list[LoadedSpec] | None, target: Any, workspace: str) -> Dest
         plan = diff_destroy(groups if specs is not None else None, observed, workspace=workspace)
     batches = [s for s in specs or () if isinstance(s.spec, BatchJob)]
     rows = api.status(batches, target, workspace=workspace) if batches else []
+    if specs is None:
+        from runner.engine.batch import workspace_status
+
+        rows = workspace_status(target, workspace=workspace)
     present = [r for r in rows if r.state.lower() not in ABSENT_STATES]
     return DestroyPreview(plan=plan, batch_rows=present)

@@ -19,7 +19,7 @@ from runner.backends.sas import sas_expiry, signer_for
 from runner.engine import batch_monitor as monitor
 from runner.engine import batch_steps as steps
 from runner.engine.batch_context import COUNT_KEYS, BatchRun, Stop, TimedOut
-from runner.engine.batch_teardown import destroy_workspace, teardown
+from runner.engine.batch_teardown import default_clients, destroy_workspace, teardown
 from runner.engine.events import Emit, RunSummary
 from runner.engine.result import RunResult, StatusRow
 from runner.errors import RunnerError
@@ -242,3 +242,20 @@ def _owner_text(owner: Owner, spec: str, workspace: str) -> str:
     if owner.managed:
         return f"runner ({owner.spec} in {owner.workspace})"
     return "not runner"
+
+
+def workspace_status(target: Target, *, workspace: str) -> list[StatusRow]:
+    """Pools, jobs and blob containers this workspace made in the default accounts: what
+    ``runner status`` and ``runner destroy`` show when given no spec."""
+    client, service = default_clients(target)
+    rows: list[StatusRow] = []
+    if client is not None:
+        pools, jobs = bb.list_owned(client, workspace)
+        rows += [StatusRow(address(s, "pool", i), "BatchPool", st) for i, s, st in pools]
+        rows += [StatusRow(address(s, "job", i), "BatchJob", st) for i, s, st in jobs]
+    if service is not None:
+        rows += [
+            StatusRow(address(s, "container", n), "BlobContainer", "exists")
+            for n, s in blob.list_owned_containers(service, workspace)
+        ]
+    return rows

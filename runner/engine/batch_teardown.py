@@ -98,6 +98,21 @@ def teardown(
     return removed, left
 
 
+def default_clients(target: Target) -> tuple[Any, Any]:
+    """Batch and Blob clients of the target's default accounts (``AZURE_BATCH_ACCOUNT``,
+    ``AZURE_STORAGE_ACCOUNT``, else the local ones), None where there is none to reach
+    without a spec naming it."""
+    try:
+        client = target.batch_client(os.environ.get("AZURE_BATCH_ACCOUNT", "local"))
+    except TargetError:
+        client = None
+    storage = os.environ.get("AZURE_STORAGE_ACCOUNT")
+    service = None
+    if storage or target.name == "local":
+        service = target.blob_service(storage or "local")
+    return client, service
+
+
 def destroy_workspace(target: Target, emit: Emit, workspace: str) -> RunResult:
     """Everything this workspace's runner made in the target's default Batch and Storage
     accounts (``AZURE_BATCH_ACCOUNT``, ``AZURE_STORAGE_ACCOUNT``, else the local ones):
@@ -117,21 +132,18 @@ def destroy_workspace(target: Target, emit: Emit, workspace: str) -> RunResult:
         if existed is not False:
             removed.append(addr)
 
-    try:
-        client = target.batch_client(os.environ.get("AZURE_BATCH_ACCOUNT", "local"))
-    except TargetError:
-        client = None
+    client, service = default_clients(target)
     if client is not None:
         pools, jobs = call_with_retry(
             partial(bb.list_owned, client, workspace), address=step, what=step, emit=emit
         )
-        for job_id, spec in jobs:
-            remove(address(spec, "job", job_id), partial(bb.delete_job, client, job_id))
-        for pool_id, spec in pools:
-            remove(address(spec, "pool", pool_id), partial(bb.delete_pool, client, pool_id))
-    storage = os.environ.get("AZURE_STORAGE_ACCOUNT")
-    if storage or target.name == "local":
-        service = target.blob_service(storage or "local")
+        for job_id, spec, state in jobs:
+            if state != "deleting":
+                remove(address(spec, "job", job_id), partial(bb.delete_job, client, job_id))
+        for pool_id, spec, state in pools:
+            if state != "deleting":
+                remove(address(spec, "pool", pool_id), partial(bb.delete_pool, client, pool_id))
+    if service is not None:
         owned = call_with_retry(
             partial(blob.list_owned_containers, service, workspace),
             address=step,

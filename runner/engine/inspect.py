@@ -48,6 +48,9 @@ def status(specs: list[LoadedSpec] | None, target: Target, *, workspace: str) ->
             if g.ownership.owned_by(workspace)
         ]
         rows += [_row(g) for g in owned]
+        from runner.engine.batch import workspace_status
+
+        rows += workspace_status(target, workspace=workspace)
     elif groups:
         stubs = [
             ObservedContainerGroup(

@@ -214,27 +214,24 @@ def test_reapply_with_more_inputs_adds_and_uploads_only_the_new_ones(
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
 
 
-def test_destroy_without_specs_removes_what_the_workspace_made(
+def test_status_and_destroy_without_specs_cover_what_the_workspace_made(
     cli, emulator, unique_name, tmp_path
 ) -> None:
-    """``api.destroy(None, ...)``, what ``runner destroy`` with no path runs."""
-    from runner.backends.target import local_target
-    from runner.engine import api
-
     name = unique_name("tw-ws")
     spec = write_spec(tmp_path / "spec", name, teardown=KEEP_ALL, texts={"a.txt": "a b b\n"})
     cli("apply", *cli.spec_args(spec), "--yes").expect(0)
-
-    seen: list[Any] = []
-    result = api.destroy(None, local_target(emulator), seen.append, workspace=cli.workspace)
-
-    assert result.ok, result.errors
-    assert {
+    made = {
         f"BatchJob/{name}/job/{name}-job",
         f"BatchJob/{name}/pool/{name}-pool",
         f"BatchJob/{name}/container/{name}-application",
         f"BatchJob/{name}/container/{name}-input",
         f"BatchJob/{name}/container/{name}-output",
-    } <= set(result.removed)
-    rows = json.loads(cli("status", *cli.spec_args(spec), "--output", "json").expect(0).out)
-    assert {r["state"] for r in rows} <= {"absent", "deleting"}
+    }
+    workspace = ["--workspace", cli.workspace]
+
+    rows = json.loads(cli("status", *workspace, "--output", "json").expect(0).out)
+    assert {r["address"] for r in rows} == made
+    run = cli("destroy", *workspace, "--yes", "--output", "json").expect(0)
+    assert made <= set(result_of(run.out)["removed"])
+    rows = json.loads(cli("status", *workspace, "--output", "json").expect(0).out)
+    assert {r["state"] for r in rows} <= {"deleting"}

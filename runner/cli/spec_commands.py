@@ -51,13 +51,18 @@ def _summary(loaded: LoadedSpec) -> str:
     type=click.Path(dir_okay=False),
     help="A YAML file of NAME: value variables; later files win.",
 )
+@click.option(
+    "--check-files/--no-check-files",
+    default=True,
+    show_default=True,
+    help="Check that a Batch job's input glob matches files and its start task files exist.",
+)
 @output_option
-@click.pass_context
 def validate(
-    ctx: click.Context,
     paths: tuple[str, ...],
     var: dict[str, str],
     var_files: tuple[str, ...],
+    check_files: bool,
     output: str,
 ) -> None:
     """Check spec files (or folders of specs) without contacting Azure.
@@ -69,6 +74,13 @@ def validate(
 
     try:
         specs = load_specs(list(paths), variables=var, var_files=var_files)
+        if check_files:
+            from runner.spec.files import check_files as local_file_problems
+
+            problems = [d for loaded in specs for d in local_file_problems(loaded)]
+            if problems:
+                sources = {s.source.name: s.source.text for s in specs if s.source}
+                raise SpecError(problems, sources)
     except SpecError as exc:
         from runner.render.diagnostics import format_spec_error, spec_error_as_json
 
@@ -110,8 +122,7 @@ def validate(
     help="Where the schema files go.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the files are stale.")
-@click.pass_context
-def schema(ctx: click.Context, directory: Path, check: bool) -> None:
+def schema(directory: Path, check: bool) -> None:
     """Write the JSON Schemas of the spec language (runner.schema.json and one per kind)."""
     from runner.spec.schema import stale_files, write_schemas
 

@@ -34,9 +34,11 @@ def create_pool() -> Response:
 def list_pools() -> Response:
     keep = compile_filter(request.args.get("$filter"))
     with state().lock:
-        items = [pool_out(p, base_url()) for p in state().pools.values()]
-    items = [select(p, request.args.get("$select")) for p in items if keep(p)]
-    return ok(page(items, request.args, base_url(), "/pools"), "pools")
+        body = page([p for p in state().pools.values() if keep(p)], request.args, base_url(),
+                    "/pools")
+        body["value"] = [select(pool_out(p, base_url()), request.args.get("$select"))
+                         for p in body["value"]]
+    return ok(body, "pools")
 
 
 def get_pool(pool_id: str) -> Response:
@@ -107,9 +109,11 @@ def create_job() -> Response:
 def list_jobs() -> Response:
     keep = compile_filter(request.args.get("$filter"))
     with state().lock:
-        items = [job_out(j, base_url()) for j in state().jobs.values()]
-    items = [select(j, request.args.get("$select")) for j in items if keep(j)]
-    return ok(page(items, request.args, base_url(), "/jobs"), "jobs")
+        body = page([j for j in state().jobs.values() if keep(j)], request.args, base_url(),
+                    "/jobs")
+        body["value"] = [select(job_out(j, base_url()), request.args.get("$select"))
+                         for j in body["value"]]
+    return ok(body, "jobs")
 
 
 def get_job(job_id: str) -> Response:

@@ -36,9 +36,12 @@ def list_tasks(job_id: str) -> Response:
     keep = compile_filter(request.args.get("$filter"))
     with state().lock:
         job = jobs.get_job(state(), job_id)
-        items = [task_out(t, job["id"], base_url()) for t in state().tasks[job["id"]].values()]
-    items = [select(t, request.args.get("$select")) for t in items if keep(t)]
-    return ok(page(items, request.args, base_url(), f"/jobs/{job_id}/tasks"), "tasks")
+        # Filter and page the live documents; only the page is copied out.
+        body = page([t for t in state().tasks[job["id"]].values() if keep(t)], request.args,
+                    base_url(), f"/jobs/{job_id}/tasks")
+        body["value"] = [select(task_out(t, job["id"], base_url()), request.args.get("$select"))
+                         for t in body["value"]]
+    return ok(body, "tasks")
 
 
 def get_task(job_id: str, task_id: str) -> Response:

@@ -8,6 +8,7 @@ response rather than stored.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import threading
@@ -64,8 +65,12 @@ def parse_duration(value: str | None) -> float | None:
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document without the emulator's private keys."""
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
+    """A deep copy of the document without the emulator's private keys.
+
+    Callers hold the state lock; the copy can then be serialised after it is released
+    while runner threads keep changing the live document.
+    """
+    return copy.deepcopy({k: v for k, v in doc.items() if not k.startswith("_")})
 
 
 def select(doc: dict[str, Any], fields: str | None) -> dict[str, Any]:

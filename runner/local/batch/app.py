@@ -6,6 +6,7 @@ through ``ctx.shutdown_hooks`` when the emulator stops.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from runner.local.context import ServiceContext
 
 ADMIN_PREFIX = "/_runner"
+log = logging.getLogger("runner.local.batch")
 
 
 class BatchService:
@@ -65,6 +67,13 @@ def create_batch_app(ctx: ServiceContext) -> Flask:
     @app.errorhandler(BatchServiceError)
     def batch_error(err: BatchServiceError) -> Response:
         return error(err)
+
+    @app.errorhandler(Exception)
+    def internal_error(err: Exception) -> Response:
+        if isinstance(err, HTTPException):
+            return http_error(err)
+        log.exception("Batch request failed: %s %s", request.method, request.path)
+        return error(BatchServiceError("InternalServerError"))
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

@@ -6,6 +6,7 @@ lock only to record outcomes.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from runner.local.batch.scheduler import Scheduler
 
 Doc = dict[str, Any]
+log = logging.getLogger("runner.local.batch")
 # Stop reasons after which the task is not completed but handled otherwise.
 NOT_COMPLETED = ("requeue", "deleted", "shutdown")
 
@@ -64,6 +66,15 @@ def _attempts(sched: Scheduler, key: tuple[str, str, str], command: str, wd: Pat
 
 
 def run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> None:
+    try:
+        _run_task(sched, job_id, task, where)
+    except Exception as exc:  # a bug must not leave the task running forever
+        log.exception("task %s/%s failed in the emulator", job_id, task["id"])
+        sched.task_ended(job_id, task["id"], where, None,
+                         failure("InternalError", str(exc), "servererror"), None)
+
+
+def _run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> None:
     folder = task_dir(where.root, job_id, task["id"])
     wd = folder / "wd"
     key = ("task", job_id, task["id"])
@@ -119,6 +130,15 @@ def mark_running(doc: Doc, where: Placement, job_id: str) -> None:
 
 
 def run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None:
+    try:
+        _run_start_task(sched, start_task, where)
+    except Exception as exc:  # a bug must not leave the node waiting forever
+        log.exception("start task on %s failed in the emulator", where.node_id)
+        sched.start_task_ended(where, None, failure("InternalError", str(exc), "servererror"),
+                               None)
+
+
+def _run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None:
     folder = start_task_dir(where.root)
     wd = folder / "wd"
     env = environment(

@@ -6,7 +6,7 @@ from collections import deque
 from typing import Any
 
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.pools import check_id, require, set_state, touch
+from runner.local.batch.pools import check_id, duration, number, require, set_state, touch
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
@@ -17,6 +17,7 @@ PATCHABLE = ("priority", "maxParallelTasks", "allowTaskPreemption", "constraints
 def create_job(state: BatchState, body: dict[str, Any]) -> Doc:
     require(body, "id", "poolInfo")
     check_id(body["id"])
+    duration(body.get("constraints") or {}, "maxWallClockTime")
     if not (body["poolInfo"].get("poolId") or body["poolInfo"].get("autoPoolSpecification")):
         raise BatchServiceError("MissingRequiredProperty", PropertyName="poolId")
     with state.lock:
@@ -33,9 +34,9 @@ def create_job(state: BatchState, body: dict[str, Any]) -> Doc:
             "creationTime": now,
             "state": "active",
             "stateTransitionTime": now,
-            "priority": int(body.get("priority") or 0),
+            "priority": number(body, "priority", 0, -1000, 1000),
             "allowTaskPreemption": bool(body.get("allowTaskPreemption", False)),
-            "maxParallelTasks": int(body.get("maxParallelTasks") or -1),
+            "maxParallelTasks": number(body, "maxParallelTasks", -1, -1, 1_000_000),
             "constraints": {"maxWallClockTime": MAX_DURATION, "maxTaskRetryCount": 0,
                             **(body.get("constraints") or {})},
             "poolInfo": body["poolInfo"],
@@ -80,6 +81,7 @@ def writable_job(state: BatchState, job_id: str) -> Doc:
 
 
 def patch_job(state: BatchState, job_id: str, body: dict[str, Any], replace: bool) -> Doc:
+    duration(body.get("constraints") or {}, "maxWallClockTime")
     with state.lock:
         doc = writable_job(state, job_id)
         for key in PATCHABLE:

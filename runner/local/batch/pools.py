@@ -11,7 +11,7 @@ from typing import Any
 
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.state import BatchState, Doc
-from runner.local.batch.wire import new_etag, now_iso
+from runner.local.batch.wire import new_etag, now_iso, parse_duration
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Properties a PATCH may change; others are fixed once the pool exists.
@@ -34,6 +34,29 @@ def check_id(value: str, name: str = "id") -> None:
             "InvalidPropertyValue", PropertyName=name, PropertyValue=value,
             Reason="The id can contain any combination of alphanumeric characters including "
             "hyphens and underscores, and cannot contain more than 64 characters.")
+
+
+def number(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """An integer property within ``[low, high]``, or ``InvalidPropertyValue``."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BatchServiceError("InvalidPropertyValue", PropertyName=name,
+                                PropertyValue=str(value),
+                                Reason=f"The value must be between {low} and {high}.")
+    return value
+
+
+def duration(body: dict[str, Any], name: str) -> None:
+    """Checks an ISO 8601 duration property such as ``maxWallClockTime``."""
+    value = body.get(name)
+    try:
+        if value is not None:
+            parse_duration(str(value))
+    except ValueError:
+        raise BatchServiceError("InvalidPropertyValue", PropertyName=name,
+                                PropertyValue=str(value)) from None
 
 
 def touch(doc: Doc) -> None:
@@ -71,11 +94,11 @@ def create_pool(state: BatchState, body: dict[str, Any]) -> Doc:
             "resizeTimeout": body.get("resizeTimeout") or "PT15M",
             "currentDedicatedNodes": 0,
             "currentLowPriorityNodes": 0,
-            "targetDedicatedNodes": int(body.get("targetDedicatedNodes") or 0),
-            "targetLowPriorityNodes": int(body.get("targetLowPriorityNodes") or 0),
+            "targetDedicatedNodes": number(body, "targetDedicatedNodes", 0, 0, 1000),
+            "targetLowPriorityNodes": number(body, "targetLowPriorityNodes", 0, 0, 1000),
             "enableAutoScale": bool(body.get("enableAutoScale", False)),
             "enableInterNodeCommunication": bool(body.get("enableInterNodeCommunication", False)),
-            "taskSlotsPerNode": int(body.get("taskSlotsPerNode") or 1),
+            "taskSlotsPerNode": number(body, "taskSlotsPerNode", 1, 1, 256),
             "taskSchedulingPolicy": body.get("taskSchedulingPolicy") or {"nodeFillType": "spread"},
             "virtualMachineConfiguration": body["virtualMachineConfiguration"],
         }
@@ -150,7 +173,7 @@ def resize_pool(state: BatchState, pool_id: str, body: dict[str, Any]) -> Doc:
                                     "The pool has auto-scale enabled and cannot be resized.")
         for key in ("targetDedicatedNodes", "targetLowPriorityNodes"):
             if body.get(key) is not None:
-                doc[key] = int(body[key])
+                doc[key] = number(body, key, 0, 0, 1000)
         if body.get("resizeTimeout"):
             doc["resizeTimeout"] = body["resizeTimeout"]
         doc["_deallocation"] = body.get("nodeDeallocationOption") or "requeue"

@@ -7,7 +7,7 @@ from typing import Any
 
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.jobs import get_job, writable_job
-from runner.local.batch.pools import check_id, require, set_state, touch
+from runner.local.batch.pools import check_id, duration, number, require, set_state, touch
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
@@ -21,6 +21,8 @@ KEPT = ("displayName", "exitConditions", "resourceFiles", "outputFiles", "enviro
 def _new_task(body: dict[str, Any]) -> Doc:
     require(body, "id", "commandLine")
     check_id(body["id"])
+    duration(body.get("constraints") or {}, "maxWallClockTime")
+    number(body.get("constraints") or {}, "maxTaskRetryCount", 0, -1, 100)
     now = now_iso()
     doc: Doc = {
         "id": body["id"],
@@ -32,7 +34,7 @@ def _new_task(body: dict[str, Any]) -> Doc:
         "commandLine": body["commandLine"],
         "constraints": {"maxWallClockTime": MAX_DURATION, "retentionTime": "P7D",
                         "maxTaskRetryCount": 0, **(body.get("constraints") or {})},
-        "requiredSlots": int(body.get("requiredSlots") or 1),
+        "requiredSlots": number(body, "requiredSlots", 1, 1, 256),
         "executionInfo": {"retryCount": 0, "requeueCount": 0},
         "_seq": next(_seq),
     }

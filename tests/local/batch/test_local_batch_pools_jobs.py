@@ -161,3 +161,18 @@ def test_transitions_slow_down_node_allocation(batch_client, transitions, unique
     pool = wait_for(lambda: batch_client.get_pool(pool_id),
                     lambda p: p.allocation_state == bm.AllocationState.STEADY, "steady pool")
     assert pool.current_dedicated_nodes == 2
+
+
+def test_malformed_and_out_of_range_bodies_are_refused(batch_client, unique_name):
+    from azure.core.rest import HttpRequest
+
+    with pytest.raises(HttpResponseError) as caught:
+        batch_client.send_request(HttpRequest(
+            "POST", "/pools?api-version=2025-06-01", content=b"{not json",
+            headers={"Content-Type": "application/json; odata=minimalmetadata"}))
+    assert caught.value.status_code == 400 and caught.value.error.code == "InvalidRequestBody"
+    with pytest.raises(HttpResponseError) as slots:
+        batch_client.create_pool(pool_options(unique_name("zero"), slots=0))
+    assert slots.value.error.code == "InvalidPropertyValue"
+    values = {v["key"]: v["value"] for v in slots.value.response.json()["values"]}
+    assert values["PropertyName"] == "taskSlotsPerNode"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Response
 
+from runner.local.batch import account as a
 from runner.local.batch import handlers as h
 from runner.local.batch import task_handlers as t
 
@@ -13,6 +14,8 @@ Handler = Callable[..., Response]
 
 # (rule, methods, handler); paths and verbs from azure/batch/_operations/_operations.py.
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
+    ("/supportedimages", ("GET",), a.list_supported_images),
+    ("/nodecounts", ("GET",), a.list_pool_node_counts),
     ("/pools", ("POST",), h.create_pool),
     ("/pools", ("GET",), h.list_pools),
     # HEAD before GET: Flask lets a GET rule answer HEAD too, and the first match wins.

@@ -176,3 +176,16 @@ def test_malformed_and_out_of_range_bodies_are_refused(batch_client, unique_name
     assert slots.value.error.code == "InvalidPropertyValue"
     values = {v["key"]: v["value"] for v in slots.value.response.json()["values"]}
     assert values["PropertyName"] == "taskSlotsPerNode"
+
+
+def test_supported_images_and_node_counts(batch_client, unique_name):
+    images = list(batch_client.list_supported_images(filter="osType eq 'linux'"))
+    skus = {i.node_agent_sku_id for i in images}
+    assert "batch.node.ubuntu 22.04" in skus
+    assert all(i.verification_type == bm.ImageVerificationType.VERIFIED for i in images)
+    pool_id = unique_name("counted")
+    batch_client.create_pool(pool_options(pool_id, nodes=2))
+    counts = wait_for(
+        lambda: {c.pool_id: c for c in batch_client.list_pool_node_counts()}.get(pool_id),
+        lambda c: c is not None and c.dedicated.idle == 2, "two idle nodes")
+    assert counts.dedicated.total == 2 and counts.low_priority.total == 0

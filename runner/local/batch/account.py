@@ -1,0 +1,57 @@
+"""Account-level reads: supported images and node counts per pool.
+
+The images are the Linux ones a local node can stand in for (it runs commands on this
+machine, whatever image a pool names); shapes follow the AccountListSupportedImages and
+AccountListPoolNodeCounts examples of azure-rest-api-specs.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from runner.local.batch.handlers import state
+from runner.local.batch.http import base_url, ok
+from runner.local.batch.query import compile_filter, page
+
+IMAGES = [
+    ("batch.node.ubuntu 22.04", "canonical", "0001-com-ubuntu-server-jammy", "22_04-lts"),
+    ("batch.node.ubuntu 20.04", "canonical", "0001-com-ubuntu-server-focal", "20_04-lts"),
+    ("batch.node.debian 11", "debian", "debian-11", "11"),
+]
+# Node states as BatchNodeCounts names them (camelCase), keyed by the node's wire state.
+COUNTED = {
+    "creating": "creating", "idle": "idle", "offline": "offline", "preempted": "preempted",
+    "rebooting": "rebooting", "reimaging": "reimaging", "running": "running",
+    "starting": "starting", "starttaskfailed": "startTaskFailed", "leavingpool": "leavingPool",
+    "unknown": "unknown", "unusable": "unusable", "waitingforstarttask": "waitingForStartTask",
+    "deallocated": "deallocated", "deallocating": "deallocating", "upgradingos": "upgradingOS",
+}
+
+
+def list_supported_images() -> Response:
+    keep = compile_filter(request.args.get("$filter"))
+    images = [{
+        "nodeAgentSKUId": sku,
+        "imageReference": {"publisher": publisher, "offer": offer, "sku": image_sku,
+                           "version": "latest"},
+        "osType": "linux",
+        "verificationType": "verified",
+    } for sku, publisher, offer, image_sku in IMAGES]
+    images = [i for i in images if keep(i)]
+    return ok(page(images, request.args, base_url(), "/supportedimages"), "supportedimages")
+
+
+def list_pool_node_counts() -> Response:
+    keep = compile_filter(request.args.get("$filter"))
+    rows = []
+    with state().lock:
+        for pool in state().pools.values():
+            if not keep(pool):
+                continue
+            dedicated = dict.fromkeys([*COUNTED.values(), "total"], 0)
+            for node in state().nodes.get(pool["id"], {}).values():
+                dedicated[COUNTED.get(node["state"], "unknown")] += 1
+                dedicated["total"] += 1
+            rows.append({"poolId": pool["id"], "dedicated": dedicated,
+                         "lowPriority": dict.fromkeys([*COUNTED.values(), "total"], 0)})
+    return ok(page(rows, request.args, base_url(), "/nodecounts"), "poolnodecounts")

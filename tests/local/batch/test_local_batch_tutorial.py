@@ -81,16 +81,28 @@ def get_container_sas_token(blob_client: BlobServiceClient, container_name: str)
         expiry=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2))
 
 
+def select_latest_verified_vm_image_with_node_agent_sku(
+        batch_client: BatchClient, publisher: str, offer: str,
+        sku_starts_with: str) -> tuple[str, batchmodels.BatchVmImageReference]:
+    # The tutorial's common.helpers function, on list_supported_images.
+    images = batch_client.list_supported_images(filter="verificationType eq 'verified'")
+    skus_to_use = [
+        (image.node_agent_sku_id, image.image_reference) for image in images
+        if image.image_reference.publisher.lower() == publisher.lower()
+        and image.image_reference.offer.lower() == offer.lower()
+        and image.image_reference.sku.startswith(sku_starts_with)]
+    return skus_to_use[0]
+
+
 def create_pool(batch_client: BatchClient, pool_id: str,
                 resource_files: list[batchmodels.ResourceFile]) -> None:
     task_commands = ["cp -p python_tutorial_task.py $AZ_BATCH_NODE_SHARED_DIR"]
+    sku_to_use, image_ref_to_use = select_latest_verified_vm_image_with_node_agent_sku(
+        batch_client, "Canonical", "0001-com-ubuntu-server-jammy", "22_04")
     new_pool = batchmodels.BatchPoolCreateOptions(
         id=pool_id,
         virtual_machine_configuration=batchmodels.VirtualMachineConfiguration(
-            image_reference=batchmodels.BatchVmImageReference(
-                publisher="canonical", offer="0001-com-ubuntu-server-jammy",
-                sku="22_04-lts", version="latest"),
-            node_agent_sku_id="batch.node.ubuntu 22.04"),
+            image_reference=image_ref_to_use, node_agent_sku_id=sku_to_use),
         vm_size="STANDARD_A1_v2",
         target_dedicated_nodes=1,
         start_task=batchmodels.BatchStartTask(

@@ -19,7 +19,7 @@ from runner.local.batch.execution import Placement
 from runner.local.batch.pools import set_state, touch
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
-from runner.local.nodes import layout
+from runner.local.nodes import layout, process
 from runner.local.nodes.process import Running
 from runner.local.transitions import Progressions
 
@@ -81,7 +81,18 @@ class Scheduler:
             if self._stopping.is_set():
                 return False
             self._running[key] = running
-            return True
+            # Remembered so a restart after a crash can stop what this emulator left running.
+            ident = process.identity(running.process.pid)
+            kind, first, second = key
+            if kind == "task" and second in self.state.tasks.get(first, {}):
+                self.state.tasks[first][second]["_process"] = ident
+                self.state.save_task(first, self.state.tasks[first][second])
+            elif kind == "start" and second in self.state.nodes.get(first, {}):
+                self.state.nodes[first][second]["_process"] = ident
+                self.state.save_node(first, self.state.nodes[first][second])
+        # Written now rather than by the next flush: a crash a moment later must find it.
+        self.state.flush()
+        return True
 
     def unregister(self, key: Key, running: Running) -> None:
         with self.state.lock:

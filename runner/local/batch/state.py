@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from runner.local.batch.wire import now_iso
+from runner.local.nodes.process import kill_leftover
 
 Doc = dict[str, Any]
 
@@ -80,6 +81,7 @@ class BatchState:
             self.tasks.setdefault(job_id, {})[doc["id"]] = doc
             self.task_names.setdefault(job_id, set()).add(doc["id"].lower())
             if doc["state"] in ("preparing", "running"):
+                kill_leftover(doc.pop("_process", None))
                 requeue(doc)
                 self.save_task(job_id, doc)
             if doc["state"] == "active":
@@ -87,6 +89,7 @@ class BatchState:
         for pool_id, nodes in self.nodes.items():
             for node in nodes.values():
                 if node.get("startTaskInfo", {}).get("state") == "running":
+                    kill_leftover(node.pop("_process", None))
                     node["state"] = "starting"
                 elif node["state"] == "running":
                     node["state"] = "idle"  # its tasks were requeued above

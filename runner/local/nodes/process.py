@@ -59,3 +59,28 @@ def wait(running: Running, timeout: float | None) -> tuple[int, bool]:
     if code < 0:
         code = SIGNAL_BASE - code
     return code, timed_out
+
+
+def identity(pid: int) -> str | None:
+    """``<pid>:<start time>`` from /proc, stable for the life of one process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (start time) counts from the fields after the parenthesised command name.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return f"{pid}:{fields[19]}" if len(fields) > 19 else None
+
+
+def kill_leftover(ident: str | None) -> None:
+    """Kills the session of a process recorded by ``identity`` if that same process lives.
+
+    A task of an emulator that was killed outlives it; its restart stops it before the task
+    runs again, and never touches a process that merely reuses the pid.
+    """
+    if not ident:
+        return
+    pid = int(ident.split(":", 1)[0])
+    if identity(pid) == ident:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)

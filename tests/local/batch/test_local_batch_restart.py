@@ -56,3 +56,43 @@ def test_state_survives_a_restart_and_running_tasks_are_requeued(own_target):
     busy = wait_for(lambda: client.get_task(job_id, "busy"),
                     lambda t: t.state == bm.BatchTaskState.RUNNING, "the busy task to rerun")
     assert busy.execution_info.requeue_count == 1
+
+
+def test_after_a_crash_the_restart_stops_what_the_old_emulator_left_running(own_target):
+    import os
+    import signal
+
+    status = start(own_target)
+    client = batch_client_for(status)
+    _, job_id = make_pool_and_job(client, "crash", nodes=1)
+    client.create_task(job_id, bm.BatchTaskCreateOptions(
+        id="orphan", command_line="/bin/sh -c 'echo $$ > pid; exec sleep 60'"))
+    wait_for(lambda: client.get_task(job_id, "orphan"),
+             lambda t: t.state == bm.BatchTaskState.RUNNING, "the task to run")
+    first = wait_for(lambda: _pid(client, job_id), lambda p: p is not None, "the task's pid")
+
+    os.kill(status["pid"], signal.SIGKILL)
+    wait_for(lambda: _alive(status["pid"]), lambda alive: not alive, "the emulator to die")
+    assert _alive(first)  # the task outlived the emulator
+
+    client = batch_client_for(start(own_target))
+    assert not _alive(first)
+    rerun = wait_for(lambda: client.get_task(job_id, "orphan"),
+                     lambda t: t.state == bm.BatchTaskState.RUNNING, "the task to rerun")
+    assert rerun.execution_info.requeue_count == 1
+
+
+def _pid(client: Any, job_id: str) -> int | None:
+    try:
+        text = b"".join(client.download_task_file(job_id, "orphan", "wd/pid")).decode()
+    except Exception:  # noqa: BLE001 - not written yet
+        return None
+    return int(text) if text.strip() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

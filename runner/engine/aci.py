@@ -103,7 +103,7 @@ class AciApply:
             return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
         assert spec is not None, f"no spec for {change.address}"
         outcome = StepOutcome()
-        sent: list[str] = []  # filled once Azure accepted a request that made or ran the group
+        sent: list[str] = []  # what Azure accepted so far: put, start, deleted
         try:
             verb = self._send(client, spec, change, sent)
             outcome.counts[verb] = 1
@@ -114,8 +114,11 @@ class AciApply:
             outcome.ok = False
             outcome.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
             outcome.message = str(exc)
-        if sent:
+        if "put" in sent or "start" in sent:
             self._teardown(client, spec, change, outcome)
+        elif "deleted" in sent:
+            # Stopped between the delete and the create of a replace: the old group is gone.
+            outcome.removed.append(change.address)
         return outcome
 
     def _send(self, client: Any, spec: ContainerGroup, change: Change, sent: list[str]) -> str:
@@ -153,6 +156,7 @@ class AciApply:
                 return "started"
             raise PermanentError(f"{change.action} is not an action for a container group")
         self._delete(client, rg, name, change, self.clock)
+        sent.append("deleted")
         self._put(client, spec, change, sent)
         return "replaced"
 

@@ -49,7 +49,7 @@ def dispatch(sched: Scheduler) -> None:
         if not nodes:
             continue
         limit = job.get("maxParallelTasks", -1)
-        running = sum(1 for key in sched._running if key[0] == "task" and key[1] == job["id"])
+        running = len(sched.busy_tasks(job["id"]))
         queue = state.queue.get(job["id"])
         tasks = state.tasks.get(job["id"], {})
         fill = (pool.get("taskSchedulingPolicy") or {}).get("nodeFillType", "spread").lower()

@@ -210,7 +210,6 @@ def delete_pool(state: BatchState, pool_id: str) -> None:
 
 
 def get_node(state: BatchState, pool_id: str, node_id: str) -> Doc:
-    get_pool(state, pool_id)
     node = state.nodes.get(get_pool(state, pool_id)["id"], {}).get(node_id)
     if node is None:
         raise BatchServiceError("NodeNotFound")

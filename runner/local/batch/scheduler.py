@@ -85,8 +85,11 @@ class Scheduler:
             ident = process.identity(running.process.pid)
             kind, first, second = key
             if kind == "task" and second in self.state.tasks.get(first, {}):
-                self.state.tasks[first][second]["_process"] = ident
-                self.state.save_task(first, self.state.tasks[first][second])
+                task = self.state.tasks[first][second]
+                task["_process"] = ident
+                self.state.save_task(first, task)
+                if task.get("_stop"):  # stopped while it was still fetching its files
+                    running.stop(task["_stop"])
             elif kind == "start" and second in self.state.nodes.get(first, {}):
                 self.state.nodes[first][second]["_process"] = ident
                 self.state.save_node(first, self.state.nodes[first][second])
@@ -219,11 +222,15 @@ class Scheduler:
 
         threading.Thread(target=work, name="batch-remove", daemon=True).start()
 
+    def busy_tasks(self, job_id: str) -> list[str]:
+        """Ids of the job's tasks placed on a node and not yet ended."""
+        return [task for busy in self._busy.values() for job, task in busy if job == job_id]
+
     def _job(self, job: Doc) -> None:
         job_id = job["id"]
-        running = [t for t in self._running if t[0] == "task" and t[1] == job_id]
+        running = self.busy_tasks(job_id)
         if job["state"] == "deleting":
-            for _, _, task_id in running:
+            for task_id in running:
                 self.stop_task(job_id, task_id, "deleted")
             job.setdefault("_gone_at", time.time() + self._delay("batch.job.delete"))
             if time.time() >= job["_gone_at"] and not running:
@@ -232,7 +239,7 @@ class Scheduler:
                 self._remove_then(job, folders, lambda: self.state.forget_job(job_id))
             return
         if job["state"] == "terminating":
-            for _, _, task_id in running:
+            for task_id in running:
                 self.stop_task(job_id, task_id, "terminated")
             if not running:
                 self._complete_job(job)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from azure.batch import models as bm
 from azure.core.exceptions import HttpResponseError
-from batch_helpers import make_pool_and_job, read_file, wait_for, wait_task_completed
+from batch_helpers import make_pool_and_job, pool_options, read_file, wait_for, wait_task_completed
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +133,19 @@ def test_body_over_1mb_is_too_large_and_the_sdk_splits_the_chunk(
     assert faults.counters()[ADD_COLLECTION] == 3
     assert len(result.result_values) == 100
     assert len(list(batch_client.list_tasks(job_id))) == 100
+
+
+def test_max_parallel_tasks_caps_a_job_below_the_free_slots(batch_client, unique_name):
+    name = unique_name("par")
+    pool_id, job_id = f"{name}-pool", f"{name}-job"
+    batch_client.create_pool(pool_options(pool_id, nodes=1, slots=3))
+    batch_client.create_job(bm.BatchJobCreateOptions(
+        id=job_id, pool_info=bm.BatchPoolInfo(pool_id=pool_id), max_parallel_tasks=1))
+    batch_client.create_tasks(job_id, [
+        bm.BatchTaskCreateOptions(id=f"p{i}", command_line="sleep 60") for i in range(3)])
+    wait_for(lambda: batch_client.get_job_task_counts(job_id),
+             lambda c: c.task_counts.running == 1, "one running task")
+    node = next(iter(batch_client.list_nodes(pool_id)))
+    assert node.running_tasks_count == 1
+    assert batch_client.get_job_task_counts(job_id).task_counts.active == 2
+    batch_client.begin_delete_job(job_id, polling_interval=0).result()

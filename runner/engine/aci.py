@@ -110,7 +110,7 @@ class AciApply:
             outcome.message = verb
             if spec.runs_to_completion and verb != "tagged":
                 self._run(client, spec, change, outcome)
-        except (Cancelled, Deadline, RunnerError) as exc:
+        except RunnerError as exc:  # cancel and timeouts included
             outcome.ok = False
             outcome.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
             outcome.message = str(exc)

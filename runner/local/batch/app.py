@@ -31,6 +31,7 @@ class BatchService:
     """The account's state and scheduler, shared by the app's handlers."""
 
     def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
         self.state_dir = Path(ctx.state_dir)
         self.account = ctx.settings.batch_account
         self.key = ctx.settings.batch_key

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Response, current_app, request
 
 from runner.local.batch import jobs, pools
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.http import base_url, body, created, no_content, ok, preconditions
 from runner.local.batch.query import compile_filter, page
-from runner.local.batch.state import BatchState
+from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import job_out, node_out, pool_out, select
 
 
@@ -26,8 +28,18 @@ def _guard_job(job_id: str) -> None:
         preconditions(dict(jobs.get_job(state(), job_id)))
 
 
+def _slow(entity: Doc, due: str) -> None:
+    """An injected ``lro_latency`` fault holds the operation that long (see faults.py)."""
+    faults = getattr(current_app.extensions["runner.batch"].ctx, "faults", None)
+    latency = faults.lro_latency("batch", request.method, request.path) if faults else 0.0
+    if latency:
+        with state().lock:
+            entity[due] = time.time() + latency
+
+
 def create_pool() -> Response:
     doc = pools.create_pool(state(), body())
+    _slow(doc, "_steady_at")
     return created(f"{base_url()}/pools/{doc['id']}", doc)
 
 
@@ -71,6 +83,7 @@ def replace_pool_properties(pool_id: str) -> Response:
 
 def resize_pool(pool_id: str) -> Response:
     doc = pools.resize_pool(state(), pool_id, body())
+    _slow(doc, "_steady_at")
     return no_content(202, f"{base_url()}/pools/{doc['id']}", doc)
 
 
@@ -81,7 +94,7 @@ def stop_resize(pool_id: str) -> Response:
 
 def delete_pool(pool_id: str) -> Response:
     _guard_pool(pool_id)
-    pools.delete_pool(state(), pool_id)
+    _slow(pools.delete_pool(state(), pool_id), "_gone_at")
     return no_content(202)
 
 
@@ -139,5 +152,5 @@ def terminate_job(job_id: str) -> Response:
 
 def delete_job(job_id: str) -> Response:
     _guard_job(job_id)
-    jobs.delete_job(state(), job_id)
+    _slow(jobs.delete_job(state(), job_id), "_gone_at")
     return no_content(202)

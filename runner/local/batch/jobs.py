@@ -113,14 +113,15 @@ def terminate_job(state: BatchState, job_id: str, reason: str | None) -> None:
         state.notify()
 
 
-def delete_job(state: BatchState, job_id: str) -> None:
+def delete_job(state: BatchState, job_id: str) -> Doc:
     with state.lock:
         doc = get_job(state, job_id)
         if doc["state"] == "deleting":
-            return
+            return doc
         doc["previousState"], doc["previousStateTransitionTime"] = (
             doc["state"], doc["stateTransitionTime"])
         set_state(doc, "deleting")
         touch(doc)
         state.save_job(doc)
         state.notify()
+        return doc

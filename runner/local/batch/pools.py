@@ -197,16 +197,17 @@ def stop_resize(state: BatchState, pool_id: str) -> Doc:
         return doc
 
 
-def delete_pool(state: BatchState, pool_id: str) -> None:
+def delete_pool(state: BatchState, pool_id: str) -> Doc:
     with state.lock:
         doc = get_pool(state, pool_id)
         if doc["state"] == "deleting":
-            return
+            return doc
         doc["previousState"] = doc["state"]
         set_state(doc, "deleting")
         touch(doc)
         state.save_pool(doc)
         state.notify()
+        return doc
 
 
 def get_node(state: BatchState, pool_id: str, node_id: str) -> Doc:

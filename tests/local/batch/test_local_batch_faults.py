@@ -70,3 +70,13 @@ def test_create_tasks_resubmits_a_chunk_after_a_server_error(batch_client, fault
     assert len(result.result_values) == 150
     assert faults.counters()["POST /jobs/{job_id}/addtaskcollection"] == 3
     assert len(list(batch_client.list_tasks(job_id))) == 150
+
+
+def test_lro_latency_holds_a_pool_delete_while_others_complete(batch_client, faults,
+                                                              unique_name):
+    slow_pool, job_id = make_pool_and_job(batch_client, unique_name("lro"), nodes=0)
+    faults.set([{"api": "batch", "method": "DELETE", "route": slow_pool, "fault": "latency",
+                 "lro_latency": 30}])
+    batch_client.begin_delete_pool(slow_pool, polling_interval=0)
+    batch_client.begin_delete_job(job_id, polling_interval=0).result()
+    assert batch_client.get_pool(slow_pool).state == bm.BatchPoolState.DELETING

@@ -11,11 +11,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from azure.batch import models as bm
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from runner.backends.batch_metadata import owner_metadata, parse_items
 from runner.backends.blob import read_blobs, read_containers
-from runner.backends.errors import translate
+from runner.backends.errors import error_code, translate
 from runner.backends.sas import SasSigner
 from runner.errors import TemporaryError
 from runner.plan.batch import ObservedBatch, ObservedJob, ObservedPool, ObservedTask
@@ -148,6 +148,22 @@ def _start_task(desired: DesiredBatch, signer: SasSigner) -> bm.BatchStartTask |
     )
 
 
+# A pool or job of the same id still being deleted (a previous run's teardown): the
+# create succeeds once it is gone.
+BEING_DELETED = frozenset({"PoolBeingDeleted", "JobBeingDeleted"})
+
+
+def _create(fn: Any, options: Any) -> None:
+    try:
+        fn(options)
+    except HttpResponseError as exc:
+        if error_code(exc) in BEING_DELETED:
+            raise TemporaryError(f"{error_code(exc)}: {options.id}", delay=2.0) from exc
+        raise translate(exc) from exc
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
 def create_pool(
     client: BatchClient, desired: DesiredBatch, signer: SasSigner, workspace: str
 ) -> None:
@@ -170,10 +186,7 @@ def create_pool(
         start_task=_start_task(desired, signer),
         metadata=_metadata(desired.spec.name, workspace, desired.pool_hash),
     )
-    try:
-        client.create_pool(options)
-    except Exception as exc:
-        raise translate(exc) from exc
+    _create(client.create_pool, options)
 
 
 def update_pool(
@@ -202,10 +215,7 @@ def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> No
         pool_info=bm.BatchPoolInfo(pool_id=desired.spec.pool.id),
         metadata=_metadata(desired.spec.name, workspace, desired.job_hash),
     )
-    try:
-        client.create_job(options)
-    except Exception as exc:
-        raise translate(exc) from exc
+    _create(client.create_job, options)
 
 
 def delete_pool(client: BatchClient, pool_id: str) -> bool:

@@ -16,8 +16,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from runner.backends.batch_metadata import parse_owner
-from runner.backends.errors import translate
-from runner.errors import RunnerError
+from runner.backends.errors import error_code, translate
+from runner.errors import RunnerError, TemporaryError
 from runner.plan.batch import ObservedBlob, Owner
 from runner.plan.batch_desired import LocalFile
 
@@ -62,7 +62,11 @@ def create_container(service: BlobServiceClient, name: str, metadata: Mapping[st
     """Create ``name``; False when it already exists (another apply made it meanwhile)."""
     try:
         service.create_container(name, metadata=dict(metadata))
-    except ResourceExistsError:
+    except ResourceExistsError as exc:
+        if error_code(exc) == "ContainerBeingDeleted":
+            # Azure keeps a deleted container's name for a while (teardown of a previous
+            # run): the create succeeds once it is gone.
+            raise TemporaryError(f"container {name} is still being deleted", delay=5.0) from exc
         return False
     except Exception as exc:
         raise translate(exc) from exc

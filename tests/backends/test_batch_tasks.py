@@ -4,6 +4,7 @@ present, and live state read back so that a pool just made plans as a no-op."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,27 @@ def test_pool_and_job_just_made_read_back_as_no_ops(target, unique_name, tmp_pat
         bb.read_batch_state(spec, target, "ws").pool.state == "deleting"  # type: ignore[union-attr]
     )
     assert bb.delete_pool(client, "never-made-pool") is False
+
+
+def test_creating_a_job_still_being_deleted_is_a_temporary_error(
+    target, unique_name, tmp_path
+) -> None:
+    from runner.errors import TemporaryError
+
+    spec = spec_for(unique_name("bt-again"))
+    d = desired(spec, tmp_path)
+    client = target.batch_client("local")
+    bb.create_pool(client, d, signer(target), "ws")
+    bb.create_job(client, d, "ws")
+    bb.delete_job(client, spec.job.id)
+    observed = bb.read_batch_state(spec, target, "ws").job
+    if observed is None:
+        pytest.fail("the job vanished at once: Batch deletes jobs asynchronously")
+    assert observed.state == "deleting"
+    with pytest.raises(TemporaryError) as info:
+        bb.create_job(client, d, "ws")
+    assert "JobBeingDeleted" in str(info.value)
+    bb.wait_gone(client, "job", spec.job.id, deadline=time.monotonic() + 60)
+    bb.create_job(client, d, "ws")
+    bb.delete_job(client, spec.job.id)
+    bb.delete_pool(client, spec.pool.id)

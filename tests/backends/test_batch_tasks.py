@@ -163,3 +163,50 @@ def test_creating_a_job_still_being_deleted_is_a_temporary_error(
     bb.create_job(client, d, "ws")
     bb.delete_job(client, spec.job.id)
     bb.delete_pool(client, spec.pool.id)
+
+
+def test_pool_updated_in_place_reads_back_as_the_new_definition(
+    target, unique_name, tmp_path
+) -> None:
+    name = unique_name("bt-upd")
+    before = spec_for(name)
+    d1 = desired(before, tmp_path)
+    client = target.batch_client("local")
+    bb.create_pool(client, d1, signer(target), "ws")
+    bb.create_job(client, d1, "ws")
+    after = before.model_copy(
+        update={
+            "pool": before.pool.model_copy(
+                update={
+                    "nodes": 1,
+                    "start_task": before.pool.start_task.model_copy(  # type: ignore[union-attr]
+                        update={"command": "echo ready"}
+                    ),
+                }
+            )
+        }
+    )
+    d2 = desired(after, tmp_path)
+    pool = {
+        c.address.split("/")[2]: c for c in diff_desired(d2, _read(target, after), workspace="ws")
+    }
+    assert pool["pool"].action is Action.UPDATE
+    assert "pool.nodes" in pool["pool"].reason and "pool.startTask" in pool["pool"].reason
+
+    bb.update_pool(client, d2, signer(target), "ws", nodes=0)
+    deadline = time.monotonic() + 30
+    while True:
+        changes = {
+            c.address.split("/")[2]: c
+            for c in diff_desired(d2, _read(target, after), workspace="ws")
+        }
+        if changes["pool"].action is Action.NOOP or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert changes["pool"].action is Action.NOOP, changes["pool"]
+    bb.delete_job(client, after.job.id)
+    bb.delete_pool(client, after.pool.id)
+
+
+def _read(target: Any, spec: BatchJob) -> Any:
+    return bb.read_batch_state(spec, target, "ws")

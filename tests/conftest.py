@@ -25,6 +25,17 @@ if "DOCKER_HOST" not in os.environ and CI_DOCKER_SOCKET.exists():
     os.environ["DOCKER_HOST"] = f"unix://{CI_DOCKER_SOCKET}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Declared here, in the root conftest, so the flag exists whichever tests are collected;
+    # tests/spec and tests/render read it for their golden files.
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite expected files from the current output",
+    )
+
+
 def services_required() -> bool:
     return os.environ.get("RUNNER_REQUIRE_SERVICES") == "1"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from topwords_helpers import SAMPLES, events, read_report, reference_top, result_of, write_spec
 
 pytestmark = pytest.mark.integration
@@ -235,3 +236,33 @@ def test_status_and_destroy_without_specs_cover_what_the_workspace_made(
     assert made <= set(result_of(run.out)["removed"])
     rows = json.loads(cli("status", *workspace, "--output", "json").expect(0).out)
     assert {r["state"] for r in rows} <= {"deleting"}
+
+
+def test_vm_size_change_replaces_the_pool_and_reruns_nothing(
+    cli, emulator, unique_name, tmp_path
+) -> None:
+    name = unique_name("tw-vm")
+    texts = {"a.txt": "a b b\n"}
+    spec = write_spec(tmp_path / "spec", name, teardown=KEEP_ALL, texts=texts)
+    cli("apply", *cli.spec_args(spec), "--yes").expect(0)
+    pool = yaml.safe_load(spec.read_text())["pool"]
+    spec = write_spec(
+        tmp_path / "spec",
+        name,
+        teardown=KEEP_ALL,
+        texts=texts,
+        pool={**pool, "vmSize": "STANDARD_D4S_V3"},
+    )
+
+    plan = cli("plan", *cli.spec_args(spec), "--output", "json").expect(0)
+    changes = {c["address"]: c for c in json.loads(plan.out)["changes"]}
+    replaced = changes[f"BatchJob/{name}/pool/{name}-pool"]
+    assert replaced["action"] == "replace"
+    assert replaced["replace_paths"] == ["pool.vmSize"]
+    run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(0)
+    counts = result_of(run.out)["counts"]
+    assert counts["tasks_added"] == 0 and counts["tasks_present"] == 1
+    assert counts["succeeded"] == 1
+    client = batch_client(emulator)
+    assert client.get_pool(f"{name}-pool").vm_size.lower() == "standard_d4s_v3"
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)

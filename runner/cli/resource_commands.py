@@ -152,6 +152,11 @@ def apply(
     if cancel.is_set():
         out.cancelled(result.removed, result.left)
         sys.exit(EXIT_INTERRUPTED)
+    # A spec whose resource someone else made was not applied: the run did not do its job.
+    for change in the_plan.changes:
+        if change.action == "conflict":
+            result.ok = False
+            result.errors.append(f"{change.address} was not touched: {change.reason}")
     out.result(result, command="apply")
     if not result.ok:
         sys.exit(1)

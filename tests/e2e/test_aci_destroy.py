@@ -105,6 +105,11 @@ def test_group_made_elsewhere_is_reported_and_never_touched(
     args = cli.spec_args(spec("single"), image=test_image, **names)
     plan = cli("plan", "--detailed-exitcode", *args).expect(0)
     assert "exists but was not made by this workspace" in plan.out
+    applied = cli("apply", "--yes", *args).expect(1)
+    assert f"ContainerGroup/{names['rg']}/{names['name']} was not touched" in applied.out
+    group = aci_client.container_groups.get(names["rg"], names["name"])
+    assert group.containers[0].command == ["sleep", "3600"]
+    assert not group.tags
     refused = cli("destroy", "--yes", *args).expect(0)
     assert "exists but was not made by this workspace" in refused.out
     assert "Nothing to destroy." in refused.out

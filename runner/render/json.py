@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -31,6 +32,8 @@ class JsonRenderer:
     def __init__(self, stream: IO[str] | None = None, *, lines: bool = True) -> None:
         self.stream = stream or sys.stdout
         self.lines = lines  # False: a lone document (``plan``, ``status``), not JSON lines
+        # Events come from worker threads; an RLock, since the Ctrl-C handler may write too.
+        self._lock = threading.RLock()
 
     def __enter__(self) -> JsonRenderer:
         return self
@@ -39,8 +42,10 @@ class JsonRenderer:
         self.stream.flush()
 
     def _write(self, obj: Any) -> None:
-        self.stream.write(json.dumps(obj, default=str, ensure_ascii=False) + "\n")
-        self.stream.flush()
+        text = json.dumps(obj, default=str, ensure_ascii=False) + "\n"
+        with self._lock:
+            self.stream.write(text)
+            self.stream.flush()
 
     def plan(self, plan: Plan) -> None:
         self._write({"type": "plan", "plan": plan_dict(plan)} if self.lines else plan_dict(plan))

@@ -25,6 +25,7 @@ def test_destroy_without_paths_removes_everything_of_the_workspace(
     test_image: str,
     spec: Any,
     aci_client: Any,
+    resource_client: Any,
     group_containers: Any,
 ) -> None:
     side = {"rg": names["rg"], "name": names["name"] + "-side"}
@@ -36,6 +37,7 @@ def test_destroy_without_paths_removes_everything_of_the_workspace(
     assert f"ContainerGroup/{names['rg']}/{names['name']}" in run.out
 
     assert group_names(aci_client, names["rg"]) == set()
+    assert not resource_client.resource_groups.check_existence(names["rg"])  # runner made it
     assert group_containers(names["rg"], names["name"]) == []
     assert group_containers(names["rg"], side["name"]) == []
     again = cli("destroy", "--yes", "--workspace", cli.workspace).expect(0)

@@ -153,3 +153,47 @@ def cleanup(cli: Cli) -> Iterator[list[Path]]:
     yield specs
     if specs:
         cli("destroy", "--yes", "--workspace", cli.workspace)
+
+
+@pytest.fixture(scope="session")
+def sample_images(docker_client: Any, test_image: str) -> dict[str, str]:
+    """Stand-ins for the Azure samples' images, made from the test image (no registry is
+    reachable): a web app on port 80, a sidecar that polls it, and a word-count task whose
+    ``python`` prints its arguments and the variables the real script reads."""
+    scripts = {
+        "hello": (
+            'CMD ["sh", "-c", "trap \'exit 0\' TERM; mkdir -p /www && '
+            'echo hello-from-aci > /www/index.html && httpd -f -p 80 -h /www & wait"]',
+            "true",
+        ),
+        "sidecar": (
+            'CMD ["sh", "-c", "trap \'exit 0\' TERM; while true; do '
+            'wget -qO- http://localhost:80/ && echo sidecar-polled; sleep 1; done & wait"]',
+            "true",
+        ),
+        "wordcount": (
+            'CMD ["sh"]',
+            "printf '#!/bin/sh\\necho wordcount \"$@\" NumWords=$NumWords MinLength=$MinLength\\n'"
+            " > /bin/python && chmod +x /bin/python",
+        ),
+    }
+    repository = "runner-test/sample"
+    made: dict[str, str] = {}
+    for name, (cmd, prepare) in scripts.items():
+        tag = f"{repository}:{name}"
+        container = docker_client.containers.run(
+            test_image, ["sh", "-c", prepare], network_mode="none", detach=True
+        )
+        try:
+            container.wait(timeout=30)
+            container.commit(repository=repository, tag=name, changes=[cmd])
+        finally:
+            container.remove(force=True)
+        made[name] = tag
+    return made
+
+
+@pytest.fixture
+def example() -> Callable[[str], Path]:
+    """``example("aci-hello")``: a spec shipped in the repository's specs/ folder."""
+    return lambda name: SPECS.parent.parent.parent / "specs" / f"{name}.yaml"

@@ -35,6 +35,7 @@ from runner.render.status_table import STATUS_COLUMNS, status_cells
 from runner.render.wording import step_verbs
 
 PIPE_WIDTH = 200
+TABLE_ROWS = 40
 OUTCOME_STYLES = {"ok": "green", "failed": "red", "cancelled": "yellow", "skipped": "dim"}
 
 
@@ -192,7 +193,10 @@ class HumanRenderer:
             table = Table(title=None, show_edge=False, header_style="bold")
             for column in ("Resource", "Step", "Outcome", "Time", "Message"):
                 table.add_column(column, overflow="fold")
-            for ev in self.finished:
+            shown = self.finished
+            if len(shown) > TABLE_ROWS:  # many groups: the failures, then a count of the rest
+                shown = [ev for ev in self.finished if ev.outcome != "ok"][:TABLE_ROWS]
+            for ev in shown:
                 took = self.durations.get((ev.address, ev.step), 0.0)
                 style = OUTCOME_STYLES.get(ev.outcome, "")
                 table.add_row(
@@ -200,6 +204,8 @@ class HumanRenderer:
                 )
             self.console.print()
             self.console.print(table)
+            if len(shown) < len(self.finished):
+                self._line(f"... and {len(self.finished) - len(shown)} more steps, all ok")
         for path in result.outputs:
             self._line(f"Wrote {_relative(path)}")
         for error in result.errors:

@@ -97,6 +97,7 @@ STEP_VERBS: dict[str, tuple[str, str]] = {
     "collect": ("Collecting", "Collection complete"),
     "teardown": ("Tearing down", "Teardown complete"),
     "upload": ("Uploading", "Upload complete"),
+    "add tasks": ("Adding tasks", "Tasks added"),
 }
 
 

@@ -180,3 +180,18 @@ def test_secure_values_are_masked_even_when_a_plan_carries_them() -> None:
     text = plan_text(plan)
     assert "secret" not in text
     assert "containers[app].secureEnv.TOKEN = (sensitive)" in text
+
+
+def test_results_table_of_many_steps_keeps_the_failures_and_counts_the_rest() -> None:
+    renderer, buffer = human()
+    for i in range(60):
+        address = f"ContainerGroup/demo/g{i:02d}"
+        renderer.emit(StepStarted(address, "create", at=1.0))
+        outcome = "failed" if i == 42 else "ok"
+        renderer.emit(StepFinished(address, "create", outcome, at=2.0))
+    buffer.seek(0)
+    buffer.truncate()
+    renderer.result(Result(ok=False), command="apply")
+    table_rows = [line for line in buffer.getvalue().splitlines() if "ContainerGroup/" in line]
+    assert len(table_rows) == 1 and "g42" in table_rows[0]
+    assert "... and 59 more steps, all ok" in buffer.getvalue()

@@ -75,3 +75,19 @@ def _container_view(doc: dict[str, Any], name: str) -> dict[str, Any]:
         observed = {"restartCount": 0, "currentState": {"state": "Waiting",
                                                          "detailStatus": detail}}
     return {**observed, "events": events}
+
+
+def stopped(doc: dict[str, Any], now: str) -> dict[str, Any]:
+    """The group after ``stop``: its containers are gone, their last view says so."""
+    doc["stopped"], doc["generation"] = True, doc["generation"] + 1
+    if doc["provisioning"] == "Pending":
+        doc["provisioning"] = "Succeeded"
+    for name, view in (doc.get("view") or {}).items():
+        current = view["currentState"]
+        if current.get("state") != "Terminated":
+            view["currentState"] = {"state": "Terminated", "startTime": current.get("startTime"),
+                                    "finishTime": now, "exitCode": 0, "detailStatus": "Stopped"}
+        doc.setdefault("events", {}).setdefault(name, []).append(
+            {"count": 1, "firstTimestamp": now, "lastTimestamp": now, "name": "Killing",
+             "message": f"Killing container {name}", "type": "Normal"})
+    return doc

@@ -14,7 +14,15 @@ from typing import Any
 
 from runner.plan.action import Action
 from runner.plan.model import Change, Plan
-from runner.render.wording import LEGEND, NO_CHANGES, STYLES, SYMBOLS, count_line, wording
+from runner.render.wording import (
+    LEGEND,
+    NO_CHANGES,
+    NO_CHANGES_BUT_CONFLICTS,
+    STYLES,
+    SYMBOLS,
+    count_line,
+    wording,
+)
 
 SENSITIVE = "(sensitive)"
 # Keys whose values are secret whatever the planner put there: ACI never returns them and
@@ -97,8 +105,8 @@ def forces_replacement(path: str, replace_paths: tuple[str, ...]) -> bool:
 
 
 def attribute_lines(change: Change) -> Iterator[Line]:
-    before = flatten(change.before or {}) if change.before else {}
-    after = flatten(change.after or {}) if change.after else {}
+    before = flatten(change.before) if change.before else {}
+    after = flatten(change.after) if change.after else {}
     if change.action is Action.CREATE:
         for path, value in after.items():
             if value not in (None, [], {}):  # defaults left empty say nothing new
@@ -107,7 +115,7 @@ def attribute_lines(change: Change) -> Iterator[Line]:
     if change.action not in (Action.UPDATE, Action.REPLACE):
         return
     paths = list(after) + [p for p in before if p not in after]
-    changed = set(getattr(change, "paths", ()) or ())
+    changed = set(change.paths)
     for path in paths:
         mark = "  # forces replacement" if forces_replacement(path, change.replace_paths) else ""
         if path not in before:
@@ -181,6 +189,8 @@ def plan_lines(plan: Plan) -> list[Line]:
         lines.append(Line(f"{conflicts} {noun} in conflict will not be touched.", "magenta"))
     if plan.has_changes:
         lines.append(Line(count_line(plan.counts()), "bold"))
+    elif conflicts:
+        lines.append(Line(NO_CHANGES_BUT_CONFLICTS, "bold magenta"))
     else:
         lines.append(Line(NO_CHANGES, "bold green"))
     return lines

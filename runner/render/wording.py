@@ -84,6 +84,7 @@ def count_line(counts: dict[str, int]) -> str:
 
 
 NO_CHANGES = "No changes. Live state matches the specs."
+NO_CHANGES_BUT_CONFLICTS = "No changes. Live state matches the specs, except for the conflicts."
 
 # Step verbs for progress lines: (in progress, done).
 STEP_VERBS: dict[str, tuple[str, str]] = {

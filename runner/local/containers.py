@@ -60,6 +60,7 @@ class DockerRuntime:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.holder_image = os.environ.get("RUNNER_LOCAL_HOLDER_IMAGE")
+        self._limits: bool | None = None  # whether the engine applies cpu and memory limits
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -118,8 +119,7 @@ class DockerRuntime:
         self.remove(group.key)
         self._check_images(client, group)
         suffix = _group_hash(self.ctx.settings.instance_id, group.key)
-        info = client.info()
-        limits_ok = bool(info.get("CPUCfsQuota")) and bool(info.get("MemoryLimit"))
+        limits_ok = self._limits_supported(client)
         try:
             holder = client.containers.run(
                 self.holder_image or group.containers[0].image,
@@ -170,6 +170,12 @@ class DockerRuntime:
             options["nano_cpus"] = int(c.cpu * 1e9)
             options["mem_limit"] = int(c.memory_gb * 1024**3)
         client.containers.run(c.image, **options)
+
+    def _limits_supported(self, client: docker.DockerClient) -> bool:
+        if self._limits is None:
+            info = client.info()
+            self._limits = bool(info.get("CpuCfsQuota")) and bool(info.get("MemoryLimit"))
+        return self._limits
 
     def _containers(self, client: docker.DockerClient, key: str) -> list[Container]:
         return list(client.containers.list(

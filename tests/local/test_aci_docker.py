@@ -157,3 +157,20 @@ def test_never_policy_does_not_restart_and_logs_honour_tail(
     assert got.containers[0].instance_view.current_state.exit_code == 0
     tail = aci_client.containers.list_logs(resource_group, "lines", "lines", tail=2).content
     assert tail.split() == ["line4", "line5"]
+
+
+def test_cpu_and_memory_requests_become_engine_limits(
+    aci_client: Any, resource_group: str, docker_ready: str, docker_client: Any,
+    emulator: dict[str, Any],
+) -> None:
+    info = docker_client.info()
+    supported = bool(info.get("CpuCfsQuota") and info.get("MemoryLimit"))
+    body = group([container("app", docker_ready, ["sh", "-c", "sleep 600"], cpu=0.5,
+                            memory=0.25)])
+    aci_client.container_groups.begin_create_or_update(resource_group, "limits", body).result()
+    key = f"{emulator['arm']['subscription']}/{resource_group}/limits".lower()
+    (app,) = docker_client.containers.list(
+        filters={"label": [f"runner.local.group={key}", "runner.local.container=app"]})
+    # Where the engine cannot limit, the requests are only recorded (the group still runs).
+    limits = (app.attrs["HostConfig"]["NanoCpus"], app.attrs["HostConfig"]["Memory"])
+    assert limits == ((500_000_000, 256 * 1024 * 1024) if supported else (0, 0))

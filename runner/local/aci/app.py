@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, Response, request
@@ -58,6 +59,15 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
         supported = versions.get(request.endpoint or "")
         if supported is not None:
             check_api_version(supported, "containerGroups")
+
+    @app.after_request
+    def request_ids(response: Response) -> Response:
+        # ARM stamps every answer; clients log these ids with their errors.
+        request_id = str(uuid.uuid4())
+        response.headers.setdefault("x-ms-request-id", request_id)
+        response.headers.setdefault("x-ms-correlation-request-id",
+                                    request.headers.get("x-ms-client-request-id", request_id))
+        return response
 
     @app.errorhandler(ArmError)
     def arm_failure(error: ArmError) -> Response:

@@ -203,13 +203,15 @@ class DockerRuntime:
             return
         _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id, GROUP_LABEL: key})
 
-    def logs(self, group: GroupDefinition, container: str, tail: int | None) -> str | None:
+    def logs(self, group: GroupDefinition, container: str, tail: int | None,
+             timestamps: bool = False) -> str | None:
         client = self.ctx.docker
         if client is None:
             return None
         for c in self._containers(client, group.key):
             if c.labels.get(NAME_LABEL) == container:
-                raw = c.logs(stdout=True, stderr=True, tail=tail if tail is not None else "all")
+                raw = c.logs(stdout=True, stderr=True, timestamps=timestamps,
+                             tail=tail if tail is not None else "all")
                 return bytes(raw).decode("utf-8", errors="replace")
         return None
 

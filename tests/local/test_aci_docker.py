@@ -157,6 +157,11 @@ def test_never_policy_does_not_restart_and_logs_honour_tail(
     assert got.containers[0].instance_view.current_state.exit_code == 0
     tail = aci_client.containers.list_logs(resource_group, "lines", "lines", tail=2).content
     assert tail.split() == ["line4", "line5"]
+    stamped = aci_client.containers.list_logs(resource_group, "lines", "lines", tail=1,
+                                              timestamps=True).content
+    stamp, line = stamped.split()
+    assert line == "line5" and stamp.startswith(got.containers[0].instance_view
+                                                 .current_state.start_time.strftime("%Y-"))
 
 
 def test_cpu_and_memory_requests_become_engine_limits(

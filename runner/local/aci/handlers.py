@@ -65,7 +65,8 @@ class Handlers:
 
     def logs(self, sub: str, rg: str, name: str, container: str) -> Response:
         tail = request.args.get("tail", type=int)
-        content = self.groups.logs(sub, rg, name, container, tail)
+        timestamps = request.args.get("timestamps", "false").lower() == "true"
+        content = self.groups.logs(sub, rg, name, container, tail, timestamps)
         return json_response({"content": content})
 
     def operation(self, sub: str, location: str, op_id: str) -> Response:

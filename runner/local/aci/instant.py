@@ -56,7 +56,8 @@ class InstantRuntime:
         with self._lock:
             self._started.pop(key, None)
 
-    def logs(self, group: GroupDefinition, container: str, tail: int | None) -> str | None:
+    def logs(self, group: GroupDefinition, container: str, tail: int | None,
+             timestamps: bool = False) -> str | None:
         with self._lock:
             running = group.key in self._started
         return "" if running else None

@@ -59,13 +59,14 @@ class ContainerGroups:
         prefix = f"{sub}/{rg}/".lower() if rg is not None else f"{sub}/".lower()
         return [wire.render(d, instance_view=False) for d in self.store.list(KIND, prefix)]
 
-    def logs(self, sub: str, rg: str, name: str, container: str, tail: int | None) -> str:
+    def logs(self, sub: str, rg: str, name: str, container: str, tail: int | None,
+             timestamps: bool = False) -> str:
         doc = self._doc(sub, rg, name)
         names = [c["name"] for c in doc["resource"]["properties"]["containers"]]
         if container not in names:
             raise aci_error("ContainerNotFound", container=container, name=name)
         defn = model.definition(group_key(sub, rg, name), doc["resource"])
-        return self.runtime.logs(defn, container, tail) or ""
+        return self.runtime.logs(defn, container, tail, timestamps) or ""
 
     # writes ----------------------------------------------------------------------------
     def create_or_update(

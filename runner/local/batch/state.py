@@ -7,7 +7,8 @@ waits on ``changed`` to hear about new work.
 
 Restart rule: a task that was preparing or running when the emulator stopped is requeued
 (state ``active``, ``requeueCount`` + 1), as Azure Batch requeues the tasks of a node it
-lost. Start tasks that had not finished run again.
+lost. Start tasks that had not finished run again. Processes a crashed emulator left
+running are stopped first.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class BatchState:
         self.task_names: dict[str, set[str]] = {}
         # Active task ids per job, in the order they were added: the scheduler's queue.
         self.queue: dict[str, deque[str]] = {}
+        # Order of addition across restarts (tasks are reloaded in this order).
+        self.next_seq = 1
         self._store = store
         self._dirty: dict[tuple[str, str], Doc | None] = {}
         self._flush_lock = threading.Lock()
@@ -76,6 +79,7 @@ class BatchState:
             self.tasks.setdefault(key, {})
             self.queue.setdefault(key, deque())
         loaded = sorted(self._store.items(TASK), key=lambda kv: kv[1].get("_seq", 0))
+        self.next_seq = max((doc.get("_seq", 0) for _, doc in loaded), default=0) + 1
         for key, doc in loaded:
             job_id = key.split("/", 1)[0]
             self.tasks.setdefault(job_id, {})[doc["id"]] = doc

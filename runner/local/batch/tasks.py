@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from runner.local.batch.errors import BatchServiceError
@@ -12,7 +11,6 @@ from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
 MAX_TASKS_PER_COLLECTION = 100
-_seq = itertools.count(1)
 KEPT = ("displayName", "exitConditions", "resourceFiles", "outputFiles", "environmentSettings",
         "affinityInfo", "userIdentity", "containerSettings", "multiInstanceSettings", "dependsOn",
         "applicationPackageReferences")
@@ -36,7 +34,6 @@ def _new_task(body: dict[str, Any]) -> Doc:
                         "maxTaskRetryCount": 0, **(body.get("constraints") or {})},
         "requiredSlots": number(body, "requiredSlots", 1, 1, 256),
         "executionInfo": {"retryCount": 0, "requeueCount": 0},
-        "_seq": next(_seq),
     }
     for key in KEPT:
         if body.get(key) is not None:
@@ -49,6 +46,7 @@ def _add(state: BatchState, job: Doc, doc: Doc) -> None:
     if doc["id"].lower() in names:
         raise BatchServiceError("TaskExists")
     names.add(doc["id"].lower())
+    doc["_seq"], state.next_seq = state.next_seq, state.next_seq + 1
     state.tasks[job["id"]][doc["id"]] = doc
     state.queue[job["id"]].append(doc["id"])
     state.save_task(job["id"], doc)

@@ -147,12 +147,17 @@ def group_containers(docker_client: Any) -> Callable[[str, str], list[Any]]:
 
 
 @pytest.fixture
-def cleanup(cli: Cli) -> Iterator[list[Path]]:
-    """Specs appended here are destroyed at the end of the test, whatever happened."""
+def cleanup(cli: Cli, aci_client: Any) -> Iterator[list[Path]]:
+    """Specs appended here mark the test's groups for removal at its end, whatever
+    happened. Deletes are sent and not awaited: names are unique per test, so nothing
+    later depends on them, and the session's target is purged at the end anyway."""
     specs: list[Path] = []
     yield specs
     if specs:
-        cli("destroy", "--yes", "--workspace", cli.workspace)
+        for group in aci_client.container_groups.list():
+            if (group.tags or {}).get("runner-workspace") == cli.workspace:
+                resource_group = group.id.split("/")[4]
+                aci_client.container_groups.begin_delete(resource_group, group.name)
 
 
 @pytest.fixture(scope="session")

@@ -18,14 +18,16 @@ from typing import IO, Any
 from runner.engine.events import Event
 from runner.plan.model import Plan
 from runner.render.base import ResultLike, StatusRowLike, summary_of
+from runner.render.redact import masked
 
 
 def event_dict(event: Event) -> dict[str, Any]:
-    return {"type": type(event).__name__, **dataclasses.asdict(event)}
+    return {"type": type(event).__name__, **masked(dataclasses.asdict(event))}
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
-    return plan.model_dump(mode="json")
+    data: dict[str, Any] = masked(plan.model_dump(mode="json"))
+    return data
 
 
 class JsonRenderer:

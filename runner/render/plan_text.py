@@ -14,6 +14,7 @@ from typing import Any
 
 from runner.plan.action import Action
 from runner.plan.model import Change, Plan
+from runner.render.redact import SECRET_KEYS, SENSITIVE
 from runner.render.wording import (
     LEGEND,
     NO_CHANGES,
@@ -23,14 +24,6 @@ from runner.render.wording import (
     count_line,
     wording,
 )
-
-SENSITIVE = "(sensitive)"
-# Keys whose values are secret whatever the planner put there: ACI never returns them and
-# the plan must never print them.
-SECRET_KEYS = frozenset(
-    {"secure_env", "secureEnv", "secureValue", "secure_value", "secret", "storageAccountKey"}
-)
-
 
 # Beyond this many changes of one action under one parent (Batch tasks, blobs), the text
 # shows the first few and a count; ``--output json`` always carries every change.

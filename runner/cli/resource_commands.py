@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.options import SpecOptions, UsageError, absolute, spec_options
+from runner.plan.action import Action
 
 if TYPE_CHECKING:
     from runner.render.base import Renderer
@@ -154,7 +155,7 @@ def apply(
         sys.exit(EXIT_INTERRUPTED)
     # A spec whose resource someone else made was not applied: the run did not do its job.
     for change in the_plan.changes:
-        if change.action == "conflict":
+        if change.action == Action.CONFLICT:
             result.ok = False
             result.errors.append(f"{change.address} was not touched: {change.reason}")
     out.result(result, command="apply")
@@ -191,6 +192,7 @@ def _run_cancellable(out: Renderer, cancel: threading.Event, run: Any) -> Any:
 def destroy(paths: tuple[str, ...], yes: bool, opts: SpecOptions) -> None:
     """Remove what the runner made: what the specs own, or with no path, everything
     tagged with this workspace."""
+    from runner.cli.destroy_preview import preview
     from runner.engine import api
     from runner.render.pick import renderer_for
 
@@ -198,11 +200,9 @@ def destroy(paths: tuple[str, ...], yes: bool, opts: SpecOptions) -> None:
     specs = opts.load(paths) if paths else None
     target = opts.get_target()
     workspace = opts.workspace_name()
-    from runner.cli.destroy_preview import preview
-
     seen = preview(specs, target, workspace)
     out = renderer_for(opts.output)
-    if seen.plan.has_changes or any(c.action == "conflict" for c in seen.plan.changes):
+    if seen.plan.has_changes or any(c.action == Action.CONFLICT for c in seen.plan.changes):
         out.plan(seen.plan)
     if seen.batch_rows:
         out.note("Batch resources of the specs (only what a spec made is destroyed):")
@@ -237,7 +237,9 @@ def status(paths: tuple[str, ...], opts: SpecOptions) -> None:
 @click.command()
 @click.argument("spec", type=click.Path(exists=True))
 @click.option("--container", "-c", default=None, help="Only this container's logs.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option(
+    "--follow", "-f", is_flag=True, help="Print new lines until the group finishes (or Ctrl-C)."
+)
 @click.option("--name", default=None, help="The group to show when SPEC holds several.")
 @spec_options
 def logs(

@@ -47,7 +47,7 @@ def test_apply_survives_a_storm_of_429_and_500(
     run = cli("apply", "--yes", *cli.spec_args(spec("single"), image=test_image, **names))
     run.expect(0)
     retries = [line for line in run.out.splitlines() if "retrying in" in line]
-    assert len(retries) == 6, run.out
+    assert len(retries) >= 6, run.out  # one per injected fault, at least
     for seen in ("429", "500", "connection"):
         assert any(seen in line for line in retries), run.out
     assert faults.counters()  # the emulator answered through it all

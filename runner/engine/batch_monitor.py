@@ -15,7 +15,7 @@ from pathlib import Path
 
 from runner.backends import batch as bb
 from runner.backends import blob
-from runner.engine.batch_context import BatchRun, fmt_duration
+from runner.engine.batch_context import BatchRun
 from runner.engine.events import StepFinished, StepProgress, StepStarted
 from runner.errors import PermanentError
 from runner.plan.batch import ObservedTask, address
@@ -47,10 +47,10 @@ def wait_for_tasks(run: BatchRun) -> dict[str, int]:
             run.emit(
                 StepProgress(
                     address=step,
+                    # Elapsed and timeout travel as counts; renderers draw them.
                     message=(
                         f"{counts.get('active', 0)} active, {counts.get('running', 0)} running, "
-                        f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} "
-                        f"failed; {fmt_duration(elapsed)} of {fmt_duration(timeout)}"
+                        f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} failed"
                     ),
                     counts={
                         "active": counts.get("active", 0),

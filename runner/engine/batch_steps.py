@@ -131,7 +131,7 @@ def add_in_chunks(run: BatchRun, step: str, options: list[Any]) -> bt.ChunkResul
             run.emit(
                 StepProgress(
                     address=step,
-                    message="adding tasks",
+                    message=f"added {run.counts['tasks_added']} of {len(options)} tasks",
                     counts={"added": run.counts["tasks_added"], "total": len(options)},
                 )
             )

@@ -44,6 +44,31 @@ def elapsed(seconds: float) -> str:
     return f"{whole // 60}m{whole % 60}s" if whole >= 60 else f"{whole}s"
 
 
+def clock(seconds: float) -> str:
+    """``0:42``, ``20:00``, ``1:05:00``: a stopwatch reading, for elapsed-of-timeout."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# Counts that are times, drawn as "0:42 of 20:00" rather than listed with the others.
+TIME_KEYS = ("elapsed", "timeout")
+
+
+def progress_text(message: str, counts: dict[str, int]) -> str:
+    """One progress line: the engine's message when it has one (it already says what the
+    counts say), else the counts as "3 active, 1 running"; then elapsed of timeout."""
+    parts = [message] if message else []
+    if not message:
+        listed = ", ".join(f"{v} {k}" for k, v in counts.items() if k not in TIME_KEYS)
+        parts += [listed] if listed else []
+    if "elapsed" in counts:
+        took = clock(counts["elapsed"])
+        parts.append(f"{took} of {clock(counts['timeout'])}" if "timeout" in counts else took)
+    return "; ".join(parts)
+
+
 def _default_console() -> Console:
     console = Console(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -149,9 +174,7 @@ class HumanRenderer:
                 self.running[(event.address, event.step)] = event.at
             self._line(f"{event.address}: {step_verbs(event.step)[0]}...")
         elif isinstance(event, StepProgress):
-            counts = ", ".join(f"{k} {v}" for k, v in event.counts.items())
-            text = "; ".join(p for p in (event.message, counts) if p)
-            self._line(f"{event.address}: {text}", "dim")
+            self._line(f"{event.address}: {progress_text(event.message, event.counts)}", "dim")
         elif isinstance(event, StepRetrying):
             self._line(
                 f"{event.address}: retrying in {event.delay:.1f}s "
@@ -210,7 +233,7 @@ class HumanRenderer:
             self._line(f"Wrote {_relative(path)}")
         for error in result.errors:
             self._line(f"Error: {error}", "red")
-        counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.counts.items())
         verdict = "complete" if result.ok else "failed"
         style = "bold green" if result.ok else "bold red"
         self._line(f"{command.capitalize()} {verdict}!" + (f" {counts}." if counts else ""), style)

@@ -71,7 +71,7 @@ def test_plain_progress_prints_one_line_per_event_with_step_durations() -> None:
     assert lines == [
         f"{G}: Creating...",
         f"{G}: retrying in 2.0s (attempt 1): 429 TooManyRequests",
-        f"{G}: containers; running 1",
+        f"{G}: containers",
         f"{G}: Creation complete after 12s",
         f"{G}: Collecting...",
         f"{G}: collect failed after 1s: container task exited 3",

@@ -74,7 +74,6 @@ class Run:
 @pytest.fixture
 def cli(emulator: dict[str, Any], tmp_path: Path, unique_name: Callable[[str], str]) -> Cli:
     env = dict(os.environ)
-    env.pop("RUNNER_TARGET", None)
     env["RUNNER_TARGET"] = "local"
     env["COLUMNS"] = "200"  # plan lines unwrapped, so assertions see them whole
     return Cli(cwd=tmp_path, workspace=unique_name("ws"), env=env)

@@ -2,9 +2,11 @@
 
 The monitor sends one request per poll (``get_job_task_counts``), never a list of all
 tasks, backing off while nothing changes; per-task exit codes come from one task list
-once everything has completed. Collect downloads each task's outputs, and the stdout and
-stderr of failed ones, into the collect folder, refusing any name that would land
-outside it.
+once everything has completed. Only when tasks wait and nothing moves for a few polls is
+the pool looked at, to fail early when it cannot run them (``batch_health.py``).
+
+Collect downloads each task's outputs, and the stdout and stderr of failed ones, into
+the collect folder, refusing any name that would land outside it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from pathlib import Path
 
 from runner.backends import batch as bb
 from runner.backends import blob
-from runner.engine.batch_context import BatchRun
+from runner.engine.batch_context import BatchRun, Stop
+from runner.engine.batch_health import PoolWatch
 from runner.engine.events import StepFinished, StepProgress, StepStarted
-from runner.errors import PermanentError
+from runner.errors import PermanentError, RunnerError
 from runner.plan.batch import ObservedTask, address
 from runner.plan.batch_desired import DesiredTask
 
@@ -29,18 +32,32 @@ STD_FILES = ("stdout.txt", "stderr.txt")
 
 def wait_for_tasks(run: BatchRun) -> dict[str, int]:
     """Poll task counts until every task of the job has completed; raises ``TimedOut``
-    or ``Stop`` from ``run.check`` when the deadline passes or Ctrl-C comes."""
-    client = run.clients["batch"]
+    or ``Stop`` from ``run.check`` when the deadline passes or Ctrl-C comes, and
+    ``PoolCannotRunTasks`` as soon as the pool is found unable to run them."""
     spec = run.desired.spec
     step = address(run.name, "job", spec.job.id)
     expected = len(run.desired.tasks)
     timeout = int(spec.timeout.total_seconds())
     run.emit(StepStarted(address=step, step="poll"))
+    try:
+        return _poll(run, step, expected, timeout)
+    except Stop:
+        run.emit(StepFinished(address=step, step="poll", outcome="cancelled"))
+        raise
+    except RunnerError as exc:
+        run.emit(StepFinished(address=step, step="poll", outcome="failed", message=str(exc)))
+        raise
+
+
+def _poll(run: BatchRun, step: str, expected: int, timeout: int) -> dict[str, int]:
+    client = run.clients["batch"]
+    job_id = run.desired.spec.job.id
+    watch = PoolWatch(run)
     delay = POLL_START
     last: dict[str, int] = {}
     shown = 0.0
     while True:
-        counts = run.retry(step, lambda: bb.task_counts(client, spec.job.id))
+        counts = run.retry(step, lambda: bb.task_counts(client, job_id))
         if counts != last or time.monotonic() - shown >= PROGRESS_EVERY:
             shown = time.monotonic()
             elapsed = int(time.monotonic() - run.started)
@@ -69,6 +86,7 @@ def wait_for_tasks(run: BatchRun) -> dict[str, int]:
         if busy == 0 and counts.get("completed", 0) >= expected:
             run.emit(StepFinished(address=step, step="poll", outcome="ok", detail=counts))
             return counts
+        watch.after_poll(counts)
         run.sleep(delay)
         delay = min(delay * 1.5, POLL_CAP)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.handlers import state
 from runner.local.batch.http import base_url, ok
 from runner.local.batch.query import compile_filter, page
@@ -55,3 +56,12 @@ def list_pool_node_counts() -> Response:
             rows.append({"poolId": pool["id"], "dedicated": dedicated,
                          "lowPriority": dict.fromkeys([*COUNTED.values(), "total"], 0)})
     return ok(page(rows, request.args, base_url(), "/nodecounts"), "poolnodecounts")
+
+
+def list_applications() -> Response:
+    # The local account has no application packages.
+    return ok(page([], request.args, base_url(), "/applications"), "applications")
+
+
+def get_application(application_id: str) -> Response:
+    raise BatchServiceError("ApplicationNotFound")

@@ -35,7 +35,7 @@ class BatchService:
         self.state_dir = Path(ctx.state_dir)
         self.account = ctx.settings.batch_account
         self.key = ctx.settings.batch_key
-        self.state = BatchState(ctx.store, self.account)
+        self.state = BatchState(ctx.store, self.account, ctx.settings.subscription)
         self.scheduler = Scheduler(self.state, self.state_dir, getattr(ctx, "progressions", None))
 
     def start(self) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from runner.local.batch import execution
 from runner.local.batch.execution import Placement
+from runner.local.batch.jobs import pool_of
 from runner.local.batch.pools import set_state
 from runner.local.batch.state import Doc
 from runner.local.batch.wire import now_iso
@@ -42,7 +43,7 @@ def dispatch(sched: Scheduler) -> None:
     jobs = sorted((j for j in state.jobs.values() if j["state"] == "active"),
                   key=lambda j: (-j.get("priority", 0), j["creationTime"]))
     for job in jobs:
-        pool = state.pools.get(job["poolInfo"].get("poolId") or "")
+        pool = state.pools.get(pool_of(job))
         if pool is None or pool["state"] != "active":
             continue
         nodes = _free_nodes(sched, pool)

@@ -42,6 +42,13 @@ ERRORS: dict[str, tuple[int, str]] = {
         409, "The specified job has been marked for deletion and is being garbage collected."),
     "JobCompleted": (409, "The specified job is already in a completed state."),
     "JobBeingTerminated": (409, "The specified job is being terminated."),
+    "JobNotActive": (409, "The specified job is not active."),
+    "ApplicationNotFound": (404, "The specified application does not exist."),
+    "OperationNotValidOnNode": (
+        409, "The specified operation is not valid on the node."),
+    "NodeUserNotFound": (404, "The specified node user does not exist."),
+    "NodeUserExists": (409, "The specified node user already exists."),
+    "TaskNotFailed": (409, "The specified task did not fail."),
     "TaskExists": (409, "The specified task already exists."),
     "TaskNotFound": (404, "The specified task does not exist."),
     "TaskCompleted": (409, "The specified task is already completed."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import shutil
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -11,13 +12,14 @@ from typing import Any
 from urllib.parse import quote
 
 from runner.local.batch.errors import BatchServiceError
+from runner.local.batch.wire import iso_from_ns
 from runner.local.nodes.layout import inside
 
 Doc = dict[str, Any]
 
 
 def _iso(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+    return iso_from_ns(int(stamp * 1_000_000_000))
 
 
 def _http(stamp: float) -> str:
@@ -92,3 +94,19 @@ def byte_range(value: str | None, size: int) -> tuple[int, int] | None:
     except ValueError:
         return None
     return start, min(end, size - 1)
+
+
+def delete(folder: Path, relative: str, recursive: bool) -> None:
+    """Deletes a file, or a folder when ``recursive`` (an empty one either way)."""
+    path = resolve(folder, relative)
+    if path.resolve() == folder.resolve():
+        raise BatchServiceError("OperationNotValidAtThisTime", "The root folder cannot be deleted.")
+    if not path.is_dir():
+        path.unlink()
+    elif recursive:
+        shutil.rmtree(path)
+    elif any(path.iterdir()):
+        raise BatchServiceError("OperationNotValidAtThisTime",
+                                "The directory is not empty; set recursive to delete it.")
+    else:
+        path.rmdir()

@@ -8,8 +8,16 @@ from flask import Response, current_app, request
 
 from runner.local.batch import jobs, pools
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.http import base_url, body, created, no_content, ok, preconditions
-from runner.local.batch.query import compile_filter, page
+from runner.local.batch.http import (
+    action,
+    base_url,
+    body,
+    created,
+    no_content,
+    ok,
+    preconditions,
+)
+from runner.local.batch.query import by_id, compile_filter, page
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import job_out, node_out, pool_out, select
 
@@ -37,8 +45,13 @@ def _slow(entity: Doc, due: str) -> None:
             entity[due] = time.time() + latency
 
 
+def _legacy() -> bool:
+    """The 2023-05-01 api-version still accepts cloud service pools."""
+    return request.args.get("api-version") == "2023-05-01.17.0"
+
+
 def create_pool() -> Response:
-    doc = pools.create_pool(state(), body())
+    doc = pools.create_pool(state(), body(), _legacy())
     _slow(doc, "_steady_at")
     return created(f"{base_url()}/pools/{doc['id']}", doc)
 
@@ -46,8 +59,8 @@ def create_pool() -> Response:
 def list_pools() -> Response:
     keep = compile_filter(request.args.get("$filter"))
     with state().lock:
-        body = page([p for p in state().pools.values() if keep(p)], request.args, base_url(),
-                    "/pools")
+        body = page(by_id(p for p in state().pools.values() if keep(p)), request.args,
+                    base_url(), "/pools")
         body["value"] = [select(pool_out(p, base_url()), request.args.get("$select"))
                          for p in body["value"]]
     return ok(body, "pools")
@@ -73,23 +86,23 @@ def pool_exists(pool_id: str) -> Response:
 def patch_pool(pool_id: str) -> Response:
     _guard_pool(pool_id)
     doc = pools.patch_pool(state(), pool_id, body())
-    return no_content(200, f"{base_url()}/pools/{doc['id']}", doc)
+    return action(200, doc)
 
 
 def replace_pool_properties(pool_id: str) -> Response:
     doc = pools.replace_pool_properties(state(), pool_id, body())
-    return no_content(204, f"{base_url()}/pools/{doc['id']}", doc)
+    return action(204, doc)
 
 
 def resize_pool(pool_id: str) -> Response:
     doc = pools.resize_pool(state(), pool_id, body())
     _slow(doc, "_steady_at")
-    return no_content(202, f"{base_url()}/pools/{doc['id']}", doc)
+    return action(202, doc)
 
 
 def stop_resize(pool_id: str) -> Response:
     doc = pools.stop_resize(state(), pool_id)
-    return no_content(202, f"{base_url()}/pools/{doc['id']}", doc)
+    return action(202, doc)
 
 
 def delete_pool(pool_id: str) -> Response:
@@ -115,15 +128,17 @@ def get_node(pool_id: str, node_id: str) -> Response:
 
 
 def create_job() -> Response:
-    doc = jobs.create_job(state(), body())
-    return created(f"{base_url()}/jobs/{doc['id']}", doc)
+    doc = jobs.create_job(state(), body(), _legacy())
+    # Batch names the job's first execution ("job-1", as in a task's root folder
+    # workitems/<job>/job-1/<task>) in both headers; Azure's recorded answers show it.
+    return created(f"{base_url()}/jobs/job-1", doc)
 
 
 def list_jobs() -> Response:
     keep = compile_filter(request.args.get("$filter"))
     with state().lock:
-        body = page([j for j in state().jobs.values() if keep(j)], request.args, base_url(),
-                    "/jobs")
+        body = page(by_id(j for j in state().jobs.values() if keep(j)), request.args,
+                    base_url(), "/jobs")
         body["value"] = [select(job_out(j, base_url()), request.args.get("$select"))
                          for j in body["value"]]
     return ok(body, "jobs")
@@ -140,14 +155,30 @@ def get_job(job_id: str) -> Response:
 def patch_job(job_id: str) -> Response:
     _guard_job(job_id)
     doc = jobs.patch_job(state(), job_id, body(), replace=request.method == "PUT")
-    return no_content(200, f"{base_url()}/jobs/{doc['id']}", doc)
+    return action(200, doc)
 
 
 def terminate_job(job_id: str) -> Response:
     _guard_job(job_id)
     reason = body(optional=True).get("terminateReason")
-    jobs.terminate_job(state(), job_id, reason)
-    return no_content(202, f"{base_url()}/jobs/{job_id}")
+    return action(202, jobs.terminate_job(state(), job_id, reason))
+
+
+def disable_job(job_id: str) -> Response:
+    _guard_job(job_id)
+    return action(202, jobs.disable_job(state(), job_id, body()))
+
+
+def enable_job(job_id: str) -> Response:
+    _guard_job(job_id)
+    return action(202, jobs.enable_job(state(), job_id))
+
+
+def preparation_and_release_status(job_id: str) -> Response:
+    with state().lock:
+        jobs.get_job(state(), job_id)
+    # No job preparation or release task runs locally, so no node has a status to list.
+    return ok({"value": []}, "jobpreparationandreleasetaskstatuslist")
 
 
 def delete_job(job_id: str) -> Response:

@@ -14,7 +14,8 @@ from runner.local.batch.wire import http_date
 # Batch refuses request bodies over 1 MB ("RequestBodyTooLarge"; Add Task Collection docs).
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 32 * MAX_BODY
-JSON_TYPE = "application/json;odata=minimalmetadata"
+# As Batch sends it (recorded answers of azure-sdk-assets' azure-batch tests).
+JSON_TYPE = "application/json; odata=minimalmetadata"
 
 
 def base_url() -> str:
@@ -52,8 +53,10 @@ def body(optional: bool = False) -> dict[str, Any]:
 def _common(headers: dict[str, str]) -> dict[str, str]:
     headers["request-id"] = request_id()
     headers["DataServiceVersion"] = "3.0"
+    # Batch echoes the caller's id only when asked to (``return-client-request-id: true``);
+    # azure-batch 15 never asks, and Azure's recorded answers carry no echo.
     client_id = request.headers.get("client-request-id")
-    if client_id:
+    if client_id and request.headers.get("return-client-request-id", "").lower() == "true":
         headers["client-request-id"] = client_id
     return headers
 
@@ -87,6 +90,12 @@ def no_content(status: int, location: str | None = None,
     if location:
         headers["DataServiceId"] = location
     return Response(b"", status=status, headers=_common(headers))
+
+
+def action(status: int, entity: dict[str, Any] | None = None) -> Response:
+    """An update or action answer: Batch names the URL acted on (``.../jobs/j/terminate``,
+    ``.../pools/p/updateproperties``) as ``DataServiceId``, with the entity's new eTag."""
+    return no_content(status, f"{base_url()}{request.path}", entity)
 
 
 def preconditions(doc: dict[str, Any]) -> Response | None:

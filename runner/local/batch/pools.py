@@ -9,14 +9,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from runner.local.batch import defaults
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import new_etag, now_iso, parse_duration
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_RG = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
+IMAGE_ID = re.compile(_RG + r"(?:images/[^/]+|galleries/[^/]+/images/[^/]+(?:/versions/[^/]+)?)$",
+                      re.IGNORECASE)
+IMAGE_ID_REASON = (
+    "The specified resource id must be of the format /subscriptions/{subscriptionId}/"
+    "resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/images/{imageName}, "
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
+    "Microsoft.Compute/galleries/{galleryName}/images/{galleryImageName}/versions/"
+    "{galleryImageVersionName}, or /subscriptions/{subscriptionId}/resourceGroups/"
+    "{resourceGroupName}/providers/Microsoft.Compute/galleries/{galleryName}/images/"
+    "{galleryImageName}")
+SUBNET_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
 # Properties a PATCH may change; others are fixed once the pool exists.
-PATCHABLE = ("startTask", "metadata", "applicationPackageReferences", "targetNodeCommunicationMode")
-REPLACEABLE = ("startTask", "metadata", "applicationPackageReferences")
+PATCHABLE = ("startTask", "metadata", "applicationPackageReferences", "targetNodeCommunicationMode",
+             "certificateReferences")
+REPLACEABLE = ("startTask", "metadata", "applicationPackageReferences",
+               "targetNodeCommunicationMode")
 
 
 def require(body: dict[str, Any], *names: str) -> None:
@@ -69,48 +84,96 @@ def set_state(doc: Doc, state: str, key: str = "state") -> None:
     doc[f"{key}TransitionTime"] = now
 
 
-def create_pool(state: BatchState, body: dict[str, Any]) -> Doc:
+def create_pool(state: BatchState, body: dict[str, Any], legacy: bool = False) -> Doc:
+    """Adds a pool. ``legacy``: the api-version still knows cloud service pools."""
     require(body, "id", "vmSize")
     check_id(body["id"])
-    if not body.get("virtualMachineConfiguration"):
-        raise BatchServiceError("MissingRequiredProperty",
-                                PropertyName="virtualMachineConfiguration")
+    check_pool_body(body, state.subscription, legacy)
     with state.lock:
         existing = _find(state, body["id"])
         if existing is not None:
             code = "PoolBeingDeleted" if existing["state"] == "deleting" else "PoolExists"
             raise BatchServiceError(code)
-        now = now_iso()
-        doc: Doc = {
-            "id": body["id"],
-            "eTag": new_etag(),
-            "lastModified": now,
-            "creationTime": now,
-            "state": "active",
-            "stateTransitionTime": now,
-            "allocationState": "resizing",
-            "allocationStateTransitionTime": now,
-            "vmSize": str(body["vmSize"]).lower(),
-            "resizeTimeout": body.get("resizeTimeout") or "PT15M",
-            "currentDedicatedNodes": 0,
-            "currentLowPriorityNodes": 0,
-            "targetDedicatedNodes": number(body, "targetDedicatedNodes", 0, 0, 1000),
-            "targetLowPriorityNodes": number(body, "targetLowPriorityNodes", 0, 0, 1000),
-            "enableAutoScale": bool(body.get("enableAutoScale", False)),
-            "enableInterNodeCommunication": bool(body.get("enableInterNodeCommunication", False)),
-            "taskSlotsPerNode": number(body, "taskSlotsPerNode", 1, 1, 256),
-            "taskSchedulingPolicy": body.get("taskSchedulingPolicy") or {"nodeFillType": "spread"},
-            "virtualMachineConfiguration": body["virtualMachineConfiguration"],
-        }
-        for key in ("displayName", "startTask", "metadata", "networkConfiguration",
-                    "userAccounts", "applicationPackageReferences", "mountConfiguration"):
-            if body.get(key) is not None:
-                doc[key] = body[key]
+        doc = new_pool(body)
         state.pools[doc["id"]] = doc
         state.nodes[doc["id"]] = {}
         state.save_pool(doc)
         state.notify()
         return doc
+
+
+def check_pool_body(body: dict[str, Any], subscription: str, legacy: bool) -> None:
+    """Batch's checks of a pool body that need no state (recorded answers of Azure)."""
+    has_vm = bool(body.get("virtualMachineConfiguration"))
+    if not has_vm and not (legacy and body.get("cloudServiceConfiguration")):
+        raise BatchServiceError("MissingRequiredProperty",
+                                PropertyName="virtualMachineConfiguration")
+    image = (body.get("virtualMachineConfiguration") or {}).get("imageReference") or {}
+    image_id = image.get("virtualMachineImageId")
+    if image_id and not IMAGE_ID.match(image_id):
+        raise BatchServiceError(
+            "InvalidPropertyValue", PropertyName="virtualMachineImageId",
+            PropertyValue=image_id, Reason=IMAGE_ID_REASON)
+    subnet = (body.get("networkConfiguration") or {}).get("subnetId")
+    if subnet:
+        # The local account has no virtual networks: any subnet is one it cannot use.
+        match = SUBNET_SUBSCRIPTION.match(subnet)
+        reason = (f"The specified subnetId is in a different subscription and cannot be used "
+                  f"with the current Batch account in subscription {subscription}"
+                  if match and match.group(1).lower() != subscription.lower()
+                  else "The specified subnet does not exist.")
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="subnetId",
+                                PropertyValue=subnet, Reason=reason)
+
+
+def new_pool(body: dict[str, Any]) -> Doc:
+    now = now_iso()
+    vm = body.get("virtualMachineConfiguration")
+    windows = "windows" in str((vm or {}).get("nodeAgentSKUId", "")).lower() or not vm
+    doc: Doc = {
+        "id": body["id"],
+        "eTag": new_etag(),
+        "lastModified": now,
+        "creationTime": now,
+        "state": "active",
+        "stateTransitionTime": now,
+        "allocationState": "resizing",
+        "allocationStateTransitionTime": now,
+        "vmSize": str(body["vmSize"]).lower(),
+        "resizeTimeout": body.get("resizeTimeout") or "PT15M",
+        "currentDedicatedNodes": 0,
+        "targetDedicatedNodes": number(body, "targetDedicatedNodes", 0, 0, 1000),
+        "currentLowPriorityNodes": 0,
+        "targetLowPriorityNodes": number(body, "targetLowPriorityNodes", 0, 0, 1000),
+        "enableAutoScale": bool(body.get("enableAutoScale", False)),
+    }
+    for key in ("autoScaleFormula", "autoScaleEvaluationInterval"):
+        if body.get(key) is not None:
+            doc[key] = body[key]
+    doc["enableInterNodeCommunication"] = bool(body.get("enableInterNodeCommunication", False))
+    if body.get("displayName") is not None:
+        doc["displayName"] = body["displayName"]
+    for key in ("networkConfiguration", "startTask", "userAccounts",
+                "applicationPackageReferences", "applicationLicenses", "metadata",
+                "mountConfiguration"):
+        if body.get(key) not in (None, []):
+            doc[key] = body[key]
+    if doc.get("networkConfiguration"):
+        doc["networkConfiguration"] = defaults.network(doc["networkConfiguration"])
+    if doc.get("userAccounts"):
+        doc["userAccounts"] = defaults.user_accounts(doc["userAccounts"], windows)
+    doc["certificateReferences"] = body.get("certificateReferences") or []
+    doc["taskSlotsPerNode"] = number(body, "taskSlotsPerNode", 1, 1, 256)
+    doc["taskSchedulingPolicy"] = defaults.scheduling_policy(body.get("taskSchedulingPolicy"))
+    if vm:
+        doc["virtualMachineConfiguration"] = defaults.vm_configuration(vm)
+    else:
+        doc["cloudServiceConfiguration"] = defaults.cloud_service(
+            body["cloudServiceConfiguration"])
+    for key in ("targetNodeCommunicationMode", "upgradePolicy", "resourceTags"):
+        if body.get(key) is not None:
+            doc[key] = body[key]
+    return doc
 
 
 def _find(state: BatchState, pool_id: str) -> Doc | None:
@@ -143,6 +206,8 @@ def patch_pool(state: BatchState, pool_id: str, body: dict[str, Any]) -> Doc:
         for key in PATCHABLE:
             if key in body and body[key] is not None:
                 doc[key] = body[key]
+        if "applicationPackageReferences" in doc and not doc["applicationPackageReferences"]:
+            del doc["applicationPackageReferences"]
         touch(doc)
         state.save_pool(doc)
         return doc
@@ -154,10 +219,11 @@ def replace_pool_properties(state: BatchState, pool_id: str, body: dict[str, Any
     with state.lock:
         doc = _writable(state, pool_id)
         for key in REPLACEABLE:
-            if body.get(key) is None:
+            if body.get(key) in (None, []):
                 doc.pop(key, None)
             else:
                 doc[key] = body[key]
+        doc["certificateReferences"] = body.get("certificateReferences") or []
         touch(doc)
         state.save_pool(doc)
         return doc
@@ -185,15 +251,15 @@ def resize_pool(state: BatchState, pool_id: str, body: dict[str, Any]) -> Doc:
 
 
 def stop_resize(state: BatchState, pool_id: str) -> Doc:
+    """Stops a resize where it is: the targets stay, the pool shows ``stopping``."""
     with state.lock:
         doc = _writable(state, pool_id)
         if doc["allocationState"] == "resizing":
-            doc["targetDedicatedNodes"] = doc["currentDedicatedNodes"]
-            doc["targetLowPriorityNodes"] = doc["currentLowPriorityNodes"]
-            set_state(doc, "steady", "allocationState")
+            set_state(doc, "stopping", "allocationState")
             doc.pop("_steady_at", None)
-            touch(doc)
+            doc.pop("_remove", None)
             state.save_pool(doc)
+            state.notify()
         return doc
 
 

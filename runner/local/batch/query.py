@@ -9,7 +9,7 @@ comparisons of a property path with a quoted string or a number, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -74,6 +74,11 @@ def compile_filter(text: str | None) -> Callable[[Doc], bool]:
                                 QueryParameterValue=text,
                                 Reason="The $filter clause is not supported") from None
     return lambda d: any(all(c(d) for c in clauses) for clauses in alternatives)
+
+
+def by_id(items: Iterable[Doc]) -> list[Doc]:
+    """Batch lists pools and jobs in the order of their ids (Azure's recorded lists)."""
+    return sorted(items, key=lambda d: str(d["id"]).lower())
 
 
 def page(items: Sequence[Doc], args: Mapping[str, str], base: str, path: str) -> Doc:

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from runner.local.batch import dispatch, execution
+from runner.local.batch import defaults, dispatch, execution
 from runner.local.batch.execution import Placement
+from runner.local.batch.jobs import release_auto_pool
 from runner.local.batch.pools import set_state, touch
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
@@ -129,12 +130,18 @@ class Scheduler:
                 folder = layout.nodes_root(self.state_dir) / pool["id"]
                 self._remove_then(pool, [folder], lambda: self.state.forget_pool(pool["id"]))
             return
+        if pool["allocationState"] == "stopping":
+            # A stopped resize settles where it is (Batch shows "stopping" in between).
+            set_state(pool, "steady", "allocationState")
+            self.state.save_pool(pool)
         if pool["allocationState"] == "resizing":
             due = pool.setdefault("_steady_at", time.time() + self._delay("batch.pool.allocation"))
             if time.time() >= due:
                 self._resize(pool, nodes)
         for node in nodes.values():
-            if node["state"] == "starting":
+            if node["state"] == "rebooting":
+                self._node_state(pool["id"], node, "starting")
+            elif node["state"] == "starting":
                 self._boot(pool, node)
 
     def _resize(self, pool: Doc, nodes: dict[str, Doc]) -> None:
@@ -153,11 +160,13 @@ class Scheduler:
                 "totalTasksRun": 0, "totalTasksSucceeded": 0, "runningTasksCount": 0,
                 "runningTaskSlotsCount": 0, "isDedicated": True,
                 "nodeAgentInfo": {"version": "1.11.0", "lastUpdateTime": now},
+                **defaults.node_extras(pool, index),
             }
             self.state.save_node(pool["id"], nodes[node_id])
         if len(nodes) > target:
             # Idle nodes leave first, as Batch prefers; the rest requeue their tasks.
-            order = sorted(nodes, key=lambda n: nodes[n]["runningTasksCount"])
+            chosen = set(pool.get("_remove") or ())
+            order = sorted(nodes, key=lambda n: (n not in chosen, nodes[n]["runningTasksCount"]))
             leaving = order[: len(nodes) - target]
             self._stop_nodes(pool["id"], leaving)
             for node_id in leaving:
@@ -170,6 +179,7 @@ class Scheduler:
         pool["currentLowPriorityNodes"] = pool["targetLowPriorityNodes"]
         set_state(pool, "steady", "allocationState")
         pool.pop("_steady_at", None)
+        pool.pop("_remove", None)
         touch(pool)
         self.state.save_pool(pool)
 
@@ -264,6 +274,7 @@ class Scheduler:
         set_state(job, "completed")
         job["executionInfo"]["endTime"] = now_iso()
         touch(job)
+        release_auto_pool(self.state, job)
         self.state.save_job(job)
 
     def job_environment(self, job_id: str) -> list[dict[str, str]]:

@@ -37,8 +37,10 @@ class DocStore(Protocol):
 class BatchState:
     """All Batch entities of one account. Callers hold ``lock`` while they read or change."""
 
-    def __init__(self, store: DocStore, account: str) -> None:
+    def __init__(self, store: DocStore, account: str, subscription: str = "") -> None:
         self.account = account
+        # The subscription the account lives in (Batch names it in some error reasons).
+        self.subscription = subscription
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.pools: dict[str, Doc] = {}

@@ -10,7 +10,15 @@ from flask import Response, current_app, request
 from runner.local.batch import files, jobs, pools, tasks
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.handlers import state
-from runner.local.batch.http import base_url, body, created, no_content, ok, preconditions
+from runner.local.batch.http import (
+    action,
+    base_url,
+    body,
+    created,
+    no_content,
+    ok,
+    preconditions,
+)
 from runner.local.batch.query import compile_filter, page
 from runner.local.batch.wire import select, task_out, task_url
 from runner.local.nodes import layout
@@ -58,9 +66,35 @@ def delete_task(job_id: str, task_id: str) -> Response:
     return no_content(200)
 
 
+def replace_task(job_id: str, task_id: str) -> Response:
+    return action(200, tasks.replace_task(state(), job_id, task_id, body()))
+
+
+def reactivate_task(job_id: str, task_id: str) -> Response:
+    return action(204, tasks.reactivate_task(state(), job_id, task_id))
+
+
+def list_subtasks(job_id: str, task_id: str) -> Response:
+    with state().lock:
+        tasks.get_task(state(), job_id, task_id)
+    # Only multi-instance tasks have subtasks, and they are not emulated.
+    return ok({"value": []}, "Microsoft.Azure.Batch.Protocol.Entities.SubtaskInformations")
+
+
+def delete_task_file(job_id: str, task_id: str, file_path: str) -> Response:
+    folder, _ = _task_folder(job_id, task_id)
+    if folder is None:
+        raise BatchServiceError("FileNotFound")
+    files.delete(folder, file_path, request.args.get("recursive", "false").lower() == "true")
+    return action(200)
+
+
 def terminate_task(job_id: str, task_id: str) -> Response:
     tasks.terminate_task(state(), job_id, task_id)
-    return no_content(204, task_url(base_url(), job_id, task_id))
+    with state().lock:
+        _, doc = tasks.get_task(state(), job_id, task_id)
+        entity = dict(doc)
+    return action(204, entity)
 
 
 def task_counts(job_id: str) -> Response:

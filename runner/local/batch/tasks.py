@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from runner.local.batch.errors import BatchServiceError
@@ -168,3 +169,45 @@ def finish(doc: Doc, exit_code: int | None, result: str, failure: Doc | None) ->
     else:
         info.pop("failureInfo", None)
     set_task_state(doc, "completed")
+
+
+def replace_task(state: BatchState, job_id: str, task_id: str, body: dict[str, Any]) -> Doc:
+    """PUT of a task: only its constraints can change (Batch's Task - Update)."""
+    constraints = body.get("constraints") or {}
+    duration(constraints, "maxWallClockTime")
+    duration(constraints, "retentionTime")
+    number(constraints, "maxTaskRetryCount", 0, -1, 100)
+    with state.lock:
+        job, doc = get_task(state, job_id, task_id)
+        if doc["state"] == "completed":
+            raise BatchServiceError("TaskCompleted")
+        doc["constraints"] = {"maxWallClockTime": MAX_DURATION, "retentionTime": "P7D",
+                              "maxTaskRetryCount": 0, **constraints}
+        touch(doc)
+        state.save_task(job["id"], doc)
+        return doc
+
+
+def reactivate_task(state: BatchState, job_id: str, task_id: str) -> Doc:
+    """Makes a failed task active again, its retry count back at 0."""
+    with state.lock:
+        job, doc = get_task(state, job_id, task_id)
+        if job["state"] in ("completed", "terminating", "deleting"):
+            raise BatchServiceError("JobCompleted" if job["state"] != "deleting"
+                                    else "JobBeingDeleted")
+        if doc["state"] != "completed":
+            raise BatchServiceError("OperationNotValidAtThisTime",
+                                    "Only a completed task that failed can be reactivated.")
+        if doc["executionInfo"].get("result") != "failure":
+            raise BatchServiceError("TaskNotFailed")
+        info = doc["executionInfo"]
+        for key in ("startTime", "endTime", "exitCode", "failureInfo", "result",
+                    "lastRetryTime"):
+            info.pop(key, None)
+        info["retryCount"] = 0
+        doc.pop("nodeInfo", None)
+        set_task_state(doc, "active")
+        state.queue.setdefault(job["id"], deque()).append(doc["id"])
+        state.save_task(job["id"], doc)
+        state.notify()
+        return doc

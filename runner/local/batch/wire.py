@@ -28,9 +28,18 @@ _etag_lock = threading.Lock()
 _etag_counter = itertools.count()
 
 
+def iso_from_ns(stamp_ns: int) -> str:
+    """A UTC timestamp as Batch (.NET) writes it: up to seven fraction digits, trailing
+    zeros dropped (``2025-03-19T19:43:55.048782Z``, ``...:55.0618231Z``)."""
+    seconds, rest = divmod(stamp_ns, 1_000_000_000)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{rest // 100:07d}".rstrip("0")
+    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
+
+
 def now_iso() -> str:
-    """UTC now as Batch writes it: ``2016-09-06T07:02:44.7589958Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+    """UTC now as Batch writes it (see ``iso_from_ns``)."""
+    return iso_from_ns(time.time_ns())
 
 
 def parse_iso(value: str) -> datetime:
@@ -62,6 +71,20 @@ def parse_duration(value: str | None) -> float | None:
         raise ValueError(value)
     parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
     return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as Batch writes a duration back (``PT06M00S`` is returned as ``PT6M``)."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    date = f"{int(days)}D" if days else ""
+    clock = "".join(f"{int(v)}{u}" for v, u in ((hours, "H"), (minutes, "M")) if v)
+    if secs:
+        clock += f"{secs:.7f}".rstrip("0").rstrip(".") + "S"
+    if not date and not clock:
+        clock = "0S"
+    return f"P{date}" + (f"T{clock}" if clock else "")
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,131 @@
+"""Node operations: scheduling, reboot, reimage, users, remote login and node files.
+
+Status codes and headers follow azure-batch 15's expectations (``_operations.py``) and the
+recorded traffic of its tests: user creation answers 201, scheduling changes and user
+updates 200, reboot 202; every answer names the URL acted on as ``DataServiceId``.
+A local node is a folder on this machine: a reboot stops its running tasks (requeued) and
+runs its start task again; users are remembered on the node but no account is made.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+
+from runner.local.batch import files, pools
+from runner.local.batch.errors import BatchServiceError
+from runner.local.batch.handlers import state
+from runner.local.batch.http import action, body, ok
+from runner.local.batch.pools import require, set_state
+from runner.local.batch.state import Doc
+from runner.local.batch.wire import now_iso
+from runner.local.nodes import layout
+
+
+def _node(pool_id: str, node_id: str) -> Doc:
+    return pools.get_node(state(), pool_id, node_id)
+
+
+def disable_scheduling(pool_id: str, node_id: str) -> Response:
+    option = body(optional=True).get("nodeDisableSchedulingOption") or "requeue"
+    with state().lock:
+        node = _node(pool_id, node_id)
+        node["schedulingState"] = "disabled"
+        if option in ("requeue", "terminate"):
+            reason = "requeue" if option == "requeue" else "terminated"
+            sched = current_app.extensions["runner.batch"].scheduler
+            for job_id, task_id in list(sched._busy.get(node["id"], ())):
+                sched.stop_task(job_id, task_id, reason)
+        state().save_node(pool_id, node)
+    return action(200)
+
+
+def enable_scheduling(pool_id: str, node_id: str) -> Response:
+    with state().lock:
+        node = _node(pool_id, node_id)
+        node["schedulingState"] = "enabled"
+        state().save_node(pool_id, node)
+        state().notify()
+    return action(200)
+
+
+def reboot(pool_id: str, node_id: str) -> Response:
+    body(optional=True)
+    sched = current_app.extensions["runner.batch"].scheduler
+    with state().lock:
+        node = _node(pool_id, node_id)
+        if node["state"] not in ("idle", "running", "starttaskfailed", "unusable"):
+            raise BatchServiceError("OperationNotValidOnNode",
+                                    NodeState=node["state"])
+        for job_id, task_id in list(sched._busy.get(node["id"], ())):
+            sched.stop_task(job_id, task_id, "requeue")
+        node["lastBootTime"] = now_iso()
+        node.pop("startTaskInfo", None)
+        set_state(node, "rebooting")  # the scheduler boots it again on its next pass
+        state().save_node(pool_id, node)
+        state().notify()
+    return action(202)
+
+
+def reimage(pool_id: str, node_id: str) -> Response:
+    with state().lock:
+        _node(pool_id, node_id)
+    # Batch reimages only cloud service nodes; a virtual machine node cannot be reimaged.
+    raise BatchServiceError("OperationNotValidOnNode",
+                            Reason="Reimage is not supported on virtual machine nodes.")
+
+
+def create_user(pool_id: str, node_id: str) -> Response:
+    user = body()
+    require(user, "name")
+    with state().lock:
+        node = _node(pool_id, node_id)
+        users = node.setdefault("_users", {})
+        if user["name"].lower() in users:
+            raise BatchServiceError("NodeUserExists")
+        users[user["name"].lower()] = {"name": user["name"], "isAdmin": bool(user.get("isAdmin"))}
+        state().save_node(pool_id, node)
+    return action(201)
+
+
+def _user(node: Doc, name: str) -> Doc:
+    user = node.get("_users", {}).get(name.lower())
+    if user is None:
+        raise BatchServiceError("NodeUserNotFound")
+    return user  # type: ignore[no-any-return]
+
+
+def replace_user(pool_id: str, node_id: str, user_name: str) -> Response:
+    body()
+    with state().lock:
+        _user(_node(pool_id, node_id), user_name)
+    return action(200)
+
+
+def delete_user(pool_id: str, node_id: str, user_name: str) -> Response:
+    with state().lock:
+        node = _node(pool_id, node_id)
+        _user(node, user_name)
+        node["_users"].pop(user_name.lower(), None)
+        state().save_node(pool_id, node)
+    return action(200)
+
+
+def remote_login_settings(pool_id: str, node_id: str) -> Response:
+    with state().lock:
+        node = _node(pool_id, node_id)
+        ssh = next((e for e in node.get("endpointConfiguration", {}).get("inboundEndpoints", [])
+                    if e.get("backendPort") in (22, 3389)), None)
+    port = ssh["frontendPort"] if ssh else 22
+    return ok({"remoteLoginIPAddress": node.get("ipAddress", "127.0.0.1"),
+               "remoteLoginPort": port},
+              "Microsoft.Azure.Batch.Protocol.Entities.ComputeNodeGetRemoteLoginSettingsResult")
+
+
+def delete_node_file(pool_id: str, node_id: str, file_path: str) -> Response:
+    with state().lock:
+        pool = pools.get_pool(state(), pool_id)
+        node = _node(pool_id, node_id)
+    root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
+                            node["id"])
+    files.delete(root, file_path, request.args.get("recursive", "false").lower() == "true")
+    return action(200)

@@ -11,6 +11,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from azure.batch import models as bm
+
+# azure-batch 15.1 takes this type in begin_terminate_job but does not export it.
+from azure.batch.models._models import BatchJobTerminateOptions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from runner.backends.batch_metadata import owner_metadata, parse_items
@@ -216,6 +219,29 @@ def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> No
         metadata=_metadata(desired.spec.name, workspace, desired.job_hash),
     )
     _create(client.create_job, options)
+
+
+# Already stopped, or going: a terminate has nothing left to do.
+TERMINATED = frozenset({"JobCompleted", "JobBeingDeleted", "JobBeingTerminated"})
+
+
+def terminate_job(client: BatchClient, job_id: str, reason: str) -> bool:
+    """Stop the job's work: running tasks are terminated, waiting ones never scheduled.
+    Options with a reason are always sent: azure-batch 15.1 sets the Content-Type only
+    when the options carry a value, and otherwise sends the POST with none. The reason
+    shows as the job's ``executionInfo.terminateReason``. False when the job is absent."""
+    options = BatchJobTerminateOptions(termination_reason=reason)
+    try:
+        client.begin_terminate_job(job_id, options, polling_interval=1)
+    except ResourceNotFoundError:
+        return False
+    except HttpResponseError as exc:
+        if error_code(exc) in TERMINATED:
+            return True
+        raise translate(exc) from exc
+    except Exception as exc:
+        raise translate(exc) from exc
+    return True
 
 
 def delete_pool(client: BatchClient, pool_id: str) -> bool:

@@ -99,6 +99,7 @@ def run_batch_job(
     errors: list[str] = []
     outputs: list[str] = []
     ok = False
+    stop_job: str | None = None
     try:
         run.clients.update(_clients(desired.spec, target))
         steps.storage(run, changes)
@@ -115,6 +116,9 @@ def run_batch_job(
         errors.append("cancelled")
     except TimedOut as exc:
         errors.append(str(exc))
+        # A timeout bounds the job's work: a job left in place is terminated. Ctrl-C
+        # leaves it running instead, so that a re-apply resumes it.
+        stop_job = f"runner: {exc}"
     except RunnerError as exc:
         errors.append(str(exc))
     finally:
@@ -122,7 +126,7 @@ def run_batch_job(
         closing = dataclasses.replace(
             run, cancel=threading.Event(), deadline=time.monotonic() + TEARDOWN_BUDGET
         )
-        removed, left = teardown(closing, ok, _owned_containers(changes), errors)
+        removed, left = teardown(closing, ok, _owned_containers(changes), errors, stop_job=stop_job)
     ok = ok and not errors  # a teardown that failed fails the apply too
     counts = {k: run.counts.get(k, 0) for k in COUNT_KEYS}
     emit(RunSummary(address=f"BatchJob/{name}", counts=counts, ok=ok))

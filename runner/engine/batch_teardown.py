@@ -55,9 +55,12 @@ def teardown(
     owned_containers: set[str],
     errors: list[str],
     keep: dict[str, str] | None = None,
+    stop_job: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """Returns (removed, left), and reports them as a ``TeardownReport``. ``keep`` names
-    addresses never to delete, with the reason reported."""
+    addresses never to delete, with the reason reported. ``stop_job`` (a reason) asks
+    for a job the policy leaves in place to be terminated, so none of its tasks runs on
+    past the run's end (after a timeout)."""
     keep = keep or {}
     spec = run.desired.spec
     policy = spec.teardown
@@ -74,7 +77,7 @@ def teardown(
     elif client is not None and due(policy.job, ok):
         _remove(run, job_addr, lambda: bb.delete_job(client, spec.job.id), removed, left, errors)
     else:
-        left.append(f"{job_addr} (teardown.job: {policy.job})")
+        left.append(_left_job(run, job_addr, stop_job, errors))
 
     pool_addr = address(run.name, "pool", spec.pool.id)
     if pool_addr in keep:
@@ -96,6 +99,20 @@ def teardown(
     run.emit(TeardownReport(address=step, removed=tuple(removed), left=tuple(left)))
     run.emit(StepFinished(address=step, step="teardown", outcome="ok"))
     return removed, left
+
+
+def _left_job(run: BatchRun, addr: str, stop_job: str | None, errors: list[str]) -> str:
+    policy = run.desired.spec.teardown.job
+    client = run.clients.get("batch")
+    if stop_job is None or client is None:
+        return f"{addr} (teardown.job: {policy})"
+    job_id = run.desired.spec.job.id
+    try:
+        run.retry(addr, lambda: bb.terminate_job(client, job_id, stop_job))
+    except RunnerError as exc:
+        errors.append(f"terminate of {addr} failed: {exc}")
+        return f"{addr} (teardown.job: {policy}; terminate failed)"
+    return f"{addr} (teardown.job: {policy}; terminated: {stop_job})"
 
 
 def default_clients(target: Target) -> tuple[Any, Any]:

@@ -156,3 +156,28 @@ def test_timeout_tears_down_job_and_pool(cli, emulator, unique_name, tmp_path) -
         else:
             assert "deleting" in state
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+
+
+def test_timeout_terminates_a_job_the_policy_leaves(cli, emulator, unique_name, tmp_path) -> None:
+    name = unique_name("tw-stop")
+    spec = write_spec(
+        tmp_path / "spec",
+        name,
+        texts={"a.txt": "a\n"},
+        tasks={"forEachFile": "topwords/*.txt", "id": "t-{{ file.stem }}", "command": "sleep 60"},
+        timeout="3s",
+        teardown={"job": "onSuccess", "pool": "always", "containers": "always"},
+    )
+    run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(1)
+
+    result = result_of(run.out)
+    assert any("timed out" in e for e in result["errors"])
+    job_addr = f"BatchJob/{name}/job/{name}-job"
+    (left,) = [a for a in result["left"] if a.startswith(job_addr)]
+    assert "terminated: runner: timed out after 3s" in left
+    # The reason arrived as the terminate's JSON body (azure-batch 15.1 sends a body and
+    # its Content-Type only with options that carry a value).
+    job = batch_client(emulator).get_job(f"{name}-job")
+    assert str(job.state).lower().endswith(("completed", "terminating"))
+    assert job.execution_info.termination_reason == "runner: timed out after 3s"
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)

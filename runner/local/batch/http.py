@@ -78,9 +78,16 @@ def ok(payload: dict[str, Any], metadata: str | None = None,
     return Response(json.dumps(payload), status=200, headers=headers, content_type=JSON_TYPE)
 
 
+def _empty(status: int, headers: dict[str, str]) -> Response:
+    """A bodiless answer: Batch sends no Content-Type with it (Flask would add text/html)."""
+    response = Response(b"", status=status, headers=headers)
+    del response.headers["Content-Type"]
+    return response
+
+
 def created(location: str, entity: dict[str, Any]) -> Response:
     headers = _common({**entity_headers(entity), "Location": location, "DataServiceId": location})
-    return Response(b"", status=201, headers=headers)
+    return _empty(201, headers)
 
 
 def no_content(status: int, location: str | None = None,
@@ -89,7 +96,7 @@ def no_content(status: int, location: str | None = None,
     headers = entity_headers(entity) if entity else {}
     if location:
         headers["DataServiceId"] = location
-    return Response(b"", status=status, headers=_common(headers))
+    return _empty(status, _common(headers))
 
 
 def action(status: int, entity: dict[str, Any] | None = None) -> Response:
@@ -107,7 +114,7 @@ def preconditions(doc: dict[str, Any]) -> Response | None:
     if_none = request.headers.get("If-None-Match")
     if if_none and (if_none == "*" or if_none.strip('"') == etag):
         if request.method in ("GET", "HEAD"):
-            return Response(b"", status=304, headers=_common(entity_headers(doc)))
+            return _empty(304, _common(entity_headers(doc)))
         raise BatchServiceError("ConditionNotMet")
     return None
 

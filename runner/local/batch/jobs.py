@@ -139,8 +139,8 @@ def patch_job(state: BatchState, job_id: str, body: dict[str, Any], replace: boo
                 doc[key] = defaults.pool_info(body[key]) if key == "poolInfo" else body[key]
             elif replace and key in ("metadata", "constraints"):
                 doc.pop(key, None)
-        if "constraints" not in doc:
-            doc["constraints"] = {"maxWallClockTime": MAX_DURATION, "maxTaskRetryCount": 0}
+        doc["constraints"] = {"maxWallClockTime": MAX_DURATION, "maxTaskRetryCount": 0,
+                              **(doc.get("constraints") or {})}
         touch(doc)
         state.save_job(doc)
         state.notify()

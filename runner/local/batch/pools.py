@@ -243,6 +243,7 @@ def resize_pool(state: BatchState, pool_id: str, body: dict[str, Any]) -> Doc:
         if body.get("resizeTimeout"):
             doc["resizeTimeout"] = body["resizeTimeout"]
         doc["_deallocation"] = body.get("nodeDeallocationOption") or "requeue"
+        doc.pop("resizeErrors", None)
         set_state(doc, "resizing", "allocationState")
         touch(doc)
         state.save_pool(doc)
@@ -255,6 +256,15 @@ def stop_resize(state: BatchState, pool_id: str) -> Doc:
     with state.lock:
         doc = _writable(state, pool_id)
         if doc["allocationState"] == "resizing":
+            kinds = [name for name, current, target in (
+                ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
+                ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"))
+                if doc[current] < doc[target]]
+            errors = [{"code": "ResizeStopped",
+                       "message": f"Desired number of {kind} nodes could not be allocated due to "
+                       "a stop resize operation"} for kind in kinds]
+            if errors:
+                doc["resizeErrors"] = errors
             set_state(doc, "stopping", "allocationState")
             doc.pop("_steady_at", None)
             doc.pop("_remove", None)

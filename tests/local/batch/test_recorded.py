@@ -1,0 +1,164 @@
+"""Azure's own recorded Batch traffic, replayed against the emulator.
+
+Each file under ``recorded/`` holds the requests azure-batch's tests sent to Azure and what
+Azure answered (azure-sdk-assets, ``python/sdk/batch/azure-batch/tests/recordings``),
+trimmed to the headers Batch writes. Every request is sent again, signed with the local
+account's key, to an emulator of its own (the recordings list whole accounts). The answer
+must match: status code; the Batch headers the recording has, and none it lacks; the same
+JSON keys at every level, the same types and the same values, where timestamps, eTags,
+GUIDs, request ids and host names are instance values that only need the same shape.
+
+Entry keys beyond the recording: ``given`` (sent, not checked: what the SDK tests'
+preparers made unrecorded), ``transitions`` (run-time timing set before the request),
+``settle`` (after the request, read ``uri`` until ``until`` holds), ``follow`` (the next
+entry's ``{next}`` uri is this answer's ``odata.nextLink``) and ``instance`` (body paths
+whose values depend on the account, such as a reason naming its subscription).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.core.rest import HttpRequest
+from fixtures_batch import batch_client_for
+
+from runner.local import control, lifecycle
+
+pytestmark = pytest.mark.integration
+
+RECORDED = Path(__file__).parent / "recorded"
+CASES = sorted(RECORDED.glob("*.json"))
+# Headers Batch itself writes; the others (Date, Server, Transfer-Encoding...) are the
+# web server's.
+BATCH_HEADERS = ("Content-Type", "DataServiceId", "DataServiceVersion", "ETag", "Last-Modified",
+                 "Location", "request-id", "client-request-id")
+INSTANCE = [
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,7})?Z"), "<time>"),
+    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                r"[0-9a-fA-F]{12}\b"), "<guid>"),
+    (re.compile(r"^0x8D[0-9A-F]{13}$"), "<etag>"),
+    (re.compile(r"^https://[^/]+"), "<host>"),
+    (re.compile(r"\$skiptoken=[^&]+"), "$skiptoken=<token>"),
+    (re.compile(r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$"), "<http-date>"),
+]
+
+
+def shape(text: str) -> str:
+    for pattern, token in INSTANCE:
+        text = pattern.sub(token, text)
+    return text
+
+
+def differences(expected: Any, actual: Any, where: str = "body",
+                loose: tuple[str, ...] = ()) -> list[str]:
+    if where in loose:
+        return [] if type(expected) is type(actual) else [f"{where}: got {actual!r}"]
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{where}: expected an object, got {actual!r}"]
+        found = [f"{where}: missing key {k!r}" for k in expected if k not in actual]
+        found += [f"{where}: unexpected key {k!r}" for k in actual if k not in expected]
+        for key in expected.keys() & actual.keys():
+            found += differences(expected[key], actual[key], f"{where}.{key}", loose)
+        return found
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return [f"{where}: expected {len(expected)} items, got {actual!r}"]
+        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+                for d in differences(e, a, f"{where}[{i}]", loose)]
+    if type(expected) is not type(actual):
+        return [f"{where}: expected {type(expected).__name__} {expected!r}, got {actual!r}"]
+    if isinstance(expected, str) and shape(expected) != shape(actual):
+        return [f"{where}: expected {expected!r}, got {actual!r}"]
+    if not isinstance(expected, str) and expected != actual:
+        return [f"{where}: expected {expected!r}, got {actual!r}"]
+    return []
+
+
+def header_differences(expected: dict[str, str], actual: Any) -> list[str]:
+    found = []
+    for name in BATCH_HEADERS:
+        value = actual.get(name)
+        if name not in expected:
+            if value is not None:
+                found.append(f"header {name}: not sent by Azure, got {value!r}")
+        elif value is None:
+            found.append(f"header {name}: missing (Azure sent {expected[name]!r})")
+        elif name == "Location" and expected[name] == "https://example.com":
+            continue  # the recording's sanitizer replaced it
+        elif shape(expected[name]) != shape(value):
+            found.append(f"header {name}: expected {expected[name]!r}, got {value!r}")
+    return found
+
+
+@pytest.fixture
+def account(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A local target of its own: the recorded lists show every pool of the account."""
+    status = lifecycle.up(tmp_path / "target")
+    yield status
+    lifecycle.down(tmp_path / "target", purge=True)
+
+
+def relative(link: str) -> str:
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+def settle(client: Any, uri: str, until: dict[str, Any]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        doc = client.send_request(HttpRequest("GET", uri)).json()
+        if all(doc.get(k) == v for k, v in until.items()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{uri} never reached {until}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any]) -> None:
+    recording = json.loads(case.read_text())
+    client = batch_client_for(account)
+    if recording.get("transitions"):
+        control.set_transitions(account, recording["transitions"])
+    problems: list[str] = []
+    next_uri = ""
+    for number, entry in enumerate(recording["entries"]):
+        if entry.get("transitions"):
+            control.set_transitions(account, entry["transitions"])
+        uri = next_uri if entry["uri"] == "{next}" else entry["uri"]
+        kwargs = {"json": entry["body"]} if entry.get("body") is not None else {}
+        try:
+            response = client.send_request(HttpRequest(entry["method"], uri, **kwargs))
+        except HttpResponseError as err:  # azure-batch raises on error answers
+            response = err.response
+        if entry.get("settle"):
+            settle(client, entry["settle"]["uri"], entry["settle"]["until"])
+        if entry.get("given"):
+            assert response.status_code < 300, response.text()
+            continue
+        label = f"#{number} {entry['method']} {uri}"
+        if response.status_code != entry["status"]:
+            problems.append(f"{label}: status {response.status_code}, Azure answered "
+                            f"{entry['status']}: {response.text()[:300]}")
+            continue
+        problems += [f"{label}: {d}" for d in header_differences(entry["headers"],
+                                                                 response.headers)]
+        text = response.text() if entry["method"] != "HEAD" else ""
+        if entry["response"] is None:
+            if text:
+                problems.append(f"{label}: Azure sent no body, got {text[:200]!r}")
+            continue
+        body = json.loads(text)
+        loose = tuple(f"body.{path}" for path in entry.get("instance", ()))
+        problems += [f"{label}: {d}" for d in differences(entry["response"], body, loose=loose)]
+        if entry.get("follow"):
+            next_uri = relative(body.get("odata.nextLink", ""))
+    assert not problems, "\n".join(problems)

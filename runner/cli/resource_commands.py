@@ -48,7 +48,9 @@ def _confirm(question: str) -> None:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when there is nothing to change, 2 when there is, 1 on error.",
+    help="Exit 0 when there is nothing to change, 2 when there is, 1 on error. A "
+    "conflict (a resource of the specs that this workspace did not make) is an error: "
+    "it wins over changes.",
 )
 @click.option(
     "-out", "--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan to a file."
@@ -62,7 +64,10 @@ def plan(
     prune: bool,
     opts: SpecOptions,
 ) -> None:
-    """Show what apply would change, reading live state (there is no state file)."""
+    """Show what apply would change, reading live state (there is no state file).
+
+    Exits 1 when a resource of the specs exists but was not made by this workspace
+    (a conflict): apply would leave it untouched and fail."""
     from runner.engine import api
     from runner.render.pick import renderer_for
 
@@ -87,6 +92,11 @@ def plan(
             click.echo(
                 f"\nSaved the plan to {out_file}: apply it with `runner apply --plan {out_file}`."
             )
+    conflicts = api.conflicts(the_plan)
+    for change in conflicts:
+        click.echo(f"Error: {change.address} cannot be applied: {change.reason}", err=True)
+    if conflicts:
+        sys.exit(1)
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -153,11 +163,7 @@ def apply(
     if cancel.is_set():
         out.cancelled(result.removed, result.left)
         sys.exit(EXIT_INTERRUPTED)
-    # A spec whose resource someone else made was not applied: the run did not do its job.
-    for change in the_plan.changes:
-        if change.action == Action.CONFLICT:
-            result.ok = False
-            result.errors.append(f"{change.address} was not touched: {change.reason}")
+    # A resource someone else made is named among the errors by the engine: exit 1.
     out.result(result, command="apply")
     if not result.ok:
         sys.exit(1)

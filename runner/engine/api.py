@@ -141,8 +141,18 @@ def apply(
             result.merge(
                 batch.run_batch_job(loaded, mine, target, emit, workspace=workspace, cancel=cancel)
             )
+    # A resource someone else made was left as it is: the specs were not applied.
+    for change in conflicts(plan):
+        result.ok = False
+        result.errors.append(f"{change.address} was not touched: {change.reason}")
     emit(RunSummary(address="apply", counts=dict(result.counts), ok=result.ok))
     return result
+
+
+def conflicts(plan: Plan) -> list[Change]:
+    """Resources of the specs that exist but are not this workspace's: plan and apply
+    both fail on them (an error wins over changes, as in Terraform)."""
+    return [c for c in plan.changes if c.action is Action.CONFLICT]
 
 
 def _run_aci(
@@ -219,4 +229,4 @@ def destroy(
     return result
 
 
-__all__ = ["apply", "build_plan", "destroy", "logs", "status"]
+__all__ = ["apply", "build_plan", "conflicts", "destroy", "logs", "status"]

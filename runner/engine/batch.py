@@ -80,13 +80,9 @@ def run_batch_job(
 ) -> RunResult:
     spec = _batch_spec(loaded)
     name = spec.name
-    conflicts = [c for c in changes if c.action is Action.CONFLICT]
-    if conflicts:
-        return RunResult(
-            ok=False,
-            counts=dict.fromkeys(COUNT_KEYS, 0),
-            errors=[f"{c.address}: {c.reason}; nothing was done" for c in conflicts],
-        )
+    if any(c.action is Action.CONFLICT for c in changes):
+        # Nothing is done; ``api.apply`` names each conflict among the run's errors.
+        return RunResult(ok=False, counts=dict.fromkeys(COUNT_KEYS, 0))
     desired = desired_batch(spec, loaded.base_dir)
     run = BatchRun(
         desired=desired,

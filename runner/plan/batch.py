@@ -144,7 +144,10 @@ def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: st
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason="a different blob of that name exists and was not uploaded by this spec",
+            reason=(
+                "a different blob of that name exists and was not uploaded by this spec "
+                f"({seen.owner.describe()})"
+            ),
             before=before,
             after=after,
         )
@@ -182,7 +185,10 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason="pool exists and was not made by this spec in this workspace",
+            reason=(
+                "pool exists and was not made by this spec in this workspace "
+                f"({pool.owner.describe()})"
+            ),
             before=before,
             after=after,
         )
@@ -246,7 +252,10 @@ def _job_change(
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason="job exists and was not made by this spec in this workspace",
+            reason=(
+                "job exists and was not made by this spec in this workspace "
+                f"({job.owner.describe()})"
+            ),
             before=before,
             after=after,
         )

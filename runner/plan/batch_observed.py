@@ -20,6 +20,12 @@ class Owner:
     def is_ours(self, spec: str, workspace: str) -> bool:
         return self.managed and self.spec == spec and self.workspace == workspace
 
+    def describe(self) -> str:
+        """Who made it, as its ownership metadata says."""
+        if not self.managed:
+            return "not made by runner"
+        return f"made by runner spec {self.spec!r} in workspace {self.workspace!r}"
+
 
 @dataclass(frozen=True)
 class ObservedPool:

@@ -35,7 +35,7 @@ class Ownership(Frozen):
     def describe(self) -> str:
         if self.managed_by != MANAGED_BY:
             return "not managed by runner"
-        return f"managed by runner workspace {self.workspace!r}"
+        return f"managed by runner workspace {self.workspace!r} (spec {self.spec!r})"
 
 
 class ObservedResourceGroup(Frozen):

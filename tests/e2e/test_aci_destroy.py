@@ -105,10 +105,14 @@ def test_group_made_elsewhere_is_reported_and_never_touched(
     aci_client.container_groups.begin_create_or_update(names["rg"], names["name"], theirs).result()
 
     args = cli.spec_args(spec("single"), image=test_image, **names)
-    plan = cli("plan", "--detailed-exitcode", *args).expect(0)
+    # A conflict is an error: it wins over "no changes" (0) and "changes" (2).
+    plan = cli("plan", "--detailed-exitcode", *args).expect(1)
     assert "exists but was not made by this workspace" in plan.out
+    address = f"ContainerGroup/{names['rg']}/{names['name']}"
+    assert f"Error: {address} cannot be applied: exists and is not managed by runner" in plan.err
     applied = cli("apply", "--yes", *args).expect(1)
-    assert f"ContainerGroup/{names['rg']}/{names['name']} was not touched" in applied.out
+    assert f"{address} was not touched: exists and is not managed by runner" in applied.out
+    assert applied.out.count(f"{address} was not touched") == 1
     group = aci_client.container_groups.get(names["rg"], names["name"])
     assert group.containers[0].command == ["sleep", "3600"]
     assert not group.tags

@@ -181,3 +181,30 @@ def test_timeout_terminates_a_job_the_policy_leaves(cli, emulator, unique_name, 
     assert str(job.state).lower().endswith(("completed", "terminating"))
     assert job.execution_info.termination_reason == "runner: timed out after 3s"
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+
+
+def test_pool_and_job_of_another_workspace_fail_plan_and_apply_naming_the_owner(
+    cli, unique_name, tmp_path
+) -> None:
+    name = unique_name("tw-theirs")
+    keep = {"job": "never", "pool": "never", "containers": "never"}
+    spec = write_spec(tmp_path / "spec", name, texts={"a.txt": "a\n"}, teardown=keep)
+    theirs = unique_name("ws-theirs")
+    cli("apply", str(spec), "--workspace", theirs, "--yes").expect(0)
+    pool, job = f"BatchJob/{name}/pool/{name}-pool", f"BatchJob/{name}/job/{name}-job"
+    owner = f"made by runner spec '{name}' in workspace '{theirs}'"
+
+    plan = cli("plan", *cli.spec_args(spec), "--detailed-exitcode").expect(1)
+    assert f"Error: {pool} cannot be applied: pool exists" in plan.err
+    assert f"Error: {job} cannot be applied: job exists" in plan.err
+    assert plan.err.count(owner) == 2
+
+    run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(1)
+    result = result_of(run.out)
+    assert [e for e in result["errors"] if e.startswith(pool)] == [
+        f"{pool} was not touched: pool exists and was not made by this spec in this "
+        f"workspace ({owner})"
+    ]
+    assert len([e for e in result["errors"] if e.startswith(job)]) == 1
+    assert result["counts"]["tasks_added"] == 0 and not result["removed"]
+    cli("destroy", str(spec), "--workspace", theirs, "--yes").expect(0)

@@ -88,3 +88,13 @@ def test_json_output_is_a_plan_then_events_then_a_result(
 
     rows = json.loads(cli("status", "--output", "json", "--workspace", cli.workspace).out)
     assert [r["address"] for r in rows] == [f"ContainerGroup/{names['rg']}/{names['name']}"]
+
+
+def test_importing_the_cli_loads_no_sdk_renderer_or_models() -> None:
+    # `runner --help` stays fast: command bodies import these when they run.
+    code = (
+        "import sys, runner.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'azure', 'docker', 'rich', 'pydantic', 'yaml', 'jinja2'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

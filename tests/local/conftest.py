@@ -14,3 +14,17 @@ def resource_group(resource_client: Any, unique_name: Callable[[str], str]) -> I
     resource_client.resource_groups.create_or_update(name, {"location": "westeurope"})
     yield name
     resource_client.resource_groups.begin_delete(name).result()
+
+
+@pytest.fixture(scope="session")
+def instant_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A second local target whose groups run on the instant runtime (no Docker): for tests
+    of the HTTP answers that run Azure's own client code and images as written."""
+    from runner.local import lifecycle
+
+    state = tmp_path_factory.mktemp("instant-target")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
+        status = lifecycle.up(state)
+    yield status
+    lifecycle.down(state, purge=True)

@@ -11,10 +11,12 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from runner.local.aci.handlers import Handlers
+from runner.local.aci.location import LocationHandlers
 from runner.local.aci.routes import bind
 from runner.local.aci.runtime import GroupRuntime
 from runner.local.aci.state import ContainerGroups
 from runner.local.arm.errors import ArmError, arm_error
+from runner.local.arm.providers import Providers, providers_blueprint
 from runner.local.arm.request import (
     CanonicalPaths,
     check_api_version,
@@ -27,6 +29,20 @@ from runner.local.context import ServiceContext
 from runner.local.faults import ADMIN_PREFIX
 
 WORKERS = 32
+# Headers ARM sends with every answer.
+ARM_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Pragma": "no-cache",
+    "Expires": "-1",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+}
+# Errors that ARM answers before a resource provider sees the request.
+GATEWAY_CODES = frozenset({
+    "AuthenticationFailed", "MissingApiVersionParameter", "NoRegisteredProviderFound",
+    "InvalidApiVersionParameter", "ResourceGroupNotFound", "InvalidResourceNamespace",
+    "SubscriptionNotFound", "InvalidResourceType",
+})
 
 
 def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> Flask:
@@ -45,9 +61,11 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
     groups = ContainerGroups(ctx, runtime, resource_groups, workers)
     app.extensions["runner_aci"] = groups
     app.register_blueprint(resource_group_blueprint(resource_groups, retry_after))
+    app.register_blueprint(providers_blueprint(Providers(ctx.store), ctx.settings.subscription))
 
     versions: dict[str, tuple[str, ...]] = {}
-    for rule, method, endpoint, view, supported in bind(Handlers(groups, retry_after)):
+    for rule, method, endpoint, view, supported in bind(Handlers(groups, retry_after),
+                                                      LocationHandlers(groups)):
         app.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
         versions[endpoint] = supported
 
@@ -62,18 +80,32 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
 
     @app.after_request
     def request_ids(response: Response) -> Response:
+        if request.path.startswith(ADMIN_PREFIX):
+            return response
         # ARM stamps every answer; clients log these ids with their errors.
         request_id = str(uuid.uuid4())
         response.headers.setdefault("x-ms-request-id", request_id)
         response.headers.setdefault("x-ms-correlation-request-id",
                                     request.headers.get("x-ms-client-request-id", request_id))
+        response.headers.setdefault("x-ms-routing-request-id", f"LOCAL:{request_id}")
+        for name, value in ARM_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.method in ("PUT", "POST", "PATCH", "DELETE"):
+            response.headers.setdefault("x-ms-ratelimit-remaining-subscription-writes", "1199")
+        else:
+            response.headers.setdefault("x-ms-ratelimit-remaining-subscription-reads", "11999")
         return response
 
     @app.errorhandler(ArmError)
     def arm_failure(error: ArmError) -> Response:
         if error.status == 401:
-            return unauthorized_response(error)
-        return json_response(error.body(), error.status)
+            response = unauthorized_response(error)
+        else:
+            response = json_response(error.body(), error.status)
+        if error.code in GATEWAY_CODES:
+            # ARM itself (not the provider) refused: Azure says so in this header.
+            response.headers["x-ms-failure-cause"] = "gateway"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_failure(error: HTTPException) -> Response:

@@ -21,21 +21,19 @@ class Operations:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def begin(self, sub: str, location: str) -> str:
+    def begin(self, sub: str, location: str, resource_id: str) -> str:
+        """A new operation on ``resource_id``. Its status, as ACI answers it, names the
+        container group (not the operation) in ``id``."""
         op_id = str(uuid.uuid4())
-        self.store.put(KIND, op_id, {
-            "id": f"/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
-                  f"{location}/operations/{op_id}",
-            "name": op_id,
-            "status": "InProgress",
-            "startTime": now_iso(),
-        })
+        self.store.put(KIND, op_id, {"id": resource_id, "status": "InProgress",
+                                     "startTime": now_iso()})
         return op_id
 
-    def finish(self, op_id: str, error: dict[str, str] | None = None) -> None:
+    def finish(self, op_id: str, error: dict[str, str] | None = None,
+               events: list[dict[str, Any]] | None = None) -> None:
         def change(doc: dict[str, Any]) -> dict[str, Any]:
             doc["status"] = "Failed" if error else "Succeeded"
-            doc["endTime"] = now_iso()
+            doc["properties"] = {"events": events or []}
             if error:
                 doc["error"] = error
             return doc

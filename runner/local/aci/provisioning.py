@@ -27,6 +27,11 @@ TEMPLATE = (
 log = logging.getLogger("runner.local.aci")
 
 
+def _flat(events: dict[str, list[dict[str, Any]]] | None) -> list[dict[str, Any]]:
+    """The events of every container, as an operation's status lists them."""
+    return [event for per_container in (events or {}).values() for event in per_container]
+
+
 class Provisioner:
     def __init__(self, ctx: ServiceContext, runtime: GroupRuntime, workers: Executor) -> None:
         self.ctx = ctx
@@ -97,11 +102,12 @@ class Provisioner:
                 self.advance(key, "Failed", expect=generation, failure=failure.reason,
                              events=failure.events)
                 self.operations.finish(op_id, {"code": "ContainerGroupDeploymentFailed",
-                                               "message": failure.reason})
+                                               "message": failure.reason},
+                                       events=_flat(failure.events))
                 return
             self.advance(key, "Succeeded", expect=generation, events=events)
         self.refresh(key)
-        self.operations.finish(op_id)
+        self.operations.finish(op_id, events=_flat(events))
 
     def delete(self, key: str, op_id: str) -> None:
         try:

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.local.aci.handlers import Handlers
+from runner.local.aci.location import LocationHandlers
 from runner.local.arm.request import ACI_OPERATION_VERSIONS, ACI_VERSIONS
 
 PROVIDER = "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerInstance"
 GROUP = PROVIDER + "/containerGroups/<name>"
+LOCATION = "/subscriptions/<sub>/providers/Microsoft.ContainerInstance/locations/<location>"
 
 # (rule, method, handler name, supported api-versions)
 ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -28,19 +30,27 @@ ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "list_in_subscription",
         ACI_VERSIONS,
     ),
-    (
-        "/subscriptions/<sub>/providers/Microsoft.ContainerInstance/locations/<location>"
-        "/operations/<op_id>",
-        "GET",
-        "operation",
-        ACI_OPERATION_VERSIONS,
-    ),
+    (LOCATION + "/operations/<op_id>", "GET", "operation", ACI_OPERATION_VERSIONS),
+)
+# Served by ``LocationHandlers``.
+LOCATION_ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("/providers/Microsoft.ContainerInstance/operations", "GET", "operations", ACI_VERSIONS),
+    (LOCATION + "/usages", "GET", "usages", ACI_VERSIONS),
+    (LOCATION + "/capabilities", "GET", "capabilities", ACI_VERSIONS),
+    (LOCATION + "/cachedImages", "GET", "cached_images", ACI_VERSIONS),
+    (GROUP + "/outboundNetworkDependenciesEndpoints", "GET", "outbound_endpoints",
+     ACI_VERSIONS),
+    (GROUP + "/containers/<container>/exec", "POST", "exec", ACI_VERSIONS),
+    (GROUP + "/containers/<container>/attach", "POST", "attach", ACI_VERSIONS),
 )
 
 
-def bind(handlers: Handlers) -> list[tuple[str, str, str, Callable[..., Any], tuple[str, ...]]]:
+def bind(
+    handlers: Handlers, location: LocationHandlers
+) -> list[tuple[str, str, str, Callable[..., Any], tuple[str, ...]]]:
     """(rule, method, endpoint, view, versions) for each route."""
     return [
-        (rule, method, f"aci.{name}", getattr(handlers, name), versions)
-        for rule, method, name, versions in ROUTES
+        (rule, method, f"aci.{name}", getattr(target, name), versions)
+        for table, target in ((ROUTES, handlers), (LOCATION_ROUTES, location))
+        for rule, method, name, versions in table
     ]

@@ -88,7 +88,8 @@ class ContainerGroups:
                   f"{wire.RESOURCE_TYPE}/{old['resource']['name'] if old else name}",
             "name": old["resource"]["name"] if old else name,
             "type": wire.RESOURCE_TYPE,
-            "location": body["location"],
+            # ACI answers with the location's short name: "West Europe" -> "westeurope".
+            "location": str(body["location"]).replace(" ", "").lower(),
             "properties": body["properties"],
         }
         for extra in ("tags", "zones", "identity"):
@@ -97,11 +98,11 @@ class ContainerGroups:
         doc = {"resource": resource, "sub": sub, "rg": rg, "stopped": False, "failure": None,
                "events": {}, "view": None, "provisioning": "Pending",
                "generation": (old or {}).get("generation", 0) + 1}
-        op_id = self.operations.begin(sub, body["location"])
+        op_id = self.operations.begin(sub, resource["location"], resource["id"])
         self.store.put(KIND, key, doc)
         self.work.schedule(self.work.delay("PUT", resource["id"]), self.work.run, key,
                            doc["generation"], op_id)
-        return wire.render(doc, instance_view=False), old is None, op_id
+        return wire.render(doc, instance_view=False, group_view=True), old is None, op_id
 
     def update_tags(self, sub: str, rg: str, name: str, tags: dict[str, str]) -> dict[str, Any]:
         self._doc(sub, rg, name)
@@ -121,7 +122,7 @@ class ContainerGroups:
         if doc is None:
             return None
         doc = self.work.advance(key, "Deleting", doc["generation"] + 1) or doc
-        op_id = self.operations.begin(sub, doc["resource"]["location"])
+        op_id = self.operations.begin(sub, doc["resource"]["location"], doc["resource"]["id"])
         delay = self.work.delay("DELETE", doc["resource"]["id"])
         self.work.schedule(delay, self.work.delete, key, op_id)
         return wire.render(doc, instance_view=False), op_id
@@ -167,7 +168,7 @@ class ContainerGroups:
 
         new = self.store.update(KIND, key, change)
         assert new is not None
-        op_id = self.operations.begin(sub, doc["resource"]["location"])
+        op_id = self.operations.begin(sub, doc["resource"]["location"], doc["resource"]["id"])
         delay = self.work.delay("POST", doc["resource"]["id"], action)
         self.work.schedule(delay, self.work.run, key, new["generation"], op_id)
         return op_id
@@ -187,7 +188,8 @@ class ContainerGroups:
         """After a restart of the emulator: runs again what was running or starting."""
         for key, doc in self.store.items(KIND):
             if doc["provisioning"] == "Deleting":
-                op_id = self.operations.begin(doc["sub"], doc["resource"]["location"])
+                op_id = self.operations.begin(doc["sub"], doc["resource"]["location"],
+                                              doc["resource"]["id"])
                 self.work.schedule(0, self.work.delete, key, op_id)
             elif doc["provisioning"] in ("Pending", "Creating") or (
                 doc["provisioning"] == "Succeeded" and not doc["stopped"]

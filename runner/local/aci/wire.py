@@ -6,10 +6,13 @@ Secure environment values are never returned: only the variable's name is.
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 RESOURCE_TYPE = "Microsoft.ContainerInstance/containerGroups"
 PENDING = ("Pending", "Creating")
+# The tenant the local target reports for every subscription and identity.
+TENANT_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def group_state(doc: dict[str, Any]) -> str:
@@ -35,20 +38,52 @@ def group_state(doc: dict[str, Any]) -> str:
 
 
 def _strip_secrets(props: dict[str, Any]) -> None:
-    for container in props.get("containers", []):
+    """Drops what ACI never returns: secure values, registry passwords, secret volume
+    contents, storage account keys and the Log Analytics workspace key."""
+    for container in [*props.get("containers", []), *(props.get("initContainers") or [])]:
         envs = container.get("properties", {}).get("environmentVariables") or []
         for env in envs:
             env.pop("secureValue", None)
+    for credential in props.get("imageRegistryCredentials") or []:
+        credential.pop("password", None)
+    for volume in props.get("volumes") or []:
+        if isinstance(volume.get("secret"), dict):
+            volume["secret"] = {}
+        if isinstance(volume.get("azureFile"), dict):
+            volume["azureFile"].pop("storageAccountKey", None)
+    log_analytics = (props.get("diagnostics") or {}).get("logAnalytics")
+    if isinstance(log_analytics, dict):
+        log_analytics.pop("workspaceKey", None)
 
 
-def render(doc: dict[str, Any], *, instance_view: bool) -> dict[str, Any]:
+def _identity(body: dict[str, Any]) -> None:
+    """Azure fills in the ids of the identities it made for the group."""
+    identity = body.get("identity")
+    if not isinstance(identity, dict):
+        return
+    kind = str(identity.get("type", ""))
+    if "SystemAssigned" in kind:
+        identity.setdefault("principalId", str(uuid.uuid5(uuid.NAMESPACE_URL, body["id"])))
+        identity.setdefault("tenantId", TENANT_ID)
+    for resource_id, assigned in (identity.get("userAssignedIdentities") or {}).items():
+        if isinstance(assigned, dict):
+            assigned.setdefault("principalId", str(uuid.uuid5(uuid.NAMESPACE_URL, resource_id)))
+            assigned.setdefault("clientId", str(uuid.uuid5(uuid.NAMESPACE_DNS, resource_id)))
+
+
+def render(doc: dict[str, Any], *, instance_view: bool, group_view: bool | None = None
+           ) -> dict[str, Any]:
+    """The group as ARM returns it. ``instance_view``: the group's and containers' views
+    (GET); ``group_view``: only the group's (a PUT's answer; defaults to ``instance_view``).
+    Lists carry neither. Fields the client did not send stay absent, as in Azure, except the
+    ones ACI fills in (sku, initContainers, restartPolicy, ports, environmentVariables)."""
     body = copy.deepcopy(doc["resource"])
     props = body["properties"]
     _strip_secrets(props)
-    props.setdefault("restartPolicy", "Always")
+    _identity(body)
     props.setdefault("sku", "Standard")
     props.setdefault("initContainers", [])
-    props.setdefault("imageRegistryCredentials", [])
+    props.setdefault("restartPolicy", "Always")
     props["provisioningState"] = doc.get("provisioning", "Pending")
     ip = props.get("ipAddress")
     if ip:
@@ -59,10 +94,9 @@ def render(doc: dict[str, Any], *, instance_view: bool) -> dict[str, Any]:
         cprops = container["properties"]
         cprops.setdefault("ports", [])
         cprops.setdefault("environmentVariables", [])
-        cprops.setdefault("command", [])
         if instance_view:
             cprops["instanceView"] = _container_view(doc, container["name"])
-    if instance_view:
+    if instance_view if group_view is None else group_view:
         props["instanceView"] = {"events": [], "state": group_state(doc)}
     return body
 

@@ -29,6 +29,7 @@ ARM_ERRORS: dict[str, tuple[int, str]] = {
         "The api-version '{version}' is invalid. The supported versions are '{supported}'.",
     ),
     "ResourceGroupNotFound": (404, "Resource group '{rg}' could not be found."),
+    "InvalidResourceNamespace": (404, "The resource namespace '{namespace}' is invalid."),
     "ResourceNotFound": (
         404,
         "The Resource '{type}/{name}' under resource group '{rg}' was not found. "

@@ -12,23 +12,34 @@ from flask import Response, request
 
 from runner.local.arm.errors import ArmError, arm_error
 
-# ARM accepts every api-version a provider has shipped. Microsoft.ContainerInstance:
-# 2018-10-01 through 2023-05-01 (answers use the 2023-05-01 shapes). Operation-status URLs
-# of ACI carry 2018-06-01.
+# ARM accepts every api-version a provider has registered. Microsoft.ContainerInstance's, as
+# ARM lists them in its NoRegisteredProviderFound answers, plus the later ones of the REST
+# specs (answers use the 2023-05-01 shapes). Operation-status URLs of ACI carry 2018-06-01.
 ACI_VERSIONS = (
-    "2018-10-01",
-    "2019-12-01",
-    "2020-11-01",
-    "2021-03-01",
-    "2021-07-01",
-    "2021-09-01",
-    "2021-10-01",
-    "2022-09-01",
-    "2022-10-01-preview",
-    "2023-02-01-preview",
-    "2023-05-01",
+    "2017-08-01-preview", "2017-10-01-preview", "2017-12-01-preview", "2018-02-01-preview",
+    "2018-04-01", "2018-06-01", "2018-07-01", "2018-09-01", "2018-10-01", "2019-12-01",
+    "2020-11-01", "2021-03-01", "2021-07-01", "2021-09-01", "2021-10-01",
+    "2022-04-01-preview", "2022-09-01", "2022-10-01-preview", "2023-02-01-preview",
+    "2023-05-01", "2024-05-01-preview", "2024-10-01-preview", "2024-11-01-preview",
+    "2025-09-01",
 )
-ACI_OPERATION_VERSIONS = ("2018-06-01", *ACI_VERSIONS)
+ACI_OPERATION_VERSIONS = ACI_VERSIONS
+# The regions ARM names in its NoRegisteredProviderFound answers for containerGroups, with
+# the display names ARM lists them by.
+REGIONS = {
+    "westcentralus": "West Central US", "westus": "West US", "eastus": "East US",
+    "westeurope": "West Europe", "westus2": "West US 2", "northeurope": "North Europe",
+    "southeastasia": "Southeast Asia", "eastus2": "East US 2", "centralus": "Central US",
+    "australiaeast": "Australia East", "uksouth": "UK South",
+    "southcentralus": "South Central US", "centralindia": "Central India",
+    "brazilsouth": "Brazil South", "southindia": "South India",
+    "northcentralus": "North Central US", "eastasia": "East Asia",
+    "canadacentral": "Canada Central", "japaneast": "Japan East",
+    "koreacentral": "Korea Central", "francecentral": "France Central",
+    "switzerlandnorth": "Switzerland North", "germanywestcentral": "Germany West Central",
+    "uaenorth": "UAE North",
+}
+ACI_LOCATIONS = tuple(REGIONS)
 RESOURCES_VERSIONS = (
     "2015-11-01", "2016-02-01", "2016-06-01", "2016-07-01", "2016-09-01", "2017-05-10",
     "2018-02-01", "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01",
@@ -43,8 +54,10 @@ _NAME_PARENTS = {"subscriptions", "resourcegroups", "containergroups", "containe
                  "locations", "operations", "operationresults"}
 _CANONICAL = {s.lower(): s for s in (
     "subscriptions", "resourceGroups", "providers", "Microsoft.ContainerInstance",
-    "containerGroups", "containers", "locations", "operations", "operationresults", "logs",
-    "start", "stop", "restart",
+    "Microsoft.Resources", "containerGroups", "containers", "locations", "operations",
+    "operationresults", "logs", "start", "stop", "restart", "exec", "attach", "usages",
+    "capabilities", "cachedImages", "outboundNetworkDependenciesEndpoints", "register",
+    "unregister", "resources",
 )}
 
 
@@ -87,21 +100,37 @@ def unauthorized_response(error: ArmError) -> Response:
     return response
 
 
-def check_api_version(supported: Iterable[str], resource_type: str, location: str = "") -> str:
+def check_api_version(supported: Iterable[str], resource_type: str, location: str = "",
+                      locations: Iterable[str] = ACI_LOCATIONS,
+                      code: str = "NoRegisteredProviderFound") -> str:
+    """The request's api-version. A provider's unknown one is NoRegisteredProviderFound;
+    ARM's own types (resource groups, subscriptions) answer InvalidApiVersionParameter."""
     version = request.args.get("api-version")
     if not version:
         raise arm_error("MissingApiVersionParameter")
     versions = tuple(supported)
+    if version not in versions and code == "InvalidApiVersionParameter":
+        raise arm_error(code, version=version,
+                        supported=",".join(sorted(versions, reverse=True)))
     if version not in versions:
         raise arm_error(
             "NoRegisteredProviderFound",
-            location=location or "westeurope",
+            location=location or _body_location() or "westus",
             version=version,
             type=resource_type,
             supported=", ".join(versions),
-            locations="westeurope, eastus, westus, northeurope",
+            locations=", ".join(locations),
         )
     return version
+
+
+def _body_location() -> str:
+    """The location a PUT names, which ARM quotes when it rejects the api-version."""
+    if request.method not in ("PUT", "PATCH"):
+        return ""
+    body = request.get_json(silent=True)
+    location = body.get("location") if isinstance(body, dict) else None
+    return str(location).replace(" ", "").lower() if location else ""
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -114,7 +143,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def empty_response(status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(b"", status=status, headers=headers or {})
+    response = Response(b"", status=status, headers=headers or {})
+    # ARM sends no Content-Type with an empty answer (Flask would say text/html).
+    del response.headers["Content-Type"]
+    return response
 
 
 def request_json() -> dict[str, Any]:

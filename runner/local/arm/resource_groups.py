@@ -65,6 +65,8 @@ class ResourceGroups:
         location = body.get("location") or (old or {}).get("location")
         if not location:
             raise arm_error("LocationRequired")
+        # ARM keeps a location's short name: "West Europe" -> "westeurope".
+        location = str(location).replace(" ", "").lower()
         doc = {
             "id": f"/subscriptions/{sub}/resourceGroups/{old['name'] if old else rg}",
             "name": old["name"] if old else rg,
@@ -78,6 +80,18 @@ class ResourceGroups:
             doc["managedBy"] = body["managedBy"]
         self.store.put(KIND, rg_key(sub, rg), doc)
         return doc, old is None
+
+    def update(self, sub: str, rg: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PATCH: tags and managedBy change; the location cannot."""
+        doc = self.require(sub, rg)
+        if doc["properties"]["provisioningState"] == "Deleting":
+            raise arm_error("ResourceGroupBeingDeleted", rg=rg)
+        if body.get("tags") is not None:
+            doc["tags"] = body["tags"]
+        if body.get("managedBy"):
+            doc["managedBy"] = body["managedBy"]
+        self.store.put(KIND, rg_key(sub, rg), doc)
+        return public(doc)
 
     def list(self, sub: str) -> list[dict[str, Any]]:
         return [public(doc) for doc in self.store.list(KIND, f"{sub}/".lower())]
@@ -113,12 +127,16 @@ def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Bluepr
 
     @bp.before_request
     def versions() -> None:
-        check_api_version(RESOURCES_VERSIONS, "resourceGroups")
+        check_api_version(RESOURCES_VERSIONS, "resourceGroups", code="InvalidApiVersionParameter")
 
     @bp.route(base, methods=["PUT"])
     def put_group(sub: str, rg: str) -> Response:
         doc, created = groups.put(sub, rg, request_json())
         return json_response(doc, 201 if created else 200)
+
+    @bp.route(base, methods=["PATCH"])
+    def patch_group(sub: str, rg: str) -> Response:
+        return json_response(groups.update(sub, rg, request_json()))
 
     @bp.route(base, methods=["HEAD"])
     def head_group(sub: str, rg: str) -> Response:

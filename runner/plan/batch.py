@@ -115,7 +115,7 @@ def _container_change(spec: str, container: str, observed: ObservedBatch, worksp
         return Change(
             address=addr,
             action=Action.NOOP,
-            reason="exists" if ours else "exists (not made by runner; used, never deleted)",
+            reason="exists" if ours else f"exists ({owner.describe()}; used, never deleted)",
             before={"name": container, "ours": ours},
         )
     return Change(address=addr, action=Action.CREATE, reason="missing", after={"name": container})
@@ -144,10 +144,7 @@ def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: st
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason=(
-                "a different blob of that name exists and was not uploaded by this spec "
-                f"({seen.owner.describe()})"
-            ),
+            reason=f"a different blob of that name exists, {seen.owner.describe()}",
             before=before,
             after=after,
         )
@@ -185,10 +182,7 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason=(
-                "pool exists and was not made by this spec in this workspace "
-                f"({pool.owner.describe()})"
-            ),
+            reason=f"pool exists but was {pool.owner.describe()}",
             before=before,
             after=after,
         )
@@ -252,10 +246,7 @@ def _job_change(
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason=(
-                "job exists and was not made by this spec in this workspace "
-                f"({job.owner.describe()})"
-            ),
+            reason=f"job exists but was {job.owner.describe()}",
             before=before,
             after=after,
         )

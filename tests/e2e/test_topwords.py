@@ -202,8 +202,7 @@ def test_pool_and_job_of_another_workspace_fail_plan_and_apply_naming_the_owner(
     run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(1)
     result = result_of(run.out)
     assert [e for e in result["errors"] if e.startswith(pool)] == [
-        f"{pool} was not touched: pool exists and was not made by this spec in this "
-        f"workspace ({owner})"
+        f"{pool} was not touched: pool exists but was {owner}"
     ]
     assert len([e for e in result["errors"] if e.startswith(job)]) == 1
     assert result["counts"]["tasks_added"] == 0 and not result["removed"]

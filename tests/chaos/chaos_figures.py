@@ -1,0 +1,39 @@
+"""The figures the crash-and-resume suite prints at its end (tests/chaos/conftest.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Figures:
+    started: float = field(default_factory=time.monotonic)
+    points: int = 0  # kill points run, whatever their end
+    kills_survived: int = 0  # SIGKILLed applies whose re-apply matched an uninterrupted run
+    sigints_handled: int = 0  # SIGINTs answered by teardown, a report and exit 130
+    ended_first: int = 0  # points the run finished before reaching (no signal sent)
+    faults_injected: int = 0  # fault rule hits on the emulator
+    retries_seen: int = 0  # StepRetrying events in every apply and destroy
+    leftovers: int = 0  # things the runner made, still there after destroy
+    secrets_found: int = 0
+    secrets_scanned: int = 0  # texts and files scanned for secrets
+    by_kind: dict[str, int] = field(default_factory=dict)  # points per spec kind
+
+    def lines(self) -> list[str]:
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.by_kind.items()))
+        return [
+            f"kill points run:           {self.points} ({kinds})",
+            f"kills survived (SIGKILL):  {self.kills_survived}",
+            f"SIGINTs handled:           {self.sigints_handled}",
+            f"runs ended before signal:  {self.ended_first}",
+            f"faults injected:           {self.faults_injected}",
+            f"retries seen:              {self.retries_seen}",
+            f"leftovers after destroy:   {self.leftovers}",
+            f"secrets found:             {self.secrets_found} "
+            f"(in {self.secrets_scanned} outputs and files scanned)",
+            f"duration:                  {time.monotonic() - self.started:.0f} s",
+        ]
+
+
+FIGURES = Figures()

@@ -1,0 +1,193 @@
+"""Crash and resume of a container-group set: a web app, an app with a sidecar and a
+run-to-completion task (tests/chaos/specs/groups.yaml).
+
+After SIGKILL or SIGINT at any point and a second apply, the resource group holds the
+same groups, in the same states, with the same containers on the Docker engine, as
+after an uninterrupted apply; groups that were already running are left alone (same
+Docker containers); the task's collected logs are byte-equal. After SIGINT, apply has
+torn down what the teardown policy removes, named it, and named what it left. After
+``runner destroy`` nothing of it is left in the emulator or on the Docker engine.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chaos_flow import Reference, reference_run, run_point
+from chaos_process import KillPoint, Run, spread
+from chaos_readback import (
+    docker_containers,
+    docker_ids,
+    files_of,
+    group_leftovers,
+    group_names,
+    group_snapshot,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+SPEC = Path(__file__).parent / "specs" / "groups.yaml"
+WORKSPACE = "chaos-groups"
+# One resource group for every point, as a user re-running the same specs has: the
+# ownership tags (a secure value's fingerprint among them) then compare as they are.
+RESOURCE_GROUP = "chaos-groups"
+TASK = "chaos-task"  # runs to completion; teardown always
+
+CI_POINTS = [
+    KillPoint(signal.SIGKILL, "requests", 0.4),
+    KillPoint(signal.SIGKILL, "lines", 0.7, faults=True),
+    KillPoint(signal.SIGINT, "lines", 0.5),
+]
+FULL_POINTS = spread(signal.SIGKILL, 20, faults_every=4) + spread(signal.SIGINT, 5, first=0.3)
+
+
+@dataclass
+class Groups:
+    cwd: Path
+    rg: str
+    image: str
+    token: str
+    aci: Any
+    resources: Any
+    docker: Any
+    instance: str
+    kind: str = "container groups"
+    workspace: str = WORKSPACE
+    notes: list[str] = field(default_factory=list)
+
+    def _spec_args(self) -> list[str]:
+        variables = {"rg": self.rg, "image": self.image, "token": self.token}
+        args = [str(SPEC), "--workspace", self.workspace, "--yes", "--output", "json"]
+        for name, value in variables.items():
+            args += ["--var", f"{name}={value}"]
+        return args
+
+    def apply_args(self) -> list[str]:
+        return self._spec_args()
+
+    def destroy_args(self) -> list[str]:
+        return self._spec_args()
+
+    def address(self, name: str) -> str:
+        return f"ContainerGroup/{self.rg}/{name}"
+
+    def snapshot(self) -> dict[str, Any]:
+        return group_snapshot(self.aci, self.docker, self.instance, self.rg)
+
+    def outputs(self) -> dict[str, bytes]:
+        return files_of(self.cwd / "out" / TASK)
+
+    def leftovers(self) -> list[str]:
+        return group_leftovers(
+            self.aci, self.resources, self.docker, self.instance, self.rg, self.workspace
+        )
+
+    def after_signal(self, run: Run, sig: int | None, counters: dict[str, int]) -> Any:
+        if sig == signal.SIGINT:
+            self._check_interrupt(run)
+        # Groups already running when the re-apply starts must keep their containers.
+        snap = self.snapshot()
+        running = {
+            name
+            for name in snap["names"]
+            if snap[name]["state"] == "Running"
+            and snap[name]["docker"]
+            and all(status == "running" for *_, status in snap[name]["docker"])
+        }
+        ids = docker_ids(self.docker, self.instance, self.rg)
+        return {name: ids.get(name, set()) for name in running}
+
+    def _check_interrupt(self, run: Run) -> None:
+        cancelled = run.of_type("cancelled")
+        if not cancelled:
+            # Stopped while planning: nothing was started, so there is nothing to undo.
+            assert not run.of_type("StepStarted"), run.describe()
+            assert group_names(self.aci, self.rg) == []
+            return
+        removed, left = set(cancelled[-1]["removed"]), set(cancelled[-1]["left"])
+        present = set(group_names(self.aci, self.rg))
+        for address in removed:
+            name = address.rsplit("/", 1)[-1]
+            assert name not in present, f"{address} is said removed but is there"
+            assert wait_for(
+                lambda n=name: not docker_containers(self.docker, self.instance, self.rg, n)
+            ), f"{address} is said removed but its containers run"
+        assert TASK not in present, "the run-to-completion task outlived SIGINT"
+        done = {
+            e["address"] for e in run.of_type("StepFinished") if e["outcome"] == "ok"
+        }
+        for name in present:
+            address = self.address(name)
+            assert address in left or address in done, (
+                f"{address} is there after SIGINT, unfinished, and not said left:\n"
+                + run.describe()
+            )
+
+    def check_resumed(self, again: Run, before: Any) -> None:
+        plan = again.of_type("plan")[0]["plan"]
+        actions = {c["address"]: c["action"] for c in plan["changes"]}
+        ids = docker_ids(self.docker, self.instance, self.rg)
+        for name, kept in before.items():
+            if name == TASK:
+                continue  # a finished task is started again: that is a new run
+            assert actions[self.address(name)] == "no-op", plan
+            assert ids.get(name) == kept, f"{name} was restarted by the re-apply"
+
+
+@pytest.fixture(scope="module")
+def groups_world(
+    emulator: dict[str, Any],
+    make_arm_client: Any,
+    docker_client: Any,
+    test_image: str,
+    secure_token: str,
+    instance: str,
+) -> Any:
+    aci = make_arm_client(emulator, "aci")
+    resources = make_arm_client(emulator, "resource")
+
+    def make(cwd: Path) -> Groups:
+        return Groups(
+            cwd, RESOURCE_GROUP, test_image, secure_token, aci, resources, docker_client, instance
+        )
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def groups_reference(
+    groups_world: Any, make_cli: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Reference:
+    cwd = tmp_path_factory.mktemp("chaos-groups-reference")
+    world = groups_world(cwd)
+    reference = reference_run(world, make_cli(cwd))
+    assert reference.snapshot["names"] == ["chaos-pair", "chaos-web"], reference.snapshot
+    return reference
+
+
+def _point(groups_world: Any, make_cli: Any, tmp_path: Path, point: KillPoint,
+           reference: Reference, scan: Any) -> None:
+    world = groups_world(tmp_path / "work")
+    run_point(world, make_cli(world.cwd), point, reference, scan)
+
+
+@pytest.mark.parametrize("point", CI_POINTS, ids=lambda p: p.id)
+def test_group_set_resumes_after_a_signal(
+    groups_world: Any, groups_reference: Reference, make_cli: Any, scan: Any,
+    tmp_path: Path, point: KillPoint,
+) -> None:
+    _point(groups_world, make_cli, tmp_path, point, groups_reference, scan)
+
+
+@pytest.mark.chaos
+@pytest.mark.parametrize("point", FULL_POINTS, ids=lambda p: p.id)
+def test_group_set_resumes_after_a_signal_full(
+    groups_world: Any, groups_reference: Reference, make_cli: Any, scan: Any,
+    tmp_path: Path, point: KillPoint,
+) -> None:
+    _point(groups_world, make_cli, tmp_path, point, groups_reference, scan)

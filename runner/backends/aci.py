@@ -91,6 +91,26 @@ def read_container_group(client: Any, rg: str, name: str) -> ObservedContainerGr
         raise translate(exc) from exc
 
 
+def read_warnings(client: Any, rg: str, name: str) -> dict[str, list[str]] | None:
+    """Each container's warning events (why it could not start or keeps failing), from
+    the group's instance view; None when the group does not exist."""
+    try:
+        group = client.container_groups.get(rg, name)
+    except AzureError as exc:
+        if is_not_found(exc):
+            return None
+        raise translate(exc) from exc
+    found: dict[str, list[str]] = {}
+    for ct in group.containers or ():
+        events = ct.instance_view.events if ct.instance_view else None
+        messages = [
+            e.message for e in events or () if e.message and (e.type or "").lower() == "warning"
+        ]
+        if messages:
+            found[ct.name] = messages
+    return found
+
+
 def read_logs(client: Any, rg: str, name: str, container: str, tail: int | None = None) -> str:
     try:
         logs = client.containers.list_logs(rg, name, container, tail=tail)

@@ -12,7 +12,7 @@ from runner.backends.target import Target
 from runner.engine.observe import read_groups, read_state
 from runner.engine.result import StatusRow
 from runner.engine.retry import Clock, call_with_retry
-from runner.errors import RunnerError
+from runner.errors import PermanentError, RunnerError
 from runner.plan.observed import ObservedContainerGroup, group_address
 from runner.spec.models import BatchJob, ContainerGroup
 
@@ -86,6 +86,18 @@ def _row(g: ObservedContainerGroup) -> StatusRow:
     return StatusRow(group_address(g.resource_group, g.name), "ContainerGroup", state, detail)
 
 
+def _explain_silence(client: Any, spec: ContainerGroup, names: list[str]) -> None:
+    """No log line at all: when a container could not start, say why (one more read,
+    made only then) rather than print nothing."""
+    address = group_address(spec.resource_group, spec.name)
+    warnings = backend.read_warnings(client, spec.resource_group, spec.name)
+    if warnings is None:
+        raise RunnerError(f"{address} does not exist: apply its spec first")
+    why = [f"{name}: {warnings[name][-1]}" for name in names if name in warnings]
+    if why:
+        raise RunnerError(f"{address} has no logs; " + "; ".join(why))
+
+
 def logs(
     spec: ContainerGroup,
     target: Target,
@@ -100,22 +112,29 @@ def logs(
     if container and container not in {c.name for c in spec.containers}:
         raise RunnerError(f"{spec.name} has no container {container!r}")
     client = target.aci_client(target.subscription_for(spec.subscription))
+    address = group_address(spec.resource_group, spec.name)
     seen = dict.fromkeys(names, 0)
     clock = Clock()
     while True:
         for name in names:
-            text: str = call_with_retry(
-                functools.partial(backend.read_logs, client, spec.resource_group, spec.name, name),
-                address=group_address(spec.resource_group, spec.name),
-                what="logs",
-                emit=_nothing,
-                clock=clock,
+            read = functools.partial(
+                backend.read_logs, client, spec.resource_group, spec.name, name
             )
+            try:
+                text: str = call_with_retry(
+                    read, address=address, what="logs", emit=_nothing, clock=clock
+                )
+            except PermanentError as exc:
+                if exc.code in ("ResourceNotFound", "ResourceGroupNotFound"):
+                    raise RunnerError(f"{address} does not exist: apply its spec first") from exc
+                raise
             lines = text.splitlines()
             for line in lines[seen[name] :]:
                 yield f"[{name}] {line}" if len(names) > 1 else line
             seen[name] = max(seen[name], len(lines))
         if not follow:
+            if not any(seen.values()):
+                _explain_silence(client, spec, names)
             return
         g = backend.read_container_group(client, spec.resource_group, spec.name)
         if g is None or (spec.runs_to_completion and g.finished):

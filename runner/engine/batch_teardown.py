@@ -138,7 +138,6 @@ def destroy_workspace(target: Target, emit: Emit, workspace: str) -> RunResult:
     removed: list[str] = []
     errors: list[str] = []
     step = "BatchJob/*/teardown"
-    emit(StepStarted(address=step, step="teardown"))
 
     def remove(addr: str, delete: Callable[[], Any]) -> None:
         try:
@@ -150,16 +149,13 @@ def destroy_workspace(target: Target, emit: Emit, workspace: str) -> RunResult:
             removed.append(addr)
 
     client, service = default_clients(target)
+    pools: list[tuple[str, str, str]] = []
+    jobs: list[tuple[str, str, str]] = []
+    owned: list[tuple[str, str]] = []
     if client is not None:
         pools, jobs = call_with_retry(
             partial(bb.list_owned, client, workspace), address=step, what=step, emit=emit
         )
-        for job_id, spec, state in jobs:
-            if state != "deleting":
-                remove(address(spec, "job", job_id), partial(bb.delete_job, client, job_id))
-        for pool_id, spec, state in pools:
-            if state != "deleting":
-                remove(address(spec, "pool", pool_id), partial(bb.delete_pool, client, pool_id))
     if service is not None:
         owned = call_with_retry(
             partial(blob.list_owned_containers, service, workspace),
@@ -167,9 +163,17 @@ def destroy_workspace(target: Target, emit: Emit, workspace: str) -> RunResult:
             what=step,
             emit=emit,
         )
-        for name, spec in owned:
-            addr = address(spec, "container", name)
-            remove(addr, partial(blob.delete_container, service, name))
+    pools = [p for p in pools if p[2] != "deleting"]
+    jobs = [j for j in jobs if j[2] != "deleting"]
+    if not (pools or jobs or owned):  # nothing of Batch's to say
+        return RunResult(ok=True, counts={"deleted": 0})
+    emit(StepStarted(address=step, step="teardown"))
+    for job_id, spec, _ in jobs:
+        remove(address(spec, "job", job_id), partial(bb.delete_job, client, job_id))
+    for pool_id, spec, _ in pools:
+        remove(address(spec, "pool", pool_id), partial(bb.delete_pool, client, pool_id))
+    for name, spec in owned:
+        remove(address(spec, "container", name), partial(blob.delete_container, service, name))
     emit(TeardownReport(address=step, removed=tuple(removed)))
     emit(StepFinished(address=step, step="teardown", outcome="failed" if errors else "ok"))
     return RunResult(

@@ -18,8 +18,9 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
+
+from runner.spec.sandbox import BoundedSandbox, render_bounded
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _EXPRESSION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
@@ -92,10 +93,8 @@ def env(name: str, default: Any = _MISSING) -> Any:
 
 
 @lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
-        undefined=SpecUndefined, autoescape=False, keep_trailing_newline=True
-    )
+def environment() -> BoundedSandbox:
+    return BoundedSandbox(undefined=SpecUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 def is_template(text: str) -> bool:
@@ -126,7 +125,7 @@ def render(source: str, variables: Mapping[str, Any], **extra: Any) -> str:
         ) from None
     context = {"vars": Vars(variables), "env": env, **extra}
     try:
-        return template.render(context)
+        return render_bounded(template, context)
     except SecurityError as exc:
         message = f"template blocked by the sandbox: {str(exc).rstrip('.')}"
         raise TemplateProblem(message, _template_line(exc), _needle(exc)) from None

@@ -23,8 +23,30 @@ Path = tuple[PathKey, ...]
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+# Hand-written specs nest a handful of levels; the composer recurses once per level, so a
+# file of 5,000 opening brackets would end in a RecursionError instead of a diagnostic.
+MAX_DEPTH = 64
+
+
 class SpecLoader(yaml.SafeLoader):
-    """SafeLoader without the YAML 1.1 timestamp resolver: dates stay the text written."""
+    """SafeLoader without the YAML 1.1 timestamp resolver: dates stay the text written;
+    nesting deeper than ``MAX_DEPTH`` is refused."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"values nested deeper than {MAX_DEPTH} levels; refusing to read them",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)  # type: ignore[arg-type,no-any-return]
+        finally:
+            self._depth -= 1
 
 
 SpecLoader.yaml_implicit_resolvers = {

@@ -131,9 +131,8 @@ def release_task(value: Doc) -> Doc:
 def node_extras(pool: Doc, index: int) -> Doc:
     """A node's endpoints and image, as Batch reports them (test_batch_files recording).
 
-    Each inbound NAT pool gives the node one endpoint ``<name>.<index>``; Linux nodes also
-    get the default SSH endpoint (Windows ones the RDP one) unless a NAT pool already
-    serves that port.
+    Each inbound NAT pool gives the node one endpoint ``<name>.<index>``; without NAT pools
+    a Linux node gets the default SSH endpoint (a Windows one the RDP one).
     """
     vm = pool.get("virtualMachineConfiguration") or {}
     windows = "windows" in str(vm.get("nodeAgentSKUId", "")).lower() or not vm
@@ -147,7 +146,7 @@ def node_extras(pool: Doc, index: int) -> Doc:
             "frontendPort": int(nat.get("frontendPortRangeStart", 50000)) + index,
             "backendPort": nat.get("backendPort")})
     default_port = 3389 if windows else 22
-    if not any(e["backendPort"] == default_port for e in endpoints):
+    if not endpoints:
         endpoints.append({
             "name": f"{'RDP' if windows else 'SSH'}Rule.{index}", "protocol": "tcp",
             "publicIPAddress": "127.0.0.1", "publicFQDN": "localhost",

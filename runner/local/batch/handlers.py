@@ -116,7 +116,7 @@ def list_nodes(pool_id: str) -> Response:
     with state().lock:
         pool = pools.get_pool(state(), pool_id)
         items = [node_out(n, pool["id"], base_url())
-                 for n in state().nodes.get(pool["id"], {}).values()]
+                 for n in by_id(state().nodes.get(pool["id"], {}).values())]
     items = [select(n, request.args.get("$select")) for n in items if keep(n)]
     return ok(page(items, request.args, base_url(), f"/pools/{pool_id}/nodes"), "nodes")
 

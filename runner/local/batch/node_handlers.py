@@ -17,7 +17,6 @@ from runner.local.batch.handlers import state
 from runner.local.batch.http import action, body, ok
 from runner.local.batch.pools import require, set_state
 from runner.local.batch.state import Doc
-from runner.local.batch.wire import now_iso
 from runner.local.nodes import layout
 
 
@@ -58,7 +57,6 @@ def reboot(pool_id: str, node_id: str) -> Response:
                                     NodeState=node["state"])
         for job_id, task_id in list(sched._busy.get(node["id"], ())):
             sched.stop_task(job_id, task_id, "requeue")
-        node["lastBootTime"] = now_iso()
         node.pop("startTaskInfo", None)
         set_state(node, "rebooting")  # the scheduler boots it again on its next pass
         state().save_node(pool_id, node)

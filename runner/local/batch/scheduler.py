@@ -27,6 +27,7 @@ from runner.local.transitions import Progressions
 log = logging.getLogger("runner.local.batch")
 TICK = 0.2
 DELETE_DELAY = 0.5
+NODE_AGENT_VERSION = "1.10.0"
 Key = tuple[str, str, str]
 
 
@@ -155,11 +156,10 @@ class Scheduler:
             now = now_iso()
             nodes[node_id] = {
                 "id": node_id, "state": "starting", "schedulingState": "enabled",
-                "stateTransitionTime": now, "lastBootTime": now, "allocationTime": now,
+                "stateTransitionTime": now, "allocationTime": now,
                 "ipAddress": "127.0.0.1", "affinityId": f"TVM:{node_id}", "vmSize": pool["vmSize"],
                 "totalTasksRun": 0, "totalTasksSucceeded": 0, "runningTasksCount": 0,
                 "runningTaskSlotsCount": 0, "isDedicated": True,
-                "nodeAgentInfo": {"version": "1.11.0", "lastUpdateTime": now},
                 **defaults.node_extras(pool, index),
             }
             self.state.save_node(pool["id"], nodes[node_id])
@@ -184,6 +184,11 @@ class Scheduler:
         self.state.save_pool(pool)
 
     def _boot(self, pool: Doc, node: Doc) -> None:
+        # What a node reports once its agent runs (Azure's recorded node answers).
+        now = now_iso()
+        node["lastBootTime"] = now
+        node["certificateReferences"] = list(pool.get("certificateReferences") or [])
+        node["nodeAgentInfo"] = {"lastUpdateTime": now, "version": NODE_AGENT_VERSION}
         start_task = pool.get("startTask")
         if not start_task or not start_task.get("commandLine"):
             self._node_state(pool["id"], node, "idle")

@@ -10,9 +10,12 @@ GUIDs, request ids and host names are instance values that only need the same sh
 
 Entry keys beyond the recording: ``given`` (sent, not checked: what the SDK tests'
 preparers made unrecorded), ``transitions`` (run-time timing set before the request),
-``settle`` (after the request, read ``uri`` until ``until`` holds), ``follow`` (the next
-entry's ``{next}`` uri is this answer's ``odata.nextLink``) and ``instance`` (body paths
-whose values depend on the account, such as a reason naming its subscription).
+``settle`` (after the request, read ``uri`` until ``until`` holds), ``bind`` (recorded
+node ids stand for the local nodes with the same endpoint index from then on), ``follow``
+(the next entry's ``{next}`` uri is this answer's ``odata.nextLink``) and ``instance``
+(body path patterns whose values depend on the account, such as addresses or a reason
+naming its subscription: only their type is compared), ``sorted`` (a list in id order,
+compared in the local ids' order).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from runner.local import control, lifecycle
 pytestmark = pytest.mark.integration
 
 RECORDED = Path(__file__).parent / "recorded"
+VERSION = "api-version=2024-07-01.20.0"
 CASES = sorted(RECORDED.glob("*.json"))
 # Headers Batch itself writes; the others (Date, Server, Transfer-Encoding...) are the
 # web server's.
@@ -59,7 +63,7 @@ def shape(text: str) -> str:
 
 def differences(expected: Any, actual: Any, where: str = "body",
                 loose: tuple[str, ...] = ()) -> list[str]:
-    if where in loose:
+    if any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), where) for p in loose):
         return [] if type(expected) is type(actual) else [f"{where}: got {actual!r}"]
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
@@ -112,14 +116,40 @@ def relative(link: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
+def holds(doc: dict[str, Any], key: str, value: Any) -> bool:
+    """``key`` is a property, or ``list[*].property`` for every item of a non-empty list."""
+    if "[*]." in key:
+        items, prop = key.split("[*].", 1)
+        values = doc.get(items) or []
+        return bool(values) and all(item.get(prop) == value for item in values)
+    return doc.get(key) == value
+
+
 def settle(client: Any, uri: str, until: dict[str, Any]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         doc = client.send_request(HttpRequest("GET", uri)).json()
-        if all(doc.get(k) == v for k, v in until.items()):
+        if all(holds(doc, k, v) for k, v in until.items()):
             return
         time.sleep(0.1)
     raise AssertionError(f"{uri} never reached {until}")
+
+
+def bind(client: Any, pool: str, nodes: dict[str, int]) -> dict[str, str]:
+    """Recorded node ids -> local ones, matched by the index their endpoints carry."""
+    listed = client.send_request(HttpRequest("GET", f"/pools/{pool}/nodes?{VERSION}")).json()
+    local = {}
+    for node in listed["value"]:
+        name = node["endpointConfiguration"]["inboundEndpoints"][0]["name"]
+        local[int(name.rsplit(".", 1)[1])] = node["id"]
+    return {recorded: local[index] for recorded, index in nodes.items()}
+
+
+def substitute(value: Any, subs: dict[str, str]) -> Any:
+    text = json.dumps(value)
+    for old, new in subs.items():
+        text = text.replace(old, new)
+    return json.loads(text)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
@@ -130,7 +160,9 @@ def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any
         control.set_transitions(account, recording["transitions"])
     problems: list[str] = []
     next_uri = ""
+    subs: dict[str, str] = {}
     for number, entry in enumerate(recording["entries"]):
+        entry = substitute(entry, subs)
         if entry.get("transitions"):
             control.set_transitions(account, entry["transitions"])
         uri = next_uri if entry["uri"] == "{next}" else entry["uri"]
@@ -141,6 +173,8 @@ def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any
             response = err.response
         if entry.get("settle"):
             settle(client, entry["settle"]["uri"], entry["settle"]["until"])
+        if entry.get("bind"):
+            subs.update(bind(client, entry["bind"]["pool"], entry["bind"]["nodes"]))
         if entry.get("given"):
             assert response.status_code < 300, response.text()
             continue
@@ -157,7 +191,13 @@ def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any
                 problems.append(f"{label}: Azure sent no body, got {text[:200]!r}")
             continue
         body = json.loads(text)
-        loose = tuple(f"body.{path}" for path in entry.get("instance", ()))
+        if entry.get("sorted"):
+            # Listed in id order; with local ids, the recorded order is the ids' order.
+            items = body.get(entry["sorted"], [])
+            if [i["id"] for i in items] != sorted(i["id"] for i in items):
+                problems.append(f"{label}: {entry['sorted']} not in id order")
+            entry["response"][entry["sorted"]].sort(key=lambda i: i["id"])
+        loose = tuple(p if p.startswith("*") else f"body.{p}" for p in entry.get("instance", ()))
         problems += [f"{label}: {d}" for d in differences(entry["response"], body, loose=loose)]
         if entry.get("follow"):
             next_uri = relative(body.get("odata.nextLink", ""))

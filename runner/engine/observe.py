@@ -1,6 +1,7 @@
 """Reading live state for a plan: a constant number of paged lists, then a ``get`` only for
-the groups whose instance view decides the plan (a finished run-to-completion group is
-started again, a running one is left alone)."""
+the groups whose instance view decides the plan: unchanged groups of the workspace that
+may have finished or been stopped (started again), unless their list item shows every
+container running. Changed, foreign and absent groups never need one."""
 
 from __future__ import annotations
 
@@ -96,14 +97,19 @@ def _needing_view(
         if g is None or g.instance_state is not None or not g.ownership.owned_by(workspace):
             continue
         # Only an unchanged group that may have stopped or finished can be a "start": a
-        # run-to-completion group, or one whose listed containers (when a list carries
-        # their views, as Azure's does) have all terminated.
-        stopped = bool(g.containers) and all(c.state == "Terminated" for c in g.containers)
-        if (spec.runs_to_completion or stopped) and not changed_paths(
-            canonical_group(spec), g.definition
-        ):
+        # run-to-completion group, or a restart-Always one whose list item does not show
+        # every container running (one stopped outside runner). The REST example
+        # ContainerGroupsList.json gives list items container views, but Azure's answers
+        # carry none (recorded SDK traffic; azure-rest-api-specs issue 21280), so on Azure
+        # every unchanged group of the workspace is read with a get, several at once.
+        may_start = spec.runs_to_completion or not _all_running(g)
+        if may_start and not changed_paths(canonical_group(spec), g.definition):
             out.append(g)
     return out
+
+
+def _all_running(g: ObservedContainerGroup) -> bool:
+    return bool(g.containers) and all(c.state == "Running" for c in g.containers)
 
 
 def _retry(fn: Any, clock: Clock, emit: Emit) -> Any:

@@ -129,7 +129,7 @@ def test_put_answers_201_then_200_with_an_operation_url_on_api_version_2018_06_0
     assert "api-version=2018-06-01" in operation and "/operations/" in operation
     assert requests.get(operation, headers={"Authorization": "Bearer t"},
                         verify=raw.verify, timeout=30).json()["status"] in (
-        "InProgress", "Succeeded")
+        "Pending", "Succeeded")
     wait_succeeded(raw, path)
     updated = raw("PUT", path, json=_body(test_image, "sleep 601"))
     assert updated.status_code == 200

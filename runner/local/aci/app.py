@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,23 @@ GATEWAY_CODES = frozenset({
     "InvalidApiVersionParameter", "ResourceGroupNotFound", "InvalidResourceNamespace",
     "SubscriptionNotFound", "InvalidResourceType",
 })
+
+
+_PROVIDER_TYPE = re.compile(
+    r"^(?:/subscriptions/[^/]+(?:/resourceGroups/[^/]+)?)?/providers/"
+    r"Microsoft\.ContainerInstance/([^/]+)")
+_ACI_TYPES = {"containerGroups", "locations", "operations", "serviceAssociationLinks"}
+
+
+def _not_found() -> ArmError:
+    """ARM's answer to a path no route serves: an unknown type of a known namespace is
+    InvalidResourceType, anything else NotFound."""
+    match = _PROVIDER_TYPE.match(request.path)
+    if match and match.group(1) not in _ACI_TYPES:
+        return arm_error("InvalidResourceType", type=match.group(1),
+                         namespace="Microsoft.ContainerInstance",
+                         version=request.args.get("api-version", ""))
+    return arm_error("NotFound", path=request.path)
 
 
 def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> Flask:
@@ -112,7 +130,7 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
         if error.code == 405:
             failure = arm_error("MethodNotAllowed", method=request.method, path=request.path)
         elif error.code == 404:
-            failure = arm_error("NotFound", path=request.path)
+            failure = _not_found()
         else:
             failure = ArmError(error.code or 500, error.name.replace(" ", ""),
                                error.description or error.name)

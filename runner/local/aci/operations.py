@@ -23,10 +23,10 @@ class Operations:
 
     def begin(self, sub: str, location: str, resource_id: str) -> str:
         """A new operation on ``resource_id``. Its status, as ACI answers it, names the
-        container group (not the operation) in ``id``."""
+        container group (not the operation) in ``id`` and is ``Pending`` until it ends."""
         op_id = str(uuid.uuid4())
-        self.store.put(KIND, op_id, {"id": resource_id, "status": "InProgress",
-                                     "startTime": now_iso()})
+        self.store.put(KIND, op_id, {"id": resource_id, "status": "Pending",
+                                     "startTime": now_iso(), "properties": {"events": []}})
         return op_id
 
     def finish(self, op_id: str, error: dict[str, str] | None = None,

@@ -57,7 +57,12 @@ class ContainerGroups:
         if rg is not None:
             self.resource_groups.require(sub, rg)
         prefix = f"{sub}/{rg}/".lower() if rg is not None else f"{sub}/".lower()
-        return [wire.render(d, instance_view=False) for d in self.store.list(KIND, prefix)]
+        # Azure's lists carry no instance view, neither the group's nor its containers' (its
+        # recorded answers: tests/local/recorded/; azure-rest-api-specs issue 21280 and
+        # azure-sdk-for-java issue 39755), though the REST example ContainerGroupsList.json
+        # shows one: a client must get a group to read its state.
+        docs = self.store.list(KIND, prefix)
+        return [wire.render(d, instance_view=False) for d in docs]
 
     def logs(self, sub: str, rg: str, name: str, container: str, tail: int | None,
              timestamps: bool = False) -> str:

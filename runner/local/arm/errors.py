@@ -30,6 +30,11 @@ ARM_ERRORS: dict[str, tuple[int, str]] = {
     ),
     "ResourceGroupNotFound": (404, "Resource group '{rg}' could not be found."),
     "InvalidResourceNamespace": (404, "The resource namespace '{namespace}' is invalid."),
+    "InvalidResourceType": (
+        404,
+        "The resource type '{type}' could not be found in the namespace '{namespace}' for api "
+        "version '{version}'.",
+    ),
     "ResourceNotFound": (
         404,
         "The Resource '{type}/{name}' under resource group '{rg}' was not found. "
@@ -46,6 +51,11 @@ ARM_ERRORS: dict[str, tuple[int, str]] = {
     "ResourceGroupBeingDeleted": (
         409,
         "The resource group '{rg}' is in deprovisioning state and cannot perform this operation.",
+    ),
+    "InvalidFilterInQueryString": (
+        400,
+        "Invalid $filter '{filter}' specified in the query string. Resource groups can be "
+        "filtered by tagName, or by tagName and tagValue.",
     ),
     "NotFound": (404, "The requested resource '{path}' was not found."),
     "MethodNotAllowed": (405, "The requested method '{method}' is not allowed for '{path}'."),

@@ -121,6 +121,26 @@ class ResourceGroups:
         return self.store.get(OP_KIND, op_id)
 
 
+_TAG_FILTER = re.compile(
+    r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$", re.IGNORECASE)
+
+
+def _filtered(items: list[dict[str, Any]], odata: str | None) -> list[dict[str, Any]]:
+    """The groups a ``$filter`` keeps: ARM filters resource groups by tag name and value."""
+    if not odata:
+        return items
+    match = _TAG_FILTER.match(odata)
+    if match is None:
+        raise arm_error("InvalidFilterInQueryString", filter=odata)
+    name, value = match.group(1).lower(), match.group(2)
+    kept = []
+    for item in items:
+        tags = {k.lower(): v for k, v in (item.get("tags") or {}).items()}
+        if name in tags and (value is None or tags[name] == value):
+            kept.append(item)
+    return kept
+
+
 def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Blueprint:
     bp = Blueprint("resource_groups", __name__)
     base = "/subscriptions/<sub>/resourceGroups/<rg>"
@@ -157,7 +177,7 @@ def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Bluepr
 
     @bp.route("/subscriptions/<sub>/resourceGroups", methods=["GET"])
     def list_groups(sub: str) -> Response:
-        return json_response(paged(groups.list(sub)))
+        return json_response(paged(_filtered(groups.list(sub), request.args.get("$filter"))))
 
     @bp.route("/subscriptions/<sub>/operationresults/<op_id>", methods=["GET"])
     def operation_result(sub: str, op_id: str) -> Response:

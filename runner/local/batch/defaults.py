@@ -157,3 +157,12 @@ def node_extras(pool: Doc, index: int) -> Doc:
         extras["virtualMachineInfo"] = {"imageReference": {
             **image, "exactVersion": image.get("version", "latest")}}
     return extras
+
+
+def user_identity(value: Doc | None) -> Doc:
+    """A task's identity as Batch shows it: the pool-wide non-admin auto-user by default."""
+    if not value:
+        return copy.deepcopy(AUTO_USER)
+    if isinstance(value.get("autoUser"), dict):
+        return {**value, "autoUser": {**AUTO_USER["autoUser"], **value["autoUser"]}}
+    return copy.deepcopy(value)

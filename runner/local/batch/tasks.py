@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from runner.local.batch import defaults
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.jobs import get_job, writable_job
 from runner.local.batch.pools import check_id, duration, number, require, set_state, touch
@@ -13,8 +14,8 @@ from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
 MAX_TASKS_PER_COLLECTION = 100
 KEPT = ("displayName", "exitConditions", "resourceFiles", "outputFiles", "environmentSettings",
-        "affinityInfo", "userIdentity", "containerSettings", "multiInstanceSettings", "dependsOn",
-        "applicationPackageReferences")
+        "affinityInfo", "containerSettings", "multiInstanceSettings", "dependsOn",
+        "applicationPackageReferences", "authenticationTokenSettings")
 
 
 def _new_task(body: dict[str, Any]) -> Doc:
@@ -39,6 +40,7 @@ def _new_task(body: dict[str, Any]) -> Doc:
     for key in KEPT:
         if body.get(key) is not None:
             doc[key] = body[key]
+    doc["userIdentity"] = defaults.user_identity(body.get("userIdentity"))
     return doc
 
 

@@ -9,6 +9,7 @@ recognised without downloading anything.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -122,8 +123,12 @@ def download(service: BlobServiceClient, container: str, blob: str, dest: Path) 
     looks complete); returns the bytes written."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
+    # A link planted under the partial name would carry the bytes outside the collect
+    # folder (and the rename would move the link into place): start from a fresh file.
+    partial.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(os.open(partial, flags, 0o644), "wb") as out:
             size = service.get_blob_client(container, blob).download_blob().readinto(out)
     except Exception as exc:
         partial.unlink(missing_ok=True)

@@ -91,7 +91,10 @@ def plan_requests(folder: Path, workspace: str, status: dict[str, Any]) -> tuple
     target = get_target("local")
     control.reset_counters(status)
     plan = api.build_plan(specs, target, workspace)
-    return sum(control.counters(status).values()), not plan.has_changes
+    seen = control.counters(status)
+    for route, n in sorted(seen.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:5d}  {route}", flush=True)
+    return sum(seen.values()), not plan.has_changes
 
 
 def destroy(workspace: str) -> None:

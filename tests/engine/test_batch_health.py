@@ -29,31 +29,24 @@ def pool_requests(counters: dict[str, int]) -> int:
     return sum(n for key, n in counters.items() if key.startswith("GET /pools"))
 
 
-@pytest.fixture
-def empty_pool_run(target: Any, unique_name: Any, tmp_path: Path) -> Any:
-    """A run whose pool exists with 0 nodes: a pool that can never run a task."""
-    name = unique_name("health")
+def pool_run(target: Any, name: str, folder: Path, nodes: int) -> BatchRun:
+    """A run whose pool has been created (and is still allocating when slowed down)."""
     spec = BatchJob.model_validate(
         {
             "kind": "BatchJob",
             "name": name,
-            "pool": {"id": f"{name}-pool", "nodes": 0},
+            "pool": {"id": f"{name}-pool", "nodes": nodes},
             "job": {"id": f"{name}-job"},
             "tasks": {"forEachFile": "*.txt", "id": "t-{{ file.stem }}", "command": "true"},
             "collect": {"dir": "out"},
         }
     )
-    (tmp_path / "a.txt").write_text("a\n")
-    desired = desired_batch(spec, tmp_path)
+    (folder / "a.txt").write_text("a\n")
+    desired = desired_batch(spec, folder)
     client = target.batch_client("local")
     service = target.blob_service("local")
     signer = signer_for(service, target.storage_account_key("local"), sas_expiry(spec.timeout))
     bb.create_pool(client, desired, signer, "ws")
-    # allocation of 0 nodes is immediate on the local target; wait until it is steady
-    deadline = time.monotonic() + 30
-    while bb.enum_text(client.get_pool(spec.pool.id).allocation_state) != "steady":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
     run = BatchRun(
         desired=desired,
         target=target,
@@ -63,8 +56,24 @@ def empty_pool_run(target: Any, unique_name: Any, tmp_path: Path) -> Any:
         deadline=time.monotonic() + timedelta(minutes=5).total_seconds(),
     )
     run.clients["batch"] = client
+    return run
+
+
+def wait_steady(client: Any, pool_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while bb.enum_text(client.get_pool(pool_id).allocation_state) != "steady":
+        assert time.monotonic() < deadline, "pool never steady"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def empty_pool_run(target: Any, unique_name: Any, tmp_path: Path) -> Any:
+    """A run whose pool exists with 0 nodes: a pool that can never run a task."""
+    run = pool_run(target, unique_name("health"), tmp_path, nodes=0)
+    client, pool_id = run.clients["batch"], run.desired.spec.pool.id
+    wait_steady(client, pool_id)
     yield run
-    bb.delete_pool(client, spec.pool.id)
+    bb.delete_pool(client, pool_id)
 
 
 def test_no_pool_request_while_tasks_run_or_counts_change(empty_pool_run, faults) -> None:
@@ -93,3 +102,23 @@ def test_stalled_waiting_tasks_look_at_the_pool_once_and_fail(empty_pool_run, fa
     )
     # one pool get, and no node list: a pool without nodes says enough by itself
     assert pool_requests(faults.counters()) == 1
+
+
+def test_a_pool_whose_resize_stopped_short_fails_with_its_resize_errors(
+    target: Any, unique_name: Any, tmp_path: Path, transitions: Any
+) -> None:
+    # Allocation held back long enough for the resize to be stopped before any node comes.
+    transitions({"batch.pool.allocation": {"mode": "seconds", "value": 60}})
+    run = pool_run(target, unique_name("resize"), tmp_path, nodes=1)
+    client, pool_id = run.clients["batch"], run.desired.spec.pool.id
+    try:
+        client.begin_stop_pool_resize(pool_id, polling_interval=1)
+        wait_steady(client, pool_id)
+        with pytest.raises(PoolCannotRunTasks) as caught:
+            PoolWatch(run).look(waiting=1)
+        assert str(caught.value) == (
+            f"pool {pool_id} could not allocate nodes: ResizeStopped: Desired number of "
+            "dedicated nodes could not be allocated due to a stop resize operation"
+        )
+    finally:
+        bb.delete_pool(client, pool_id)

@@ -85,7 +85,7 @@ def test_task_runs_to_completion_collects_logs_and_exit_codes_then_tears_down(
     texts = {p.name: p.read_text() for p in collected.rglob("*") if p.is_file()}
     assert any("numwords=5 minlength=8" in t for t in texts.values()), texts
     assert any("to-stderr" in t for t in texts.values()), texts
-    assert str(collected.relative_to(cli.cwd)) in run.out or "out/task" in run.out
+    assert "Wrote out/task/" in run.out  # the files it wrote, relative to the cwd
 
     # teardown: onSuccess, and it succeeded: nothing left in the emulator or in Docker
     listed = [g.name for g in aci_client.container_groups.list_by_resource_group(names["rg"])]

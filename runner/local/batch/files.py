@@ -43,7 +43,8 @@ def _entry(path: Path, name: str, url_base: str) -> Doc:
         entry["properties"] = {
             "creationTime": _iso(info.st_ctime),
             "lastModified": _iso(info.st_mtime),
-            "contentLength": info.st_size,
+            # A string on the wire (azure-batch reads it with format="str"), as Azure sends it.
+            "contentLength": str(info.st_size),
             "contentType": mimetypes.guess_type(name)[0] or "application/octet-stream",
             "fileMode": f"{info.st_mode:o}",
         }
@@ -72,8 +73,9 @@ def headers(path: Path, url: str) -> dict[str, str]:
     info = path.stat()
     return {
         "ocp-creation-time": _http(info.st_ctime),
-        "ocp-batch-file-isdirectory": "true" if path.is_dir() else "false",
-        "ocp-batch-file-url": url,
+        # Written as .NET writes a bool, and the URL percent-encoded whole (recorded answers).
+        "ocp-batch-file-isdirectory": "True" if path.is_dir() else "False",
+        "ocp-batch-file-url": quote(url, safe=""),
         "ocp-batch-file-mode": f"{info.st_mode:o}",
         "Last-Modified": _http(info.st_mtime),
         "Content-Type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",

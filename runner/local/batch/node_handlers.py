@@ -14,7 +14,7 @@ from flask import Response, current_app, request
 from runner.local.batch import files, pools
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.handlers import state
-from runner.local.batch.http import action, body, ok
+from runner.local.batch.http import action, body, no_content, ok
 from runner.local.batch.pools import require, set_state
 from runner.local.batch.state import Doc
 from runner.local.nodes import layout
@@ -126,4 +126,4 @@ def delete_node_file(pool_id: str, node_id: str, file_path: str) -> Response:
     root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
                             node["id"])
     files.delete(root, file_path, request.args.get("recursive", "false").lower() == "true")
-    return action(200)
+    return no_content(200)  # Batch names no DataServiceId here

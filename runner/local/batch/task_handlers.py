@@ -86,7 +86,7 @@ def delete_task_file(job_id: str, task_id: str, file_path: str) -> Response:
     if folder is None:
         raise BatchServiceError("FileNotFound")
     files.delete(folder, file_path, request.args.get("recursive", "false").lower() == "true")
-    return action(200)
+    return no_content(200)  # Batch names no DataServiceId here
 
 
 def terminate_task(job_id: str, task_id: str) -> Response:

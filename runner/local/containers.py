@@ -35,7 +35,8 @@ LOAD_HINT = (
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # ACI's event times are whole seconds.
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _event(name: str, message: str, kind: str = "Normal") -> dict[str, Any]:
@@ -47,9 +48,9 @@ def _event(name: str, message: str, kind: str = "Normal") -> dict[str, Any]:
 def _docker_time(value: str | None) -> str | None:
     if not value or value.startswith("0001-"):
         return None
-    # Docker gives nanoseconds; ARM's date-time has at most microseconds.
+    # Docker gives nanoseconds; ACI's container times have milliseconds.
     head, _, frac = value.rstrip("Z").partition(".")
-    return f"{head}.{(frac + '000000')[:6]}Z" if frac else f"{head}Z"
+    return f"{head}.{(frac + '000')[:3]}Z" if frac else f"{head}Z"
 
 
 def _group_hash(instance: str, key: str) -> str:
@@ -133,9 +134,11 @@ class DockerRuntime:
             events: dict[str, list[dict[str, Any]]] = {}
             for c in group.containers:
                 self._run_container(client, group, c, holder, suffix, limits_ok)
+                # The events ACI reports for a container that starts (its recorded answers).
                 events[c.name] = [
+                    _event("Pulling", f"pulling image \"{c.image}\""),
                     _event("Pulled", f"Successfully pulled image \"{c.image}\""),
-                    _event("Started", f"Started container {c.name}"),
+                    _event("Started", "Started container"),
                 ]
         except docker.errors.APIError as exc:
             self.remove(group.key)

@@ -14,7 +14,7 @@ from runner.local.context import ServiceContext
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class InstantRuntime:
@@ -35,7 +35,10 @@ class InstantRuntime:
             self._started[group.key] = now
         event = {"count": 1, "firstTimestamp": now, "lastTimestamp": now, "type": "Normal"}
         return {
-            c.name: [{**event, "name": "Started", "message": f"Started container {c.name}"}]
+            c.name: [{**event, "name": "Pulling", "message": f"pulling image \"{c.image}\""},
+                     {**event, "name": "Pulled",
+                      "message": f"Successfully pulled image \"{c.image}\""},
+                     {**event, "name": "Started", "message": "Started container"}]
             for c in group.containers
         }
 

@@ -14,7 +14,9 @@ STATUS_API_VERSION = "2018-06-01"
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ARM's operation times: seven fractional digits, as .NET writes them."""
+    now = datetime.now(UTC)
+    return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond:06d}0Z"
 
 
 class Operations:

@@ -6,11 +6,11 @@ Long-running work is handed to ``provisioning.Provisioner``.
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from datetime import UTC, datetime
 from typing import Any
 
 from runner.local.aci import model, wire
 from runner.local.aci.errors import aci_error
-from runner.local.aci.operations import now_iso
 from runner.local.aci.provisioning import KIND, Provisioner
 from runner.local.aci.runtime import GroupRuntime
 from runner.local.arm.errors import arm_error
@@ -156,7 +156,8 @@ class ContainerGroups:
         if doc["provisioning"] in ("Creating", "Deleting"):
             raise aci_error("ContainerGroupTransitioning", name=name)
         self.refresh(key)
-        now = now_iso()
+        # A container's times have milliseconds in ACI's answers.
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         with self.work.lock(key):
             self.store.update(KIND, key, lambda d: wire.stopped(d, now))
             self.runtime.remove(key)

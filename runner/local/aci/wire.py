@@ -148,7 +148,8 @@ def stopped(doc: dict[str, Any], now: str) -> dict[str, Any]:
         if current.get("state") != "Terminated":
             view["currentState"] = {"state": "Terminated", "startTime": current.get("startTime"),
                                     "finishTime": now, "exitCode": 0, "detailStatus": "Stopped"}
+        second = now[:19] + "Z"  # event times are whole seconds
         doc.setdefault("events", {}).setdefault(name, []).append(
-            {"count": 1, "firstTimestamp": now, "lastTimestamp": now, "name": "Killing",
+            {"count": 1, "firstTimestamp": second, "lastTimestamp": second, "name": "Killing",
              "message": f"Killing container {name}", "type": "Normal"})
     return doc

@@ -17,7 +17,7 @@ from pathlib import Path
 from runner.local.batch import defaults, dispatch, execution
 from runner.local.batch.execution import Placement
 from runner.local.batch.jobs import release_auto_pool
-from runner.local.batch.pools import set_state, touch
+from runner.local.batch.pools import set_state
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
 from runner.local.nodes import layout, process
@@ -180,7 +180,7 @@ class Scheduler:
         set_state(pool, "steady", "allocationState")
         pool.pop("_steady_at", None)
         pool.pop("_remove", None)
-        touch(pool)
+        # No new eTag: Azure's recorded pools kept theirs when a resize settled.
         self.state.save_pool(pool)
 
     def _boot(self, pool: Doc, node: Doc) -> None:
@@ -278,7 +278,6 @@ class Scheduler:
         job["previousState"] = job["state"]
         set_state(job, "completed")
         job["executionInfo"]["endTime"] = now_iso()
-        touch(job)
         release_auto_pool(self.state, job)
         self.state.save_job(job)
 

@@ -146,16 +146,19 @@ def terminate_task(state: BatchState, job_id: str, task_id: str) -> None:
         if doc["state"] == "active":
             finish(doc, None, "failure", {"category": "usererror", "code": "TaskEnded",
                                           "message": "The task was terminated"})
+            touch(doc)
             state.save_task(job["id"], doc)
         else:
             state.stop_task(job["id"], doc["id"], "terminated")
 
 
 def set_task_state(doc: Doc, new: str) -> None:
+    """Moves the task along. Batch's own transitions leave ``eTag`` and ``lastModified``
+    as they were (a recorded task kept both from creation to completion); only requests
+    that change the task touch them."""
     doc["previousState"] = doc["state"]
     doc["previousStateTransitionTime"] = doc["stateTransitionTime"]
     set_state(doc, new)
-    touch(doc)
 
 
 def finish(doc: Doc, exit_code: int | None, result: str, failure: Doc | None) -> None:
@@ -209,6 +212,7 @@ def reactivate_task(state: BatchState, job_id: str, task_id: str) -> Doc:
         info["retryCount"] = 0
         doc.pop("nodeInfo", None)
         set_task_state(doc, "active")
+        touch(doc)
         state.queue.setdefault(job["id"], deque()).append(doc["id"])
         state.save_task(job["id"], doc)
         state.notify()

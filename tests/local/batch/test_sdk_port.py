@@ -198,7 +198,10 @@ def test_files(batch_client, unique_name):
                        "a node")[0].id
     batch_client.create_task(job_id, models.BatchTaskCreateOptions(
         id="test_task", command_line='/bin/sh -c "echo hello world"'))
-    wait_task_completed(batch_client, job_id, "test_task")
+    added = batch_client.get_task(job_id, "test_task")
+    done = wait_task_completed(batch_client, job_id, "test_task")
+    # Batch's own state changes keep the eTag (Azure's recorded task kept it to completion).
+    assert (done.etag, done.last_modified) == (added.etag, added.last_modified)
 
     only_files = [f for f in batch_client.list_node_files(pool_id, node_id, recursive=True)
                   if not f.is_directory]

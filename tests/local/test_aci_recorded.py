@@ -111,6 +111,7 @@ class Replay:
         self.verify = status["ca_bundle"]
         self.names = names
         self.last_operation: str | None = None
+        self.last_location: str | None = None
 
     def map(self, value: Any) -> Any:
         if isinstance(value, str) and value in self.names:
@@ -131,6 +132,8 @@ class Replay:
     def url(self, recorded_uri: str) -> str:
         if OPERATION.search(recorded_uri) and self.last_operation:
             return self.last_operation
+        if "/operationresults/" in recorded_uri and self.last_location:
+            return self.last_location
         parts = urlsplit(recorded_uri)
         return f"{self.base}{self.map(parts.path)}?{parts.query}"
 
@@ -145,12 +148,15 @@ class Replay:
             recorded = entry.get("ResponseBody")
             # Azure's recording polled until the operation (or the group) had settled.
             pending = (isinstance(recorded, dict) and answer.status_code == 200
-                       and _settling(answer.json(), recorded))
+                       and _settling(answer.json(), recorded)) or (
+                answer.status_code == 202 and entry["StatusCode"] == 200)
             if not pending or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         if "Azure-AsyncOperation" in answer.headers:
             self.last_operation = answer.headers["Azure-AsyncOperation"]
+        if "Location" in answer.headers:
+            self.last_location = answer.headers["Location"]
         return answer
 
 

@@ -127,3 +127,21 @@ def test_write_only_values_are_never_returned(arm: Arm, rg: str) -> None:
     props = got.json()["properties"]
     assert props["containers"][0]["properties"]["environmentVariables"] == [{"name": "TOKEN"}]
     assert props["volumes"][0] == {"name": "v", "secret": {}}
+
+
+def test_generic_resource_lists_show_container_groups(arm: Arm, rg: str) -> None:
+    body = {"location": "westus", "tags": {"managed-by": "runner"}, "properties": {
+        "osType": "Linux", "containers": [{"name": "c", "properties": {
+            "image": "alpine", "resources": {"requests": {"cpu": 1, "memoryInGB": 1}}}}]}}
+    assert arm("PUT", f"resourceGroups/{rg}/{GROUPS}/listed", json=body).status_code == 201
+    in_group = arm("GET", f"resourceGroups/{rg}/resources", "2021-04-01").json()["value"]
+    assert [(r["name"], r["type"], r["tags"]) for r in in_group] == [
+        ("listed", "Microsoft.ContainerInstance/containerGroups", {"managed-by": "runner"})]
+    assert set(in_group[0]) == {"id", "name", "type", "location", "tags"}
+    odata = ("resourceType eq 'Microsoft.ContainerInstance/containerGroups' and "
+             "tagName eq 'managed-by' and tagValue eq 'runner'")
+    everywhere = arm("GET", f"resources?$filter={odata}", "2021-04-01").json()["value"]
+    assert in_group[0]["id"] in [r["id"] for r in everywhere]
+    other = arm("GET", "resources?$filter=resourceType eq 'Microsoft.Batch/batchAccounts'",
+                "2021-04-01").json()["value"]
+    assert other == []

@@ -26,6 +26,7 @@ from runner.local.arm.request import (
     unauthorized_response,
 )
 from runner.local.arm.resource_groups import ResourceGroups, resource_group_blueprint
+from runner.local.arm.resources import resources_blueprint
 from runner.local.context import ServiceContext
 from runner.local.faults import ADMIN_PREFIX
 
@@ -80,6 +81,7 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
     app.extensions["runner_aci"] = groups
     app.register_blueprint(resource_group_blueprint(resource_groups, retry_after))
     app.register_blueprint(providers_blueprint(Providers(ctx.store), ctx.settings.subscription))
+    app.register_blueprint(resources_blueprint(resource_groups, [groups.list]))
 
     versions: dict[str, tuple[str, ...]] = {}
     for rule, method, endpoint, view, supported in bind(Handlers(groups, retry_after),
@@ -108,7 +110,9 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
         response.headers.setdefault("x-ms-routing-request-id", f"LOCAL:{request_id}")
         for name, value in ARM_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.method in ("PUT", "POST", "PATCH", "DELETE"):
+        if request.method == "DELETE":
+            response.headers.setdefault("x-ms-ratelimit-remaining-subscription-deletes", "14999")
+        elif request.method in ("PUT", "POST", "PATCH"):
             response.headers.setdefault("x-ms-ratelimit-remaining-subscription-writes", "1199")
         else:
             response.headers.setdefault("x-ms-ratelimit-remaining-subscription-reads", "11999")

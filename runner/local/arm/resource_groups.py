@@ -160,7 +160,11 @@ def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Bluepr
 
     @bp.route(base, methods=["HEAD"])
     def head_group(sub: str, rg: str) -> Response:
-        return empty_response(204 if groups.get(sub, rg) else 404)
+        if groups.get(sub, rg):
+            return empty_response(204)
+        # ARM's 404 to a HEAD is its JSON error with the body left off.
+        missing = arm_error("ResourceGroupNotFound", rg=rg)
+        return json_response(missing.body(), 404, {"x-ms-failure-cause": "gateway"})
 
     @bp.route(base, methods=["GET"])
     def get_group(sub: str, rg: str) -> Response:

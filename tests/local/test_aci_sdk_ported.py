@@ -162,8 +162,10 @@ def test_provider_is_registered_and_registers(resources: Any) -> None:
 
 def test_other_namespace_registers(resources: Any) -> None:
     assert resources.providers.get("Microsoft.Example").registration_state == "NotRegistered"
-    assert resources.providers.register("Microsoft.Example").registration_state == "Registered"
-    resources.providers.unregister("Microsoft.Example")
+    assert resources.providers.register("Microsoft.Example").registration_state == "Registering"
+    assert resources.providers.get("Microsoft.Example").registration_state == "Registered"
+    assert resources.providers.unregister("Microsoft.Example").registration_state == (
+        "Unregistering")
     assert resources.providers.get("Microsoft.Example").registration_state == "Unregistered"
 
 

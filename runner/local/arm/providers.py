@@ -142,17 +142,24 @@ def providers_blueprint(providers: Providers, default_subscription: str) -> Blue
     def get_provider(sub: str, namespace: str) -> Response:
         return json_response(providers.body(sub, _namespace(namespace)))
 
+    def change(sub: str, namespace: str, done: str, moving: str) -> Response:
+        # The answer shows the change under way (Registering), as ARM's does; it is done by
+        # the next read.
+        name = _namespace(SERVED.get(namespace.lower(), namespace))
+        before = providers.state(sub, name)
+        providers.set_state(sub, name, done)
+        body = providers.body(sub, name)
+        if before != done:
+            body["registrationState"] = moving
+        return json_response(body)
+
     @bp.route("/subscriptions/<sub>/providers/<namespace>/register", methods=["POST"])
     def register(sub: str, namespace: str) -> Response:
-        providers.set_state(sub, _namespace(SERVED.get(namespace.lower(), namespace)),
-                            "Registered")
-        return json_response(providers.body(sub, namespace))
+        return change(sub, namespace, "Registered", "Registering")
 
     @bp.route("/subscriptions/<sub>/providers/<namespace>/unregister", methods=["POST"])
     def unregister(sub: str, namespace: str) -> Response:
-        providers.set_state(sub, _namespace(SERVED.get(namespace.lower(), namespace)),
-                            "Unregistered")
-        return json_response(providers.body(sub, namespace))
+        return change(sub, namespace, "Unregistered", "Unregistering")
 
     return bp
 

@@ -166,3 +166,10 @@ def user_identity(value: Doc | None) -> Doc:
     if isinstance(value.get("autoUser"), dict):
         return {**value, "autoUser": {**AUTO_USER["autoUser"], **value["autoUser"]}}
     return copy.deepcopy(value)
+
+
+def start_task(value: Doc) -> Doc:
+    """A pool's start task with what Batch fills in (PoolGet examples: identity, retries)."""
+    return {**value, "userIdentity": user_identity(value.get("userIdentity")),
+            "maxTaskRetryCount": value.get("maxTaskRetryCount", 0),
+            "waitForSuccess": value.get("waitForSuccess", True)}

@@ -160,6 +160,8 @@ def new_pool(body: dict[str, Any]) -> Doc:
             doc[key] = body[key]
     if doc.get("networkConfiguration"):
         doc["networkConfiguration"] = defaults.network(doc["networkConfiguration"])
+    if doc.get("startTask"):
+        doc["startTask"] = defaults.start_task(doc["startTask"])
     if doc.get("userAccounts"):
         doc["userAccounts"] = defaults.user_accounts(doc["userAccounts"], windows)
     doc["certificateReferences"] = body.get("certificateReferences") or []
@@ -206,6 +208,8 @@ def patch_pool(state: BatchState, pool_id: str, body: dict[str, Any]) -> Doc:
         for key in PATCHABLE:
             if key in body and body[key] is not None:
                 doc[key] = body[key]
+        if doc.get("startTask"):
+            doc["startTask"] = defaults.start_task(doc["startTask"])
         if "applicationPackageReferences" in doc and not doc["applicationPackageReferences"]:
             del doc["applicationPackageReferences"]
         touch(doc)
@@ -224,6 +228,8 @@ def replace_pool_properties(state: BatchState, pool_id: str, body: dict[str, Any
             else:
                 doc[key] = body[key]
         doc["certificateReferences"] = body.get("certificateReferences") or []
+        if doc.get("startTask"):
+            doc["startTask"] = defaults.start_task(doc["startTask"])
         touch(doc)
         state.save_pool(doc)
         return doc

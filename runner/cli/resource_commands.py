@@ -117,7 +117,7 @@ def apply(
 ) -> None:
     """Make live state match the specs, then run, collect and tear down."""
     from runner.engine import api
-    from runner.render.pick import renderer_for
+    from runner.engine.lock import WorkspaceLock
 
     saved = None
     if plan_path:
@@ -141,6 +141,25 @@ def apply(
     specs = opts.load(paths)
     target = opts.get_target()
     workspace = opts.workspace_name()
+    # Held from the plan to the end, so no other run acts between them and this one never
+    # applies a plan another made stale; the engine's apply joins it.
+    with WorkspaceLock(workspace, nestable=True):
+        _plan_and_apply(api, specs, target, workspace, prune, saved, plan_path, yes, opts)
+
+
+def _plan_and_apply(
+    api: Any,
+    specs: Any,
+    target: Any,
+    workspace: str,
+    prune: bool,
+    saved: Any,
+    plan_path: str | None,
+    yes: bool,
+    opts: SpecOptions,
+) -> None:
+    from runner.render.pick import renderer_for
+
     the_plan = api.build_plan(specs, target, workspace, prune=prune)
     if saved is not None:
         from runner.cli import plan_file

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -21,17 +22,31 @@ from typing import Any
 from runner.engine.workspace import workspace_root
 from runner.errors import LockError
 
+# Locks held in this process by a nestable holder, by lock file, with how many holders
+# share it; any other second holder, in this process or another, is refused.
+_NESTABLE: dict[Path, int] = {}
+_HELD_GUARD = threading.Lock()
+
 
 def lock_path(workspace: str, root: Path | None = None) -> Path:
     return (root or workspace_root()) / ".runner" / f"{workspace}.lock"
 
 
 class WorkspaceLock:
-    def __init__(self, workspace: str, *, command: str | None = None, root: Path | None = None):
+    def __init__(
+        self,
+        workspace: str,
+        *,
+        command: str | None = None,
+        root: Path | None = None,
+        nestable: bool = False,
+    ):
         self.workspace = workspace
         self.path = lock_path(workspace, root)
         self.command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
         self._fd: int | None = None
+        self.nestable = nestable
+        self._joined = False
 
     def holder(self) -> dict[str, Any] | None:
         try:
@@ -41,6 +56,20 @@ class WorkspaceLock:
         return data if isinstance(data, dict) else None
 
     def acquire(self) -> None:
+        with _HELD_GUARD:
+            key = self.path.absolute()
+            if key in _NESTABLE:
+                # Held in this process by a nestable holder (``runner apply`` holds it from
+                # the plan to the end; the engine's apply takes it again): join it.
+                _NESTABLE[key] += 1
+                self._joined = True
+                return
+        self._acquire_file()
+        if self.nestable:
+            with _HELD_GUARD:
+                _NESTABLE[self.path.absolute()] = 1
+
+    def _acquire_file(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -59,6 +88,14 @@ class WorkspaceLock:
         self._fd = fd
 
     def release(self) -> None:
+        with _HELD_GUARD:
+            key = self.path.absolute()
+            if self._joined:
+                _NESTABLE[key] -= 1
+                self._joined = False
+                return
+            if self.nestable:
+                _NESTABLE.pop(key, None)
         if self._fd is None:
             return
         try:

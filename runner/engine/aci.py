@@ -53,6 +53,12 @@ class AciApply:
             return self._resource_group(change)
         return self._group(change)
 
+    def follows(self, change: Change) -> bool:
+        """An unchanged run-to-completion group is not finished (the plan starts finished
+        ones again): its run is still going, and this apply waits for it."""
+        spec = self.specs.get(change.address.lower())
+        return change.kind == "ContainerGroup" and spec is not None and spec.runs_to_completion
+
     def _subscription(self, change: Change, spec: ContainerGroup | None) -> str:
         return change.subscription or self.target.subscription_for(
             spec.subscription if spec else None
@@ -105,7 +111,13 @@ class AciApply:
         outcome = StepOutcome()
         sent: list[str] = []  # what Azure accepted so far: put, start, deleted
         try:
-            verb = self._send(client, spec, change, sent)
+            if change.action is Action.NOOP:
+                # A run an earlier apply started and did not see to its end (it was killed):
+                # wait for it, collect and tear down as that apply would have.
+                verb = "joined"
+                sent.append(verb)
+            else:
+                verb = self._send(client, spec, change, sent)
             outcome.counts[verb] = 1
             outcome.message = verb
             if spec.runs_to_completion and verb != "tagged":
@@ -114,7 +126,7 @@ class AciApply:
             outcome.ok = False
             outcome.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
             outcome.message = str(exc)
-        if "put" in sent or "start" in sent:
+        if {"put", "start", "joined"} & set(sent):
             self._teardown(client, spec, change, outcome)
         elif "deleted" in sent:
             # Stopped between the delete and the create of a replace: the old group is gone.

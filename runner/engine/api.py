@@ -127,7 +127,9 @@ def apply(
             ]
         if changes:
             result.merge(
-                _run_aci(changes, _groups(specs), target, emit, workspace, cancel, timeout)
+                _run_aci(
+                    changes, _groups(specs), target, emit, workspace, cancel, timeout, follow=True
+                )
             )
         for loaded in _batches(specs):
             if cancel.is_set():
@@ -163,7 +165,10 @@ def _run_aci(
     workspace: str,
     cancel: threading.Event,
     timeout: float,
+    *,
+    follow: bool = False,
 ) -> RunResult:
+    """``follow``: wait for the runs still going in unchanged groups (apply, not destroy)."""
     clock = Clock(cancel=cancel)
     handler = AciApply(
         target=target,
@@ -174,7 +179,9 @@ def _run_aci(
         deadline=clock.now() + timeout,
         cwd=Path.cwd(),
     )
-    outcomes = run_changes(changes, handler, emit=emit, cancel=cancel)
+    outcomes = run_changes(
+        changes, handler, emit=emit, cancel=cancel, follow=handler.follows if follow else None
+    )
     return _fold(outcomes)
 
 

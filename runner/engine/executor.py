@@ -1,8 +1,10 @@
 """Runs a plan's changes in dependency order on a bounded thread pool.
 
-No-op and conflict changes run nothing and count as done; a change whose dependency
-failed is skipped. On cancel no new change starts; running ones see the event themselves
-(their waits end at once) and run their own teardown.
+No-op and conflict changes run nothing and count as done, except no-ops that ``follow``
+picks: work goes on after them (a run in progress to wait for), so they reach the
+handler as a ``wait`` step. A change whose dependency failed is skipped. On cancel no new
+change starts; running ones see the event themselves (their waits end at once) and run
+their own teardown.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 from runner.engine.events import Emit, StepFinished, StepStarted
 from runner.errors import Cancelled, RunnerError
+from runner.plan.action import Action
 from runner.plan.model import Change
 
 WORKERS = 64  # waits dominate: threads mostly sleep in polls, so many can run at once
@@ -42,11 +45,22 @@ def run_changes(
     emit: Emit,
     cancel: threading.Event,
     workers: int = WORKERS,
+    follow: Callable[[Change], bool] | None = None,
 ) -> dict[str, StepOutcome]:
     outcomes: dict[str, StepOutcome] = {}
-    pending = [ch for ch in changes if ch.action.changes_anything]
+    followed = {
+        ch.address for ch in changes if ch.action is Action.NOOP and follow and follow(ch)
+    }
+
+    def step(ch: Change) -> str:
+        return "wait" if ch.address in followed else str(ch.action)
+
+    def runs(ch: Change) -> bool:
+        return ch.action.changes_anything or ch.address in followed
+
+    pending = [ch for ch in changes if runs(ch)]
     for ch in changes:
-        if not ch.action.changes_anything:
+        if not runs(ch):
             outcomes[ch.address] = StepOutcome(status="skipped", message=ch.reason)
     known = {ch.address for ch in changes}
     running: dict[Future[StepOutcome], Change] = {}
@@ -62,7 +76,7 @@ def run_changes(
                     if failed:
                         outcomes[ch.address] = _skip(ch, f"{', '.join(failed)} failed", emit)
                         continue
-                    emit(StepStarted(address=ch.address, step=str(ch.action)))
+                    emit(StepStarted(address=ch.address, step=step(ch)))
                     running[pool.submit(_guarded, handler, ch)] = ch
             else:
                 for ch in pending:
@@ -82,7 +96,7 @@ def run_changes(
                 emit(
                     StepFinished(
                         address=ch.address,
-                        step=str(ch.action),
+                        step=step(ch),
                         outcome=outcome.status,
                         message=outcome.message,
                     )

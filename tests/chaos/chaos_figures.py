@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Figures:
     secrets_found: int = 0
     secrets_scanned: int = 0  # texts and files scanned for secrets
     by_kind: dict[str, int] = field(default_factory=dict)  # points per spec kind
+    rows: list[str] = field(default_factory=list)  # one per point: where it stopped, what followed
 
     def lines(self) -> list[str]:
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.by_kind.items()))
@@ -26,7 +29,7 @@ class Figures:
             f"kill points run:           {self.points} ({kinds})",
             f"kills survived (SIGKILL):  {self.kills_survived}",
             f"SIGINTs handled:           {self.sigints_handled}",
-            f"runs ended before signal:  {self.ended_first}",
+            f"runs done before signal:   {self.ended_first}",
             f"faults injected:           {self.faults_injected}",
             f"retries seen:              {self.retries_seen}",
             f"leftovers after destroy:   {self.leftovers}",
@@ -34,6 +37,12 @@ class Figures:
             f"(in {self.secrets_scanned} outputs and files scanned)",
             f"duration:                  {time.monotonic() - self.started:.0f} s",
         ]
+
+
+def plan_summary(plan: dict[str, Any]) -> str:
+    """``"3 create, 1 no-op"``: the actions of a plan, counted."""
+    actions = Counter(c["action"] for c in plan.get("changes", ()))
+    return ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing"
 
 
 FIGURES = Figures()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from chaos_figures import FIGURES
+from chaos_figures import FIGURES, plan_summary
 from chaos_process import Cli, KillPoint, Run
 
 # Random 429 (with Retry-After), 500 and dropped connections on reads and writes of both
@@ -112,6 +112,13 @@ def run_point(world: World, cli: Cli, point: KillPoint, reference: Reference, sc
     FIGURES.by_kind[world.kind] = FIGURES.by_kind.get(world.kind, 0) + 1
     try:
         _run_point(world, cli, point, reference, scan)
+    except BaseException:
+        # Later points reuse the names: what this one left must not become their start.
+        from runner.local import control
+
+        control.clear_faults(cli.status)
+        cli("destroy", *world.destroy_args())
+        raise
     finally:
         FIGURES.retries_seen += sum(r.retries() for r in cli.runs)
 
@@ -121,20 +128,35 @@ def _run_point(world: World, cli: Cli, point: KillPoint, reference: Reference, s
         cli, point, lambda: cli.interrupted(["apply", *world.apply_args()], point, reference.totals)
     )
     counters = settle(cli.status)
-    if not stopped.signalled:
+    if not stopped.signalled or stopped.done_before_signal:
+        # Nothing to undo: the run had done its work (a late signal met the exiting
+        # process, which a shell reports as 130 either way).
         FIGURES.ended_first += 1
-        stopped.expect(0)
-    elif point.sig == signal.SIGKILL:
-        assert stopped.code == -signal.SIGKILL, stopped.describe()
+        assert stopped.result()["ok"], stopped.describe()
+        assert stopped.code in (0, 130, -signal.SIGINT, -signal.SIGKILL), stopped.describe()
+        before = world.after_signal(stopped, None, counters)
     else:
-        stopped.expect(130)
-    before = world.after_signal(stopped, point.sig if stopped.signalled else None, counters)
+        if point.sig == signal.SIGKILL:
+            assert stopped.code == -signal.SIGKILL, stopped.describe()
+        else:
+            stopped.expect(130)
+        before = world.after_signal(stopped, point.sig, counters)
 
     again = _with_faults(cli, point, lambda: cli("apply", *world.apply_args()))
     again.expect(0)
     world.check_resumed(again, before)
     assert world.snapshot() == reference.snapshot
     assert world.outputs() == reference.outputs
+
+    where = (
+        f"stopped after {stopped.requests_at_signal} requests, {stopped.lines_at_signal} lines"
+        if stopped.signalled
+        else "ended before the signal"
+    ) + (" (work done)" if stopped.done_before_signal else "")
+    FIGURES.rows.append(
+        f"{world.kind:16} {point.id:28} {where:40} exit {stopped.code:4}  "
+        f"re-apply: {plan_summary(again.of_type('plan')[0]['plan'])}"
+    )
 
     cli("destroy", *world.destroy_args()).expect(0)
     left = world.leftovers()
@@ -147,7 +169,9 @@ def _run_point(world: World, cli: Cli, point: KillPoint, reference: Reference, s
     found += scan.folder(world.cwd / "out")
     assert found == [], f"secrets found: {found}"
 
-    if stopped.signalled and point.sig == signal.SIGKILL:
+    if not stopped.signalled or stopped.done_before_signal:
+        return
+    if point.sig == signal.SIGKILL:
         FIGURES.kills_survived += 1
-    elif stopped.signalled:
+    else:
         FIGURES.sigints_handled += 1

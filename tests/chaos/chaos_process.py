@@ -22,26 +22,36 @@ from typing import Any, Literal
 CLI_TIMEOUT = 240.0  # a bound on one CLI run, never asserted
 WATCH_EVERY = 0.005  # seconds between two looks at the counters
 
-Trigger = Literal["requests", "lines"]
+Trigger = Literal["requests", "lines", "match"]
 
 
 @dataclass(frozen=True)
 class KillPoint:
-    """Where to stop an apply: ``fraction`` of the reference run's requests or lines."""
+    """Where to stop an apply: ``fraction`` of the reference run's requests or lines, or
+    (``match``) the first line holding ``text``."""
 
     sig: int
     trigger: Trigger
-    fraction: float
+    fraction: float = 0.0
     faults: bool = False  # 429, 500 and dropped connections during the run and the re-apply
+    text: str = ""
 
     @property
     def id(self) -> str:
         name = "kill" if self.sig == signal.SIGKILL else "int"
         storm = "-faults" if self.faults else ""
+        if self.trigger == "match":
+            return f"{name}-at-{'-'.join(self.text.split()[:2])}{storm}"
         return f"{name}-{self.trigger}-{round(self.fraction * 100):02d}pct{storm}"
 
     def threshold(self, totals: dict[str, int]) -> int:
         return max(1, round(self.fraction * totals[self.trigger]))
+
+    def reached(self, requests: int, lines: list[str], totals: dict[str, int]) -> bool:
+        if self.trigger == "match":
+            return any(self.text in line for line in lines)
+        seen = requests if self.trigger == "requests" else len(lines)
+        return seen >= self.threshold(totals)
 
 
 def spread(sig: int, count: int, *, faults_every: int = 0, first: float = 0.0) -> list[KillPoint]:
@@ -65,6 +75,14 @@ class Run:
     signalled: bool = False  # the signal was sent before the run ended by itself
     requests_at_signal: int = 0
     lines_at_signal: int = 0
+
+    @property
+    def done_before_signal(self) -> bool:
+        """The signal came after the run printed its result: its work was done."""
+        if not self.signalled:
+            return False
+        seen = json_lines("".join(self.out.splitlines(keepends=True)[: self.lines_at_signal]))
+        return any(d.get("type") == "result" for d in seen)
 
     @property
     def text(self) -> str:
@@ -158,18 +176,16 @@ class Cli:
         for reader in readers:
             reader.start()
         run = Run(list(args), 0, "", "")
-        limit = point.threshold(totals)
         deadline = time.monotonic() + CLI_TIMEOUT
         try:
             while proc.poll() is None and time.monotonic() < deadline:
                 requests = sum(control.counters(self.status).values())
-                lines = len(out)
-                reached = requests if point.trigger == "requests" else lines
-                if reached >= limit:
+                lines = list(out)
+                if point.reached(requests, lines, totals):
                     if proc.poll() is None:
                         proc.send_signal(point.sig)
                         run.signalled = True
-                        run.requests_at_signal, run.lines_at_signal = requests, lines
+                        run.requests_at_signal, run.lines_at_signal = requests, len(lines)
                     break
                 time.sleep(WATCH_EVERY)
             proc.wait(timeout=max(1.0, deadline - time.monotonic()))

@@ -114,3 +114,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("crash-and-resume figures")
     for line in FIGURES.lines():
         terminalreporter.write_line(line)
+    terminalreporter.write_line("points:")
+    for row in FIGURES.rows:
+        terminalreporter.write_line(f"  {row}")

@@ -37,6 +37,7 @@ WORKSPACE = "chaos-groups"
 # ownership tags (a secure value's fingerprint among them) then compare as they are.
 RESOURCE_GROUP = "chaos-groups"
 TASK = "chaos-task"  # runs to completion; teardown always
+RUNNING = "running until every container finishes"  # apply's line as a group's run begins
 
 CI_POINTS = [
     KillPoint(signal.SIGKILL, "requests", 0.4),
@@ -56,12 +57,13 @@ class Groups:
     resources: Any
     docker: Any
     instance: str
+    sleep: str = "1"  # seconds the task runs
     kind: str = "container groups"
     workspace: str = WORKSPACE
     notes: list[str] = field(default_factory=list)
 
     def _spec_args(self) -> list[str]:
-        variables = {"rg": self.rg, "image": self.image, "token": self.token}
+        variables = {"rg": self.rg, "image": self.image, "token": self.token, "sleep": self.sleep}
         args = [str(SPEC), "--workspace", self.workspace, "--yes", "--output", "json"]
         for name, value in variables.items():
             args += ["--var", f"{name}={value}"]
@@ -151,9 +153,10 @@ def groups_world(
     aci = make_arm_client(emulator, "aci")
     resources = make_arm_client(emulator, "resource")
 
-    def make(cwd: Path) -> Groups:
+    def make(cwd: Path, sleep: str = "1") -> Groups:
         return Groups(
-            cwd, RESOURCE_GROUP, test_image, secure_token, aci, resources, docker_client, instance
+            cwd, RESOURCE_GROUP, test_image, secure_token, aci, resources, docker_client, instance,
+            sleep,
         )
 
     return make
@@ -191,3 +194,27 @@ def test_group_set_resumes_after_a_signal_full(
     tmp_path: Path, point: KillPoint,
 ) -> None:
     _point(groups_world, make_cli, tmp_path, point, groups_reference, scan)
+
+
+def test_a_run_a_killed_apply_left_going_is_waited_for_collected_and_torn_down(
+    groups_world: Any, groups_reference: Reference, make_cli: Any, scan: Any, tmp_path: Path
+) -> None:
+    """SIGKILL as the task starts: its group stays, running. The re-apply finds it
+    unchanged (a no-op) and, rather than leave it, waits for its run, collects its logs
+    and tears it down, as the killed apply would have."""
+    # Long enough that the run is still going when the re-apply reads it.
+    world = groups_world(tmp_path / "work", sleep="6")
+    cli = make_cli(world.cwd)
+    point = KillPoint(signal.SIGKILL, "match", text=RUNNING)
+    run_point(world, cli, point, groups_reference, scan)
+
+    stopped, again = cli.runs[0], cli.runs[1]
+    assert stopped.signalled and not stopped.done_before_signal
+    plan = {c["address"]: c for c in again.of_type("plan")[0]["plan"]["changes"]}
+    task = world.address(TASK)
+    assert plan[task]["action"] == "no-op", plan[task]
+    assert "running" in plan[task]["reason"], plan[task]
+    finished = [e for e in again.of_type("StepFinished") if e["address"] == task]
+    assert [(e["step"], e["outcome"]) for e in finished] == [("wait", "ok")]
+    assert again.result()["counts"]["joined"] == 1
+    assert task in again.result()["removed"]

@@ -51,11 +51,12 @@ TEXTS = {
     for i in range(1, 7)
 }
 
+# While tasks are added or polled (with faults); in the teardown, after the job's delete
+# (the re-apply runs the job anew); SIGINT while the tasks run.
 CI_POINTS = [
-    KillPoint(signal.SIGKILL, "requests", 0.3),
-    KillPoint(signal.SIGKILL, "lines", 0.55, faults=True),
-    KillPoint(signal.SIGKILL, "lines", 0.85),
-    KillPoint(signal.SIGINT, "lines", 0.45),
+    KillPoint(signal.SIGKILL, "requests", 0.5, faults=True),
+    KillPoint(signal.SIGKILL, "lines", 0.88),
+    KillPoint(signal.SIGINT, "lines", 0.5),
 ]
 FULL_POINTS = spread(signal.SIGKILL, 20, faults_every=4) + spread(signal.SIGINT, 6, first=0.2)
 

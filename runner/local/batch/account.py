@@ -65,3 +65,12 @@ def list_applications() -> Response:
 
 def get_application(application_id: str) -> Response:
     raise BatchServiceError("ApplicationNotFound")
+
+
+def list_job_schedules() -> Response:
+    # Job schedules are not emulated: the account has none, and a named one is not found.
+    return ok(page([], request.args, base_url(), "/jobschedules"), "jobschedules")
+
+
+def job_schedule_not_found(**_: str) -> Response:
+    raise BatchServiceError("JobScheduleNotFound")

@@ -44,6 +44,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "JobBeingTerminated": (409, "The specified job is being terminated."),
     "JobNotActive": (409, "The specified job is not active."),
     "ApplicationNotFound": (404, "The specified application does not exist."),
+    "JobScheduleNotFound": (404, "The specified job schedule does not exist."),
     "OperationNotValidOnNode": (
         409, "The specified operation is not valid on the node."),
     "NodeUserNotFound": (404, "The specified node user does not exist."),

@@ -70,3 +70,11 @@ def test_node_with_scheduling_disabled_takes_no_task(batch_client, unique_name):
     wait_task_completed(batch_client, job_id, "waits")
     with pytest.raises(ResourceNotFoundError):
         batch_client.get_node(pool_id, "tvmps_missing_d")
+
+
+def test_account_without_job_schedules_lists_none_and_finds_none(batch_client):
+    assert list(batch_client.list_job_schedules()) == []
+    with pytest.raises(ResourceNotFoundError) as caught:
+        batch_client.get_job_schedule("nightly")
+    assert caught.value.error is not None
+    assert caught.value.error.code == "JobScheduleNotFound"

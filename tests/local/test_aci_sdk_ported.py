@@ -174,3 +174,9 @@ def test_group_of_a_missing_resource_group_is_not_found(client: Any) -> None:
         client.container_groups.get("no-such-group-rg", "nothing")
     assert err.value.error is not None
     assert err.value.error.code == "ResourceGroupNotFound"
+
+
+def test_subnet_service_association_link_delete_without_a_link(client: Any,
+                                                                resource_group: Any) -> None:
+    client.subnet_service_association_link.begin_delete(
+        resource_group.name, "vnet1", "subnet1").result()

@@ -16,7 +16,7 @@ from runner.local.aci import model
 from runner.local.aci.errors import aci_error
 from runner.local.aci.state import ContainerGroups
 from runner.local.arm.providers import display_name
-from runner.local.arm.request import json_response, paged, request_json
+from runner.local.arm.request import empty_response, json_response, paged, request_json
 
 PROVIDER = "Microsoft Container Instance"
 # (name, resource, operation, description) of what the provider exposes to RBAC.
@@ -123,6 +123,12 @@ class LocationHandlers:
             size = request_json().get("terminalSize") or {}
             uri += f"?rows={size.get('rows', 24)}&cols={size.get('cols', 80)}"
         return json_response({"webSocketUri": uri, "password": secrets.token_urlsafe(32)})
+
+    def delete_subnet_link(self, sub: str, rg: str, vnet: str, subnet: str) -> Response:
+        # No virtual network is served, so no subnet holds a link: "204 No Content - the
+        # specified container group was not found" (SubnetServiceAssociationLink_Delete).
+        self.groups.resource_groups.require(sub, rg)
+        return empty_response(204)
 
     def exec(self, sub: str, rg: str, name: str, container: str) -> Response:
         return self._terminal(sub, rg, name, container, "exec")

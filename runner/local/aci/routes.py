@@ -42,6 +42,9 @@ LOCATION_ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      ACI_VERSIONS),
     (GROUP + "/containers/<container>/exec", "POST", "exec", ACI_VERSIONS),
     (GROUP + "/containers/<container>/attach", "POST", "attach", ACI_VERSIONS),
+    ("/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/"
+     "<vnet>/subnets/<subnet>/providers/Microsoft.ContainerInstance/serviceAssociationLinks/"
+     "default", "DELETE", "delete_subnet_link", ACI_VERSIONS),
 )
 
 

@@ -51,13 +51,14 @@ RESOURCES_VERSIONS = (
 # Segments whose next segment is a name (kept as sent); every other known segment is
 # matched case-insensitively, as ARM does.
 _NAME_PARENTS = {"subscriptions", "resourcegroups", "containergroups", "containers",
-                 "locations", "operations", "operationresults"}
+                 "locations", "operations", "operationresults", "virtualnetworks", "subnets"}
 _CANONICAL = {s.lower(): s for s in (
     "subscriptions", "resourceGroups", "providers", "Microsoft.ContainerInstance",
     "Microsoft.Resources", "containerGroups", "containers", "locations", "operations",
     "operationresults", "logs", "start", "stop", "restart", "exec", "attach", "usages",
     "capabilities", "cachedImages", "outboundNetworkDependenciesEndpoints", "register",
-    "unregister", "resources",
+    "unregister", "resources", "Microsoft.Network", "virtualNetworks", "subnets",
+    "serviceAssociationLinks",
 )}
 
 

@@ -102,11 +102,11 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
     def request_ids(response: Response) -> Response:
         if request.path.startswith(ADMIN_PREFIX):
             return response
-        # ARM stamps every answer; clients log these ids with their errors.
+        # ARM stamps every answer (keeping a caller's correlation id); clients log these ids.
         request_id = str(uuid.uuid4())
         response.headers.setdefault("x-ms-request-id", request_id)
         response.headers.setdefault("x-ms-correlation-request-id",
-                                    request.headers.get("x-ms-client-request-id", request_id))
+                                    request.headers.get("x-ms-correlation-request-id", request_id))
         response.headers.setdefault("x-ms-routing-request-id", f"LOCAL:{request_id}")
         for name, value in ARM_HEADERS.items():
             response.headers.setdefault(name, value)

@@ -57,7 +57,11 @@ def user_accounts(value: list[Any], windows: bool) -> list[Any]:
 
 
 def network(value: Doc) -> Doc:
-    return {"dynamicVNetAssignmentScope": "none", **value,
+    shown = copy.deepcopy(value)
+    for nat in (shown.get("endpointConfiguration") or {}).get("inboundNATPools") or []:
+        for rule in nat.get("networkSecurityGroupRules") or []:
+            rule.setdefault("sourcePortRanges", ["*"])
+    return {"dynamicVNetAssignmentScope": "none", **shown,
             "enableAcceleratedNetworking": bool(value.get("enableAcceleratedNetworking", False))}
 
 

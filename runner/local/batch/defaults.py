@@ -177,3 +177,16 @@ def start_task(value: Doc) -> Doc:
     return {**value, "userIdentity": user_identity(value.get("userIdentity")),
             "maxTaskRetryCount": value.get("maxTaskRetryCount", 0),
             "waitForSuccess": value.get("waitForSuccess", True)}
+
+
+SECRETS = ("accountKey", "sasKey", "password")
+
+
+def without_secrets(value: Any) -> Any:
+    """Batch never returns keys or passwords it was given (a recorded blobfuse mount came
+    back without its ``accountKey``)."""
+    if isinstance(value, dict):
+        return {k: without_secrets(v) for k, v in value.items() if k not in SECRETS}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value

@@ -162,6 +162,8 @@ def new_pool(body: dict[str, Any]) -> Doc:
         doc["networkConfiguration"] = defaults.network(doc["networkConfiguration"])
     if doc.get("startTask"):
         doc["startTask"] = defaults.start_task(doc["startTask"])
+    if doc.get("mountConfiguration"):
+        doc["mountConfiguration"] = defaults.without_secrets(doc["mountConfiguration"])
     if doc.get("userAccounts"):
         doc["userAccounts"] = defaults.user_accounts(doc["userAccounts"], windows)
     doc["certificateReferences"] = body.get("certificateReferences") or []

@@ -41,6 +41,8 @@ def _new_task(body: dict[str, Any]) -> Doc:
         if body.get(key) is not None:
             doc[key] = body[key]
     doc["userIdentity"] = defaults.user_identity(body.get("userIdentity"))
+    if doc.get("containerSettings"):
+        doc["containerSettings"] = defaults.without_secrets(doc["containerSettings"])
     return doc
 
 

@@ -14,10 +14,11 @@ from flask import Response, current_app, request
 from runner.local.batch import files, pools
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.handlers import state
-from runner.local.batch.http import action, body, no_content, ok
+from runner.local.batch.http import action, body, no_content, ok, request_id
 from runner.local.batch.pools import require, set_state
 from runner.local.batch.state import Doc
-from runner.local.nodes import layout
+from runner.local.batch.wire import parse_iso
+from runner.local.nodes import layout, transfer
 
 
 def _node(pool_id: str, node_id: str) -> Doc:
@@ -117,6 +118,34 @@ def remote_login_settings(pool_id: str, node_id: str) -> Response:
     return ok({"remoteLoginIPAddress": node.get("ipAddress", "127.0.0.1"),
                "remoteLoginPort": port},
               "Microsoft.Azure.Batch.Protocol.Entities.ComputeNodeGetRemoteLoginSettingsResult")
+
+
+def upload_logs(pool_id: str, node_id: str) -> Response:
+    """Uploads the node's logs to the caller's container. A local node keeps no agent logs,
+    so what it uploads is its start task's output, when it has run since ``startTime``."""
+    options = body()
+    require(options, "containerUrl", "startTime")
+    with state().lock:
+        pool = pools.get_pool(state(), pool_id)
+        node = _node(pool_id, node_id)
+    root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
+                            node["id"])
+    try:
+        since = parse_iso(str(options["startTime"])).timestamp()
+    except ValueError:
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="startTime",
+                                PropertyValue=options["startTime"]) from None
+    folder = f"batch-{state().account}/{pool['id']}/{node['id']}/{request_id()}"
+    logs = [(path, f"{folder}/startup/{path.name}")
+            for path in sorted((root / "startup").glob("std*.txt"))
+            if path.is_file() and path.stat().st_mtime >= since]
+    try:
+        count = transfer.upload_files(str(options["containerUrl"]), logs)
+    except transfer.TransferError as err:
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerUrl",
+                                Reason=err.message) from None
+    return ok({"virtualDirectoryName": folder, "numberOfFilesUploaded": count},
+              "Microsoft.Azure.Batch.Protocol.Entities.UploadBatchServiceLogsResult")
 
 
 def delete_node_file(pool_id: str, node_id: str, file_path: str) -> Response:

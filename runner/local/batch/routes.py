@@ -55,6 +55,7 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/pools/<pool_id>/nodes/<node_id>/users/<user_name>", ("DELETE",), n.delete_user),
     ("/pools/<pool_id>/nodes/<node_id>/remoteloginsettings", ("GET",),
      n.remote_login_settings),
+    ("/pools/<pool_id>/nodes/<node_id>/uploadbatchservicelogs", ("POST",), n.upload_logs),
     ("/jobs", ("POST",), h.create_job),
     ("/jobs", ("GET",), h.list_jobs),
     ("/jobs/<job_id>", ("GET",), h.get_job),

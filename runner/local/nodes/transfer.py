@@ -183,3 +183,10 @@ def _put(url: str, path: Path, headers: dict[str, str]) -> None:
         raise TransferError(code, f"upload of {path.name}: HTTP {err.code} {err.reason}") from err
     except (urllib.error.URLError, OSError) as err:
         raise TransferError("FileUploadMiscError", f"upload of {path.name}: {err}") from err
+
+
+def upload_files(container_url: str, files: list[tuple[Path, str]]) -> int:
+    """Uploads each local file to the blob named beside it; the number uploaded."""
+    for path, blob in files:
+        _put(_with_path(container_url, blob), path, {})
+    return len(files)

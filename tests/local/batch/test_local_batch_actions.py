@@ -3,10 +3,19 @@ enable, reactivation, node scheduling; each checked by what then runs."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from azure.batch import models as bm
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from batch_helpers import image, make_pool_and_job, wait_for, wait_task_completed
+from batch_helpers import (
+    container_sas_url,
+    image,
+    make_pool_and_job,
+    pool_options,
+    wait_for,
+    wait_task_completed,
+)
 
 pytestmark = pytest.mark.integration
 POLL = {"polling_interval": 0}
@@ -78,3 +87,21 @@ def test_account_without_job_schedules_lists_none_and_finds_none(batch_client):
         batch_client.get_job_schedule("nightly")
     assert caught.value.error is not None
     assert caught.value.error.code == "JobScheduleNotFound"
+
+
+def test_node_logs_upload_to_the_callers_container(batch_client, blob_service, unique_name):
+    pool_id = unique_name("logs")
+    batch_client.create_pool(pool_options(pool_id, nodes=1, start_task=bm.BatchStartTask(
+        command_line="echo booted", wait_for_success=True)))
+    node = wait_for(lambda: list(batch_client.list_nodes(pool_id)),
+                    lambda ns: len(ns) == 1 and ns[0].state == bm.BatchNodeState.IDLE,
+                    "an idle node")[0]
+    container = unique_name("logs")
+    blob_service.create_container(container)
+    since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+    result = batch_client.upload_node_logs(pool_id, node.id, bm.UploadBatchServiceLogsOptions(
+        container_url=container_sas_url(blob_service, container, write=True), start_time=since))
+    assert result.number_of_files_uploaded == 2
+    names = sorted(b.name for b in blob_service.get_container_client(container).list_blobs())
+    assert names == [f"{result.virtual_directory_name}/startup/stderr.txt",
+                     f"{result.virtual_directory_name}/startup/stdout.txt"]

@@ -35,13 +35,14 @@ class KillPoint:
     fraction: float = 0.0
     faults: bool = False  # 429, 500 and dropped connections during the run and the re-apply
     text: str = ""
+    label: str = ""  # names a ``match`` point in test ids
 
     @property
     def id(self) -> str:
         name = "kill" if self.sig == signal.SIGKILL else "int"
         storm = "-faults" if self.faults else ""
         if self.trigger == "match":
-            return f"{name}-at-{'-'.join(self.text.split()[:2])}{storm}"
+            return f"{name}-at-{self.label}{storm}"
         return f"{name}-{self.trigger}-{round(self.fraction * 100):02d}pct{storm}"
 
     def threshold(self, totals: dict[str, int]) -> int:
@@ -64,6 +65,16 @@ def spread(sig: int, count: int, *, faults_every: int = 0, first: float = 0.0) -
         storm = bool(faults_every) and i % faults_every == faults_every - 1
         points.append(KillPoint(sig, trigger, min(fraction, 0.99), storm))
     return points
+
+
+def point_params(ci: list[KillPoint], full: list[KillPoint]) -> list[Any]:
+    """Test parameters: the ``ci`` points run by default; the full run (``-m chaos``)
+    runs those again with the ``full`` ones."""
+    import pytest
+
+    return [pytest.param(p, id=f"ci-{p.id}") for p in ci] + [
+        pytest.param(p, id=f"full-{p.id}", marks=pytest.mark.chaos) for p in [*ci, *full]
+    ]
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 from chaos_flow import Reference, reference_run, run_point
-from chaos_process import KillPoint, Run, spread
+from chaos_process import KillPoint, Run, point_params, spread
 from chaos_readback import (
     batch_leftovers,
     batch_snapshot,
@@ -51,12 +51,12 @@ TEXTS = {
     for i in range(1, 7)
 }
 
-# While tasks are added or polled (with faults); in the teardown, after the job's delete
-# (the re-apply runs the job anew); SIGINT while the tasks run.
+# Polling the tasks, with faults; as teardown begins (the job's delete may be sent: then
+# the re-apply runs the job anew); SIGINT as the tasks are added.
 CI_POINTS = [
-    KillPoint(signal.SIGKILL, "requests", 0.5, faults=True),
-    KillPoint(signal.SIGKILL, "lines", 0.88),
-    KillPoint(signal.SIGINT, "lines", 0.5),
+    KillPoint(signal.SIGKILL, "match", text='"step": "poll"', label="poll", faults=True),
+    KillPoint(signal.SIGKILL, "match", text='"step": "teardown"', label="teardown"),
+    KillPoint(signal.SIGINT, "match", text='"step": "add tasks"', label="add-tasks"),
 ]
 FULL_POINTS = spread(signal.SIGKILL, 20, faults_every=4) + spread(signal.SIGINT, 6, first=0.2)
 
@@ -219,17 +219,8 @@ def _point(world_of: Any, make_cli: Any, tmp_path: Path, point: KillPoint,
     run_point(world, make_cli(world.cwd), point, reference, scan)
 
 
-@pytest.mark.parametrize("point", CI_POINTS, ids=lambda p: p.id)
+@pytest.mark.parametrize("point", point_params(CI_POINTS, FULL_POINTS))
 def test_topwords_resumes_after_a_signal(
-    topwords_world: Any, topwords_reference: Reference, make_cli: Any, scan: Any,
-    tmp_path: Path, point: KillPoint,
-) -> None:
-    _point(topwords_world, make_cli, tmp_path, point, topwords_reference, scan)
-
-
-@pytest.mark.chaos
-@pytest.mark.parametrize("point", FULL_POINTS, ids=lambda p: p.id)
-def test_topwords_resumes_after_a_signal_full(
     topwords_world: Any, topwords_reference: Reference, make_cli: Any, scan: Any,
     tmp_path: Path, point: KillPoint,
 ) -> None:

@@ -36,6 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Golden files (tests/spec/bad, tests/render/golden) are rewritten only when asked."""
+    flag = bool(request.config.getoption("--update-golden"))
+    return flag or os.environ.get("RUNNER_UPDATE_GOLDEN") == "1"
+
+
 def services_required() -> bool:
     return os.environ.get("RUNNER_REQUIRE_SERVICES") == "1"
 

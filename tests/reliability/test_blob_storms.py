@@ -125,7 +125,7 @@ def blob_storm(
 def test_topwords_apply_converges_under_blob_storms(
     proxied: Any, batch_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blob_storm(proxied, batch_client, tmp_path, monkeypatch, 2)
+    blob_storm(proxied, batch_client, tmp_path, monkeypatch, 1)
 
 
 @pytest.mark.chaos

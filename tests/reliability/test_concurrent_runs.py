@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from storm_helpers import writes
-from topwords_helpers import SAMPLES, result_of, write_spec
+from topwords_helpers import result_of, write_spec
 
 pytestmark = pytest.mark.integration
 
@@ -49,17 +49,19 @@ def wait_until_polling(proc: subprocess.Popen[str]) -> str:
     pytest.fail("the first apply ended before polling:\n" + "".join(seen) + out + err)
 
 
-def slow_job(folder: Path, name: str) -> Path:
-    """The top-N job whose tasks wait a few seconds first: the apply is still polling
-    while the second command runs."""
+def gated_job(folder: Path, name: str, gate: Path) -> Path:
+    """The top-N job whose task waits for ``gate`` to exist (nodes are processes on this
+    machine): the apply keeps polling until the test opens the gate, at most a minute."""
     return write_spec(
         folder,
         name,
+        texts={"one.txt": "one two two\n"},
         teardown=KEEP_ALL,
         tasks={
             "forEachFile": "topwords/*.txt",
             "id": "topwords-{{ file.stem }}",
-            "command": "sleep 4; python3 $AZ_BATCH_NODE_SHARED_DIR/topwords.py "
+            "command": f"for i in $(seq 600); do [ -e {gate} ] && break; sleep 0.1; done; "
+            "python3 $AZ_BATCH_NODE_SHARED_DIR/topwords.py "
             "--filepath {{ file.name }} --numwords 3 --output {{ file.stem }}_OUTPUT.txt",
             "outputs": ["{{ file.stem }}_OUTPUT.txt"],
         },
@@ -82,7 +84,8 @@ def test_second_batch_apply_and_a_destroy_fail_fast_while_plan_reads(
     tmp_path: Path,
 ) -> None:
     name = unique_name("conc-tw")
-    spec = slow_job(tmp_path / "spec", name)
+    gate = tmp_path / "gate"
+    spec = gated_job(tmp_path / "spec", name, gate)
     args = cli.spec_args(spec)
     first = start(cli, "apply", *args, "--yes", "--output", "json")
     try:
@@ -98,13 +101,15 @@ def test_second_batch_apply_and_a_destroy_fail_fast_while_plan_reads(
         # A plan only reads: it runs, and sees the job's tasks already there.
         plan = cli("plan", *args, "--output", "json").expect(0)
         assert '"action": "create"' not in plan.out
+        assert first.poll() is None, "the first apply ended early: the test proves nothing"
     finally:
+        gate.touch()
         out, err = first.communicate(timeout=180)
     assert first.returncode == 0, before + out + err
     counts = result_of(before + out)["counts"]
-    assert counts["tasks_added"] == counts["succeeded"] == len(SAMPLES)
+    assert counts["tasks_added"] == counts["succeeded"] == 1
     tasks = list(batch_client.list_tasks(f"{name}-job"))
-    assert len(tasks) == len(SAMPLES)
+    assert len(tasks) == 1
     assert all(t.execution_info.retry_count == 0 for t in tasks)
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
 
@@ -130,7 +135,7 @@ def test_two_applies_started_together_write_once(
                 "method": "PUT",
                 "route": "containerGroups",
                 "fault": "latency",
-                "lro_latency": 2,
+                "lro_latency": 4,
             }
         ]
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import secrets as random_tokens
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -109,23 +110,43 @@ def test_no_command_leaks_a_secret(
         runs.append(done)
         return done
 
-    # Read-only commands, every format.
-    for target in (group, job):
-        run("validate", str(target), *var)
-        run("validate", str(target), *var, "--output", "json")
-        run("plan", str(target), *var, *ws)
-        run("plan", str(target), *var, *ws, "--output", "json")
+    def run_all(commands: list[tuple[str, ...]], code: int = 0) -> None:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            done = list(pool.map(lambda args: cli(*args), commands))
+        for one in done:
+            one.expect(code)
+        runs.extend(done)
+
+    # Read-only commands, every format; independent, so run side by side.
+    reads = [
+        (cmd, str(target), *var, *extra)
+        for target in (group, job)
+        for cmd, extra in (
+            ("validate", ()),
+            ("validate", ("--output", "json")),
+            ("plan", (*ws,)),
+            ("plan", (*ws, "--output", "json")),
+        )
+    ]
+    run_all(reads)
     saved = tmp_path / "saved.plan"
     run("plan", str(group), *var, *ws, "-out", str(saved))
     # Apply, in both formats, from the saved plan and from specs.
+    # One at a time: both hold the workspace's lock.
     run("apply", "--plan", str(saved), *var, "--yes")
     run("apply", str(job), *ws, "--yes", "--output", "json")
+    logs = []
     for fmt in ("text", "json"):
-        run("status", str(group), *var, *ws, "--output", fmt)
-        run("status", str(job), *ws, "--output", fmt)
-        run("status", *ws, "--output", fmt)
-        run("logs", str(group), *var, *ws, "--output", fmt)
-    assert f"lengths {len(secure)} {len(other)}" in runs[-1].out + runs[-2].out
+        run_all(
+            [
+                ("status", str(group), *var, *ws, "--output", fmt),
+                ("status", str(job), *ws, "--output", fmt),
+                ("status", *ws, "--output", fmt),
+                ("logs", str(group), *var, *ws, "--output", fmt),
+            ]
+        )
+        logs.append(runs[-1].out)
+    assert any(f"lengths {len(secure)} {len(other)}" in text for text in logs), logs
     run("local", "status")
 
     # Failing variants: a container that exits non-zero, a spec error in a spec holding
@@ -134,9 +155,14 @@ def test_no_command_leaks_a_secret(
     run("apply", str(failing), *var, "--var", "code=3", *ws, "--yes", code=1)
     run("apply", str(failing), *var, "--var", "code=3", *ws, "--yes", "-o", "json", code=None)
     bad = group_spec(folder, rg, unique_name("sec-bad"), test_image, cpu=99)
-    run("plan", str(bad), *var, *ws, code=1)
-    run("plan", str(bad), *var, *ws, "--output", "json", code=1)
-    run("validate", str(bad), *var, "--output", "json", code=1)
+    run_all(
+        [
+            ("plan", str(bad), *var, *ws),
+            ("plan", str(bad), *var, *ws, "--output", "json"),
+            ("validate", str(bad), *var, "--output", "json"),
+        ],
+        code=1,
+    )
     run("apply", "--plan", str(saved), *var, "--yes", code=1)  # live state changed since
     unset = dict(cli.env)
     unset.pop(SECRET_ENV)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +53,9 @@ class World(Protocol):
     def check_resumed(self, again: Run, before: Any) -> None: ...
 
 
+Prepare = Callable[[Cli], None]
+
+
 @dataclass(frozen=True)
 class Reference:
     totals: dict[str, int]  # requests counted and JSON lines printed by one apply
@@ -75,10 +79,13 @@ def settle(status: dict[str, Any], within: float = 10.0) -> dict[str, int]:
     return last
 
 
-def reference_run(world: World, cli: Cli) -> Reference:
-    """An uninterrupted apply: what every resumed run must equal. Destroyed after."""
+def reference_run(world: World, cli: Cli, prepare: Prepare | None = None) -> Reference:
+    """An uninterrupted apply (after ``prepare``, if given): what every resumed run must
+    equal. Destroyed after."""
     from runner.local import control
 
+    if prepare is not None:
+        prepare(cli)
     control.reset_counters(cli.status)
     run = cli("apply", *world.apply_args()).expect(0)
     requests = sum(control.counters(cli.status).values())
@@ -107,10 +114,20 @@ def _with_faults(cli: Cli, point: KillPoint, action: Any) -> Run:
     return run
 
 
-def run_point(world: World, cli: Cli, point: KillPoint, reference: Reference, scan: Any) -> None:
+def run_point(
+    world: World,
+    cli: Cli,
+    point: KillPoint,
+    reference: Reference,
+    scan: Any,
+    prepare: Prepare | None = None,
+) -> None:
+    """``prepare(cli)`` runs first (an earlier apply the stopped one changes)."""
     FIGURES.points += 1
     FIGURES.by_kind[world.kind] = FIGURES.by_kind.get(world.kind, 0) + 1
     try:
+        if prepare is not None:
+            prepare(cli)
         _run_point(world, cli, point, reference, scan)
     except BaseException:
         # Later points reuse the names: what this one left must not become their start.

@@ -42,6 +42,10 @@ RUNNING = "running until every container finishes"  # apply's line as a group's 
 # SIGINT as the task starts, with faults (the join of a killed run has its own test).
 CI_POINTS = [KillPoint(signal.SIGINT, "match", text=RUNNING, label="task-run", faults=True)]
 FULL_POINTS = spread(signal.SIGKILL, 20, faults_every=4) + spread(signal.SIGINT, 5, first=0.3)
+# A second apply that replaces the web app (its CPU changes): stopped between the delete
+# and the create, or while the delete runs, it must still end as an uninterrupted one.
+REPLACED_CPU = "1"
+REPLACE_POINTS = spread(signal.SIGKILL, 6, faults_every=3) + spread(signal.SIGINT, 2, first=0.3)
 
 
 @dataclass
@@ -55,12 +59,19 @@ class Groups:
     docker: Any
     instance: str
     sleep: str = "1"  # seconds the task runs
+    web_cpu: str = "0.5"
     kind: str = "container groups"
     workspace: str = WORKSPACE
     notes: list[str] = field(default_factory=list)
 
     def _spec_args(self) -> list[str]:
-        variables = {"rg": self.rg, "image": self.image, "token": self.token, "sleep": self.sleep}
+        variables = {
+            "rg": self.rg,
+            "image": self.image,
+            "token": self.token,
+            "sleep": self.sleep,
+            "webCpu": self.web_cpu,
+        }
         args = [str(SPEC), "--workspace", self.workspace, "--yes", "--output", "json"]
         for name, value in variables.items():
             args += ["--var", f"{name}={value}"]
@@ -89,7 +100,8 @@ class Groups:
     def after_signal(self, run: Run, sig: int | None, counters: dict[str, int]) -> Any:
         if sig == signal.SIGINT:
             self._check_interrupt(run)
-        # Groups already running when the re-apply starts must keep their containers.
+        # Groups already running when the re-apply starts: their ids, and the hash of the
+        # definition they run (an earlier version's, before a replace).
         snap = self.snapshot()
         running = {
             name
@@ -99,7 +111,10 @@ class Groups:
             and all(status == "running" for *_, status in snap[name]["docker"])
         }
         ids = docker_ids(self.docker, self.instance, self.rg)
-        return {name: ids.get(name, set()) for name in running}
+        return {
+            name: (ids.get(name, set()), snap[name]["runner_tags"].get("runner-hash"))
+            for name in running
+        }
 
     def _check_interrupt(self, run: Run) -> None:
         cancelled = run.of_type("cancelled")
@@ -131,9 +146,13 @@ class Groups:
         plan = again.of_type("plan")[0]["plan"]
         actions = {c["address"]: c["action"] for c in plan["changes"]}
         ids = docker_ids(self.docker, self.instance, self.rg)
-        for name, kept in before.items():
-            if name == TASK:
+        now = self.snapshot()
+        for name, (kept, hash_then) in before.items():
+            if name == TASK or name not in now:
                 continue  # a finished task is started again: that is a new run
+            if hash_then != now[name]["runner_tags"].get("runner-hash"):
+                continue  # it ran an earlier version: the re-apply had to change it
+            # Running as desired already: left alone (a PUT would restart its containers).
             assert actions[self.address(name)] == "no-op", plan
             assert ids.get(name) == kept, f"{name} was restarted by the re-apply"
 
@@ -150,10 +169,10 @@ def groups_world(
     aci = make_arm_client(emulator, "aci")
     resources = make_arm_client(emulator, "resource")
 
-    def make(cwd: Path, sleep: str = "1") -> Groups:
+    def make(cwd: Path, sleep: str = "1", web_cpu: str = "0.5") -> Groups:
         return Groups(
             cwd, RESOURCE_GROUP, test_image, secure_token, aci, resources, docker_client, instance,
-            sleep,
+            sleep, web_cpu,
         )
 
     return make
@@ -168,6 +187,24 @@ def groups_reference(
     reference = reference_run(world, make_cli(cwd))
     assert reference.snapshot["names"] == ["chaos-pair", "chaos-web"], reference.snapshot
     return reference
+
+
+def apply_first_version(world_of: Any) -> Any:
+    """Applies the set with the web app's first CPU: the state a replace starts from."""
+
+    def prepare(cli: Any) -> None:
+        cli("apply", *world_of(cli.cwd).apply_args()).expect(0)
+
+    return prepare
+
+
+@pytest.fixture(scope="module")
+def replace_reference(
+    groups_world: Any, make_cli: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Reference:
+    cwd = tmp_path_factory.mktemp("chaos-groups-replace-reference")
+    world = groups_world(cwd, web_cpu=REPLACED_CPU)
+    return reference_run(world, make_cli(cwd), prepare=apply_first_version(groups_world))
 
 
 def _point(groups_world: Any, make_cli: Any, tmp_path: Path, point: KillPoint,
@@ -208,3 +245,14 @@ def test_a_run_a_killed_apply_left_going_is_waited_for_collected_and_torn_down(
     assert [(e["step"], e["outcome"]) for e in finished] == [("wait", "ok")]
     assert again.result()["counts"]["joined"] == 1
     assert task in again.result()["removed"]
+
+
+@pytest.mark.chaos
+@pytest.mark.parametrize("point", REPLACE_POINTS, ids=lambda p: f"replace-{p.id}")
+def test_group_set_resumes_a_replace_after_a_signal(
+    groups_world: Any, replace_reference: Reference, make_cli: Any, scan: Any,
+    tmp_path: Path, point: KillPoint,
+) -> None:
+    world = groups_world(tmp_path / "work", web_cpu=REPLACED_CPU)
+    prepare = apply_first_version(groups_world)
+    run_point(world, make_cli(world.cwd), point, replace_reference, scan, prepare=prepare)

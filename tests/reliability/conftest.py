@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 E2E = Path(__file__).resolve().parents[1] / "e2e"
 if str(E2E) not in sys.path:
@@ -39,3 +40,21 @@ cleanup = _e2e.cleanup  # type: ignore[attr-defined]
 requests_seen = _e2e.requests_seen  # type: ignore[attr-defined]
 group_containers = _e2e.group_containers  # type: ignore[attr-defined]
 group_requests = _e2e.group_requests  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures of the reliability suites that ran: storms and secret scans."""
+    from secret_scan import secrets_found
+    from storm_helpers import TOTALS
+
+    found, places = secrets_found()
+    if not TOTALS.runs and not places:
+        return
+    terminalreporter.section("reliability figures")
+    if TOTALS.runs:
+        terminalreporter.line(
+            f"fault storms: {TOTALS.runs} runs, {TOTALS.faults} faults injected, "
+            f"{TOTALS.retries} retries"
+        )
+    if places:
+        terminalreporter.line(f"secrets found: {found} (in {places} places scanned)")

@@ -21,13 +21,14 @@ class Figures:
     secrets_found: int = 0
     secrets_scanned: int = 0  # texts and files scanned for secrets
     by_kind: dict[str, int] = field(default_factory=dict)  # points per spec kind
+    kills_by_kind: dict[str, int] = field(default_factory=dict)
     rows: list[str] = field(default_factory=list)  # one per point: where it stopped, what followed
 
     def lines(self) -> list[str]:
-        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.by_kind.items()))
+        kinds = _per(self.by_kind)
         return [
             f"kill points run:           {self.points} ({kinds})",
-            f"kills survived (SIGKILL):  {self.kills_survived}",
+            f"kills survived (SIGKILL):  {self.kills_survived} ({_per(self.kills_by_kind)})",
             f"SIGINTs handled:           {self.sigints_handled}",
             f"runs done before signal:   {self.ended_first}",
             f"faults injected:           {self.faults_injected}",
@@ -37,6 +38,10 @@ class Figures:
             f"(in {self.secrets_scanned} outputs and files scanned)",
             f"duration:                  {time.monotonic() - self.started:.0f} s",
         ]
+
+
+def _per(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
 
 
 def plan_summary(plan: dict[str, Any]) -> str:

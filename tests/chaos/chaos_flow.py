@@ -89,8 +89,11 @@ def reference_run(world: World, cli: Cli, prepare: Prepare | None = None) -> Ref
     control.reset_counters(cli.status)
     run = cli("apply", *world.apply_args()).expect(0)
     requests = sum(control.counters(cli.status).values())
+    # Lines up to the run's summary: points past it would meet a run whose work is done.
+    lines = run.out.splitlines()
+    working = next((i for i, line in enumerate(lines) if '"RunSummary"' in line), len(lines))
     reference = Reference(
-        totals={"requests": requests, "lines": len(run.out.splitlines())},
+        totals={"requests": requests, "lines": working},
         snapshot=world.snapshot(),
         outputs=world.outputs(),
     )
@@ -190,5 +193,6 @@ def _run_point(world: World, cli: Cli, point: KillPoint, reference: Reference, s
         return
     if point.sig == signal.SIGKILL:
         FIGURES.kills_survived += 1
+        FIGURES.kills_by_kind[world.kind] = FIGURES.kills_by_kind.get(world.kind, 0) + 1
     else:
         FIGURES.sigints_handled += 1

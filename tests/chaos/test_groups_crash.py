@@ -41,7 +41,7 @@ RUNNING = "running until every container finishes"  # apply's line as a group's 
 
 # SIGINT as the task starts, with faults (the join of a killed run has its own test).
 CI_POINTS = [KillPoint(signal.SIGINT, "match", text=RUNNING, label="task-run", faults=True)]
-FULL_POINTS = spread(signal.SIGKILL, 20, faults_every=4) + spread(signal.SIGINT, 5, first=0.3)
+FULL_POINTS = spread(signal.SIGKILL, 24, faults_every=4) + spread(signal.SIGINT, 5, first=0.3)
 # A second apply that replaces the web app (its CPU changes): stopped between the delete
 # and the create, or while the delete runs, it must still end as an uninterrupted one.
 REPLACED_CPU = "1"

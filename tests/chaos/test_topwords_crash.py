@@ -58,7 +58,7 @@ CI_POINTS = [
     KillPoint(signal.SIGKILL, "match", text='"step": "teardown"', label="teardown"),
     KillPoint(signal.SIGINT, "match", text='"step": "add tasks"', label="add-tasks"),
 ]
-FULL_POINTS = spread(signal.SIGKILL, 20, faults_every=4) + spread(signal.SIGINT, 6, first=0.2)
+FULL_POINTS = spread(signal.SIGKILL, 24, faults_every=4) + spread(signal.SIGINT, 6, first=0.2)
 
 
 def write_spec(folder: Path) -> Path:

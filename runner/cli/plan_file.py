@@ -30,6 +30,7 @@ class SavedPlan:
     target: str | None
     plan: dict[str, Any]
     prune: bool = False
+    refresh: bool = False
 
 
 def write(
@@ -41,6 +42,7 @@ def write(
     workspace: str,
     target: str | None,
     prune: bool = False,
+    refresh: bool = False,
 ) -> None:
     doc = {
         "format": MAGIC,
@@ -50,6 +52,7 @@ def write(
         "workspace": workspace,
         "target": target,
         "prune": prune,
+        "refresh": refresh,
         "plan": plan.model_dump(mode="json"),
     }
     Path(file).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -71,6 +74,7 @@ def read(file: str | Path) -> SavedPlan:
         target=doc.get("target"),
         plan=doc["plan"],
         prune=bool(doc.get("prune", False)),
+        refresh=bool(doc.get("refresh", False)),
     )
 
 

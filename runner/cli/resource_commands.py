@@ -43,6 +43,12 @@ def _confirm(question: str) -> None:
         raise click.ClickException("cancelled: nothing was changed")
 
 
+REFRESH_HELP = (
+    "Also read the run state of every unchanged always-running group (one request each), "
+    "so that one stopped outside runner is started again."
+)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
@@ -56,12 +62,14 @@ def _confirm(question: str) -> None:
     "-out", "--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan to a file."
 )
 @click.option("--prune", is_flag=True, help="Plan the deletion of this workspace's orphans.")
+@click.option("--refresh", is_flag=True, help=REFRESH_HELP)
 @spec_options
 def plan(
     paths: tuple[str, ...],
     detailed_exitcode: bool,
     out_file: str | None,
     prune: bool,
+    refresh: bool,
     opts: SpecOptions,
 ) -> None:
     """Show what apply would change, reading live state (there is no state file).
@@ -73,7 +81,7 @@ def plan(
 
     specs = opts.load(paths)
     workspace = opts.workspace_name()
-    the_plan = api.build_plan(specs, opts.get_target(), workspace, prune=prune)
+    the_plan = api.build_plan(specs, opts.get_target(), workspace, prune=prune, refresh=refresh)
     with renderer_for(opts.output, lines=False) as out:
         out.plan(the_plan)
     if out_file:
@@ -87,6 +95,7 @@ def plan(
             workspace=workspace,
             target=opts.target,
             prune=prune,
+            refresh=refresh,
         )
         if opts.output == "text":
             click.echo(
@@ -105,6 +114,7 @@ def plan(
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--prune", is_flag=True, help="Also destroy this workspace's orphans.")
+@click.option("--refresh", is_flag=True, help=REFRESH_HELP)
 @click.option(
     "--plan",
     "plan_path",
@@ -113,7 +123,12 @@ def plan(
 )
 @spec_options
 def apply(
-    paths: tuple[str, ...], yes: bool, prune: bool, plan_path: str | None, opts: SpecOptions
+    paths: tuple[str, ...],
+    yes: bool,
+    prune: bool,
+    refresh: bool,
+    plan_path: str | None,
+    opts: SpecOptions,
 ) -> None:
     """Make live state match the specs, then run, collect and tear down."""
     from runner.engine import api
@@ -126,6 +141,7 @@ def apply(
         saved = plan_file.read(plan_path)
         paths = paths or saved.paths
         prune = prune or saved.prune
+        refresh = refresh or saved.refresh
         opts = SpecOptions(
             variables=opts.variables,
             var_files=tuple(dict.fromkeys(saved.var_files + opts.var_files)),
@@ -144,7 +160,7 @@ def apply(
     # Held from the plan to the end, so no other run acts between them and this one never
     # applies a plan another made stale; the engine's apply joins it.
     with WorkspaceLock(workspace, nestable=True):
-        _plan_and_apply(api, specs, target, workspace, prune, saved, plan_path, yes, opts)
+        _plan_and_apply(api, specs, target, workspace, prune, refresh, saved, plan_path, yes, opts)
 
 
 def _plan_and_apply(
@@ -153,6 +169,7 @@ def _plan_and_apply(
     target: Any,
     workspace: str,
     prune: bool,
+    refresh: bool,
     saved: Any,
     plan_path: str | None,
     yes: bool,
@@ -160,7 +177,7 @@ def _plan_and_apply(
 ) -> None:
     from runner.render.pick import renderer_for
 
-    the_plan = api.build_plan(specs, target, workspace, prune=prune)
+    the_plan = api.build_plan(specs, target, workspace, prune=prune, refresh=refresh)
     if saved is not None:
         from runner.cli import plan_file
 

@@ -64,14 +64,19 @@ def build_plan(
     *,
     prune: bool = False,
     emit: Emit | None = None,
+    refresh: bool = False,
 ) -> Plan:
-    """Reads live state and diffs. ``emit`` receives the retries of the reads, if given."""
+    """Reads live state and diffs. ``emit`` receives the retries of the reads, if given.
+
+    ``refresh`` also reads the instance view of every unchanged always-running group (one
+    request each), so that one stopped outside runner is started again."""
     emit = emit or _nothing
     groups = _groups(specs)
     changes: list[Change] = []
     orphans: tuple[str, ...] = ()
     if groups:
-        observed = read_state(target, groups, workspace=workspace, emit=emit)
+        views = "specs" if refresh else "needed"
+        observed = read_state(target, groups, workspace=workspace, emit=emit, instance_views=views)
         aci_plan = diff(
             groups,
             observed,

@@ -41,7 +41,7 @@ def read_state(
     workspace: str,
     emit: Emit,
     clock: Clock | None = None,
-    instance_views: str = "needed",  # "needed" or "all"
+    instance_views: str = "needed",  # "needed", "specs" (refresh) or "all"
 ) -> ObservedState:
     clock = clock or Clock()
     subs = set(subscriptions_of(specs, target).values())
@@ -57,8 +57,8 @@ def read_state(
             groups[group_address(g.resource_group, g.name)] = g
     state = ObservedState(resource_groups=resource_groups, container_groups=groups)
     wanted = (
-        _needing_view(specs, state, workspace)
-        if instance_views == "needed"
+        _needing_view(specs, state, workspace, refresh=instance_views == "specs")
+        if instance_views in ("needed", "specs")
         else [g for g in groups.values() if g.ownership.owned_by(workspace)]
     )
     if not wanted:
@@ -89,27 +89,27 @@ def read_groups(
 
 
 def _needing_view(
-    specs: Sequence[ContainerGroup], state: ObservedState, workspace: str
+    specs: Sequence[ContainerGroup], state: ObservedState, workspace: str, *, refresh: bool
 ) -> list[ObservedContainerGroup]:
     out = []
     for spec in specs:
         g = state.container_group(spec.resource_group, spec.name)
         if g is None or g.instance_state is not None or not g.ownership.owned_by(workspace):
             continue
-        # Only an unchanged group that may have stopped or finished can be a "start": a
-        # run-to-completion group, or a restart-Always one whose list item does not show
-        # every container running (one stopped outside runner). The REST example
-        # ContainerGroupsList.json gives list items container views, but Azure's answers
-        # carry none (recorded SDK traffic; azure-rest-api-specs issue 21280), so on Azure
-        # every unchanged group of the workspace is read with a get, several at once.
-        may_start = spec.runs_to_completion or not _all_running(g)
+        # Only an unchanged group that may have stopped or finished can be a "start". A
+        # run-to-completion group's state decides whether a new run starts, so it is read.
+        # A restart-Always group is read only when its list item shows a container that is
+        # not running, or on --refresh: Azure's list answers carry no instance view
+        # (recorded SDK traffic; azure-rest-api-specs issue 21280), and reading every group
+        # would make a no-op plan cost one request per group instead of one paged list.
+        may_start = spec.runs_to_completion or refresh or _shows_not_running(g)
         if may_start and not changed_paths(canonical_group(spec), g.definition):
             out.append(g)
     return out
 
 
-def _all_running(g: ObservedContainerGroup) -> bool:
-    return bool(g.containers) and all(c.state == "Running" for c in g.containers)
+def _shows_not_running(g: ObservedContainerGroup) -> bool:
+    return any(c.state is not None and c.state != "Running" for c in g.containers)
 
 
 def _retry(fn: Any, clock: Clock, emit: Emit) -> Any:

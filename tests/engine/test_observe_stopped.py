@@ -1,7 +1,8 @@
-"""A restart-Always group stopped outside runner is seen and started again. Azure's list
-carries no instance view (neither the group's nor its containers'), so the state of each
-unchanged group of the workspace is read with a ``get``; groups the plan changes anyway,
-or that are not the workspace's, are never read one by one."""
+"""A restart-Always group stopped outside runner is seen and started again on ``refresh``.
+Azure's list carries no instance view (neither the group's nor its containers'), so a plain
+plan reads no always-running group one by one (a no-op plan costs a constant number of
+requests); with ``refresh`` each unchanged group of the workspace is read with a ``get``;
+groups the plan changes anyway, or that are not the workspace's, are never read."""
 
 from __future__ import annotations
 
@@ -39,7 +40,12 @@ def test_always_group_stopped_outside_runner_is_started_again(
 
     aci_client.container_groups.stop(rg, "web")
     faults.reset_counters()
-    plan = api.build_plan(specs, target, workspace)
+    plain = api.build_plan(specs, target, workspace)
+    assert group_gets(faults.counters()) == 0  # the list alone: no request per group
+    assert not plain.has_changes
+
+    faults.reset_counters()
+    plan = api.build_plan(specs, target, workspace, refresh=True)
     by_name = {c.address.rsplit("/", 1)[1]: c for c in plan.changes}
     assert by_name["web"].action is Action.START, by_name["web"]
     assert by_name["api"].action is Action.NOOP
@@ -47,7 +53,7 @@ def test_always_group_stopped_outside_runner_is_started_again(
 
     changed = [group_spec("web", command=["sleep", "7200"]), api_group]
     faults.reset_counters()
-    assert api.build_plan(changed, target, workspace).has_changes
+    assert api.build_plan(changed, target, workspace, refresh=True).has_changes
     assert group_gets(faults.counters()) == 1  # a changed group is updated whatever its state
 
     assert api.apply(plan, specs, target, events, workspace=workspace).ok

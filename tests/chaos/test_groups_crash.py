@@ -3,10 +3,12 @@ run-to-completion task (tests/chaos/specs/groups.yaml).
 
 After SIGKILL or SIGINT at any point and a second apply, the resource group holds the
 same groups, in the same states, with the same containers on the Docker engine, as
-after an uninterrupted apply; groups that were already running are left alone (same
-Docker containers); the task's collected logs are byte-equal. After SIGINT, apply has
-torn down what the teardown policy removes, named it, and named what it left. After
-``runner destroy`` nothing of it is left in the emulator or on the Docker engine.
+after an uninterrupted apply; groups already running as desired are left alone (same
+Docker containers); a task run the stopped apply left going is waited for, not left
+behind; the task's collected logs are byte-equal. After SIGINT, apply has torn down what
+the teardown policy removes, named it, and named what it left. After ``runner destroy``
+nothing of it is left in the emulator or on the Docker engine. The full run also stops a
+second apply that replaces a group.
 """
 
 from __future__ import annotations

@@ -49,12 +49,13 @@ def list_pool_node_counts() -> Response:
         for pool in state().pools.values():
             if not keep(pool):
                 continue
-            dedicated = dict.fromkeys([*COUNTED.values(), "total"], 0)
+            counts = {kind: dict.fromkeys([*COUNTED.values(), "total"], 0)
+                      for kind in ("dedicated", "lowPriority")}
             for node in state().nodes.get(pool["id"], {}).values():
-                dedicated[COUNTED.get(node["state"], "unknown")] += 1
-                dedicated["total"] += 1
-            rows.append({"poolId": pool["id"], "dedicated": dedicated,
-                         "lowPriority": dict.fromkeys([*COUNTED.values(), "total"], 0)})
+                kind = counts["dedicated" if node.get("isDedicated", True) else "lowPriority"]
+                kind[COUNTED.get(node["state"], "unknown")] += 1
+                kind["total"] += 1
+            rows.append({"poolId": pool["id"], **counts})
     return ok(page(rows, request.args, base_url(), "/nodecounts"), "poolnodecounts")
 
 

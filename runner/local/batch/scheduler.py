@@ -154,12 +154,15 @@ class Scheduler:
             node_id = layout.new_node_id(pool["id"], index, self._salt)
             layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
             now = now_iso()
+            # Dedicated nodes first, then the low-priority (spot) ones the target asks for.
+            dedicated = sum(1 for n in nodes.values() if n.get("isDedicated", True)) \
+                < pool["targetDedicatedNodes"]
             nodes[node_id] = {
                 "id": node_id, "state": "starting", "schedulingState": "enabled",
                 "stateTransitionTime": now, "allocationTime": now,
                 "ipAddress": "127.0.0.1", "affinityId": f"TVM:{node_id}", "vmSize": pool["vmSize"],
                 "totalTasksRun": 0, "totalTasksSucceeded": 0, "runningTasksCount": 0,
-                "runningTaskSlotsCount": 0, "isDedicated": True,
+                "runningTaskSlotsCount": 0, "isDedicated": dedicated,
                 **defaults.node_extras(pool, index),
             }
             self.state.save_node(pool["id"], nodes[node_id])

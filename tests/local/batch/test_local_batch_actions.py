@@ -105,3 +105,13 @@ def test_node_logs_upload_to_the_callers_container(batch_client, blob_service, u
     names = sorted(b.name for b in blob_service.get_container_client(container).list_blobs())
     assert names == [f"{result.virtual_directory_name}/startup/stderr.txt",
                      f"{result.virtual_directory_name}/startup/stdout.txt"]
+
+
+def test_low_priority_nodes_are_counted_apart_from_dedicated_ones(batch_client, unique_name):
+    pool_id = unique_name("spot")
+    batch_client.create_pool(pool_options(pool_id, nodes=1, target_low_priority_nodes=1))
+    nodes = wait_for(lambda: list(batch_client.list_nodes(pool_id)), lambda ns: len(ns) == 2,
+                     "two nodes")
+    assert sorted(n.is_dedicated for n in nodes) == [False, True]
+    counts = next(c for c in batch_client.list_pool_node_counts() if c.pool_id == pool_id)
+    assert (counts.dedicated.total, counts.low_priority.total) == (1, 1)

@@ -123,6 +123,10 @@ def render(source: str, variables: Mapping[str, Any], **extra: Any) -> str:
         raise TemplateProblem(
             f"template syntax error: {(exc.message or '').rstrip('.')}", exc.lineno or 1
         ) from None
+    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        # Jinja folds constant expressions while compiling, so `{{ 1 ~ 1[0] }}` fails here,
+        # before any variable is seen.
+        raise TemplateProblem(f"template error: {exc}", _template_line(exc)) from None
     context = {"vars": Vars(variables), "env": env, **extra}
     try:
         return render_bounded(template, context)

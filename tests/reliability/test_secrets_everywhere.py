@@ -89,6 +89,36 @@ def test_no_command_leaks_a_secret(
     blob_service: Any,
     tmp_path: Path,
 ) -> None:
+    every_command_scanned(**locals())
+
+
+@pytest.mark.chaos
+def test_no_command_leaks_a_secret_in_the_full_run(
+    cli: Any,
+    emulator: dict[str, Any],
+    test_image: str,
+    unique_name: Any,
+    aci_client: Any,
+    resource_client: Any,
+    batch_client: Any,
+    blob_service: Any,
+    tmp_path: Path,
+) -> None:
+    """The same scan in ``-m chaos``, so its figures include the secrets found."""
+    every_command_scanned(**locals())
+
+
+def every_command_scanned(
+    cli: Any,
+    emulator: dict[str, Any],
+    test_image: str,
+    unique_name: Any,
+    aci_client: Any,
+    resource_client: Any,
+    batch_client: Any,
+    blob_service: Any,
+    tmp_path: Path,
+) -> None:
     secure = "sv-" + random_tokens.token_urlsafe(24)
     other = "ov-" + random_tokens.token_urlsafe(24)
     cli.env[SECRET_ENV] = secure

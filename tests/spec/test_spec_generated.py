@@ -44,7 +44,7 @@ def test_fifty_megabyte_file_is_refused_before_parsing(
     assert big.stat().st_size == 50 * 1024 * 1024
     monkeypatch.chdir(tmp_path)
     assert _first_header(big) == (
-        "huge.yaml:1:1: file is too large for a spec: 50.0 MB (the limit is 5 MB)"
+        "huge.yaml:1:1: file is too large for a spec: 50.0 MB (the limit is 512 KB)"
     )
     result = _validate("huge.yaml", tmp_path)
     assert result.returncode == 1

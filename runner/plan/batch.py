@@ -169,23 +169,15 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
         )
     before = pool.canonical()
-    if pool.state == "deleting":
-        return Change(
-            address=addr,
-            action=Action.CREATE,
-            reason="being deleted; created again once gone",
-            before=before,
-            after=after,
-            depends_on=deps,
-        )
-    if not pool.owner.is_ours(spec, workspace):
-        return Change(
-            address=addr,
-            action=Action.CONFLICT,
-            reason=f"pool exists but was {pool.owner.describe()}",
-            before=before,
-            after=after,
-        )
+    blocked = _deleting_or_foreign(
+        "pool",
+        pool.state,
+        pool.owner.is_ours(spec, workspace),
+        pool.owner.describe(),
+        Change(address=addr, action=Action.NOOP, before=before, after=after, depends_on=deps),
+    )
+    if blocked:
+        return blocked
     forced = tuple(f"pool.{k}" for k in POOL_REPLACE_FIELDS if before[k] != after[k])
     if forced:
         return Change(
@@ -220,6 +212,26 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
     return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)
 
 
+def _deleting_or_foreign(
+    what: str, state: str | None, ours: bool, owner: str, base: Change
+) -> Change | None:
+    """A pool or job still being deleted is made again once gone, whoever owned it; one
+    that exists and is not this workspace's is a conflict, never touched."""
+    if state == "deleting":
+        return base.model_copy(
+            update={"action": Action.CREATE, "reason": "being deleted; created again once gone"}
+        )
+    if not ours:
+        return base.model_copy(
+            update={
+                "action": Action.CONFLICT,
+                "reason": f"{what} exists but was {owner}",
+                "depends_on": (),
+            }
+        )
+    return None
+
+
 def _job_change(
     desired: DesiredBatch, observed: ObservedBatch, workspace: str, pool: Change
 ) -> Change:
@@ -233,23 +245,15 @@ def _job_change(
             address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
         )
     before = {"id": job.id, "poolId": job.pool_id, "state": job.state}
-    if job.state == "deleting":
-        return Change(
-            address=addr,
-            action=Action.CREATE,
-            reason="being deleted; created again once gone",
-            before=before,
-            after=after,
-            depends_on=deps,
-        )
-    if not job.owner.is_ours(spec, workspace):
-        return Change(
-            address=addr,
-            action=Action.CONFLICT,
-            reason=f"job exists but was {job.owner.describe()}",
-            before=before,
-            after=after,
-        )
+    blocked = _deleting_or_foreign(
+        "job",
+        job.state,
+        job.owner.is_ours(spec, workspace),
+        job.owner.describe(),
+        Change(address=addr, action=Action.NOOP, before=before, after=after, depends_on=deps),
+    )
+    if blocked:
+        return blocked
     if job.pool_id != desired.spec.pool.id:
         return Change(
             address=addr,

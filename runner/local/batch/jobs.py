@@ -19,7 +19,7 @@ from runner.local.batch.pools import (
     set_state,
     touch,
 )
-from runner.local.batch.state import BatchState, Doc
+from runner.local.batch.state import BatchState, Doc, find_by_id
 from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
 PATCHABLE = ("priority", "maxParallelTasks", "allowTaskPreemption", "constraints", "poolInfo",
@@ -107,11 +107,7 @@ def release_auto_pool(state: BatchState, job: Doc) -> None:
 
 
 def find_job(state: BatchState, job_id: str) -> Doc | None:
-    doc = state.jobs.get(job_id)
-    if doc is not None:
-        return doc
-    lowered = job_id.lower()
-    return next((d for k, d in state.jobs.items() if k.lower() == lowered), None)
+    return find_by_id(state.jobs, job_id)
 
 
 def get_job(state: BatchState, job_id: str) -> Doc:

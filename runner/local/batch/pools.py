@@ -11,7 +11,7 @@ from typing import Any
 
 from runner.local.batch import defaults
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.state import BatchState, Doc
+from runner.local.batch.state import BatchState, Doc, find_by_id
 from runner.local.batch.wire import new_etag, now_iso, parse_duration
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -181,12 +181,7 @@ def new_pool(body: dict[str, Any]) -> Doc:
 
 
 def _find(state: BatchState, pool_id: str) -> Doc | None:
-    # Batch ids are case-insensitive: "Pool1" and "pool1" are the same pool.
-    doc = state.pools.get(pool_id)
-    if doc is not None:
-        return doc
-    lowered = pool_id.lower()
-    return next((d for k, d in state.pools.items() if k.lower() == lowered), None)
+    return find_by_id(state.pools, pool_id)
 
 
 def get_pool(state: BatchState, pool_id: str) -> Doc:

@@ -172,6 +172,15 @@ class BatchState:
             self.changed.notify_all()
 
 
+def find_by_id(docs: dict[str, Doc], doc_id: str) -> Doc | None:
+    """Batch ids are case-insensitive: "Pool1" and "pool1" name the same pool or job."""
+    doc = docs.get(doc_id)
+    if doc is not None:
+        return doc
+    lowered = doc_id.lower()
+    return next((d for k, d in docs.items() if k.lower() == lowered), None)
+
+
 def requeue(task: Doc) -> None:
     """Puts a task that lost its node back in the queue, as Batch does."""
     now = now_iso()

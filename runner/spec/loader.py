@@ -18,7 +18,7 @@ from runner.errors import Diagnostic, Span, SpecError
 from runner.spec.document import DocumentLoader, SpecSource, diagnostic
 from runner.spec.models import BatchJob, ContainerGroup
 from runner.spec.positions import ParsedDocument, Pos, PositionTree, YamlError, parse_documents
-from runner.spec.source import SourceProblem, decode_source, read_source
+from runner.spec.source import MAX_SPEC_BYTES, SourceProblem, decode_source, read_source
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 STDIN, STDIN_NAME = "-", "<stdin>"
@@ -84,7 +84,9 @@ def load_specs(
         raise SpecError([Diagnostic(summary="no spec files (*.yaml, *.yml) found in the paths")])
     for file in files:
         if str(file) == STDIN:
-            session.load_source(sys.stdin.buffer.read(), Path(STDIN_NAME), STDIN_NAME, overrides)
+            # One byte over the limit is enough to refuse: `- < /dev/zero` must end.
+            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+            session.load_source(data, Path(STDIN_NAME), STDIN_NAME, overrides)
         else:
             session.load_file(file, str(file), overrides)
     return session.finish()
@@ -126,8 +128,9 @@ class _Session:
         merged: dict[str, Any] = {}
         for vf in var_files:
             name = str(vf)
-            text = self._read(Path(vf), name)
-            if text is None:
+            # An empty var file sets no variables, as a comments-only one does.
+            text = self._read(Path(vf), name, empty_ok=True)
+            if text is None or not text.strip():
                 continue
             docs = self._parse(text, name)
             for doc in docs or []:
@@ -159,9 +162,9 @@ class _Session:
             return
         self._load(text, path, name, overrides)
 
-    def _read(self, path: Path, name: str) -> str | None:
+    def _read(self, path: Path, name: str, *, empty_ok: bool = False) -> str | None:
         try:
-            text = read_source(path, name)
+            text = read_source(path, name, empty_ok=empty_ok)
         except SourceProblem as exc:
             self.diagnostics.append(exc.diagnostic)
             return None

@@ -8,6 +8,8 @@ import click
 
 from runner.errors import RunnerError
 
+EXIT_ERROR = 1
+
 
 def handle_errors(command: click.Group) -> None:
     try:
@@ -17,7 +19,9 @@ def handle_errors(command: click.Group) -> None:
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        # Click exits 2 on a usage error, which `plan --detailed-exitcode` means as "there
+        # are changes": every error exits 1.
+        sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except RunnerError as exc:

@@ -17,6 +17,7 @@ from azure.batch.models._models import BatchJobTerminateOptions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from runner.backends.batch_metadata import owner_metadata, parse_items
+from runner.backends.batch_tasks import IDENTITY_SETTING
 from runner.backends.blob import read_blobs, read_containers
 from runner.backends.errors import error_code, translate
 from runner.backends.sas import SasSigner
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from runner.backends.target import Target
     from runner.spec.models import BatchJob
 
-TASK_SELECT = ["id", "state", "executionInfo"]
+TASK_SELECT = ["id", "state", "executionInfo", "commandLine", "environmentSettings"]
 
 
 def batch_client(spec: BatchJob, target: Target) -> BatchClient:
@@ -99,11 +100,17 @@ def _observed_task(task: bm.BatchTask) -> ObservedTask:
         failure=": ".join(p for p in (failure.code, failure.message) if p) or "failed"
         if failure
         else None,
+        identity=next(
+            (e.value for e in task.environment_settings or () if e.name == IDENTITY_SETTING),
+            None,
+        ),
+        command_line=task.command_line,
     )
 
 
 def read_tasks(client: BatchClient, job_id: str) -> dict[str, ObservedTask]:
-    """Every task of the job with state and exit code (one paged list, 3 fields each)."""
+    """Every task of the job with state, exit code and what it was added to run (one paged
+    list, 5 fields each)."""
     tasks = _call(lambda: list(client.list_tasks(job_id, select=TASK_SELECT)))
     return {t.id: _observed_task(t) for t in tasks or ()}
 

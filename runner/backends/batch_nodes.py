@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+# azure-batch 15.1 takes this type in begin_reboot_node but does not export it.
+from azure.batch.models._models import BatchNodeRebootOptions
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from runner.backends.errors import translate
@@ -110,3 +112,29 @@ def start_task_stderr(client: BatchClient, pool_id: str, node_id: str) -> str:
     except AzureError:
         return ""
     return data[-STDERR_BYTES:].decode("utf-8", errors="replace")
+
+
+# Batch reboots only nodes in these states; others are joining or leaving the pool.
+REBOOTABLE = frozenset({"idle", "running", "starttaskfailed", "unusable"})
+
+
+def reboot_nodes(client: BatchClient, pool_id: str) -> int:
+    """Reboot the pool's nodes, requeueing their running tasks, so that each runs the
+    pool's current start task again; returns how many were asked to."""
+    rebooted = 0
+    for node in read_nodes(client, pool_id):
+        if node.state not in REBOOTABLE:
+            continue
+        try:
+            client.begin_reboot_node(
+                pool_id,
+                node.id,
+                BatchNodeRebootOptions(node_reboot_kind="requeue"),
+                polling_interval=1,
+            )
+        except ResourceNotFoundError:
+            continue
+        except Exception as exc:
+            raise translate(exc) from exc
+        rebooted += 1
+    return rebooted

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from azure.batch import models as bm
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from runner.backends.errors import translate
 from runner.backends.sas import SasSigner
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from runner.spec.models import TaskFactory
 
 CHUNK_SIZE = 100  # Batch's limit of tasks per add-task-collection request
+# Batch tasks carry no metadata: the identity of what a task runs on travels as an
+# environment setting, which Batch returns with the task.
+IDENTITY_SETTING = "RUNNER_TASK_IDENTITY"
 GLOB_CHARS = frozenset("*?[")
 
 
@@ -80,6 +83,7 @@ def task_options(
         ],
         output_files=outputs,
         constraints=constraints,
+        environment_settings=[bm.EnvironmentSetting(name=IDENTITY_SETTING, value=task.identity)],
     )
 
 
@@ -127,3 +131,24 @@ def add_chunk(
     # A task the service did not answer for is unknown: try it again (TaskExists if it was).
     result.retry += [t.id for t in tasks if t.id not in answered]
     return result
+
+
+def delete_task(client: BatchClient, job_id: str, task_id: str) -> bool:
+    """Delete a task (Batch terminates it first when it runs); False when it is absent."""
+    try:
+        client.delete_task(job_id, task_id)
+    except ResourceNotFoundError:
+        return False
+    except Exception as exc:
+        raise translate(exc) from exc
+    return True
+
+
+def task_exists(client: BatchClient, job_id: str, task_id: str) -> bool:
+    try:
+        client.get_task(job_id, task_id, select=["id"])
+    except ResourceNotFoundError:
+        return False
+    except Exception as exc:
+        raise translate(exc) from exc
+    return True

@@ -100,6 +100,21 @@ def list_names(service: BlobServiceClient, container: str, prefix: str = "") -> 
         raise translate(exc) from exc
 
 
+def delete_prefix(service: BlobServiceClient, container: str, prefix: str) -> int:
+    """Delete every blob whose name starts with ``prefix``; returns how many went."""
+    client = service.get_container_client(container)
+    deleted = 0
+    for name in list_names(service, container, prefix):
+        try:
+            client.delete_blob(name)
+        except ResourceNotFoundError:
+            continue
+        except Exception as exc:
+            raise translate(exc) from exc
+        deleted += 1
+    return deleted
+
+
 def safe_destination(root: Path, relative: str) -> Path:
     """``root/relative``, refusing names that would land outside ``root`` (``..``,
     absolute paths, drive letters, backslashes)."""

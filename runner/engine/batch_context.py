@@ -26,6 +26,7 @@ COUNT_KEYS = (
     "skipped",
     "tasks_added",
     "tasks_present",
+    "tasks_rerun",
     "succeeded",
     "failed",
     "downloaded",

@@ -132,6 +132,14 @@ def collect(
         seen = results.get(task.id)
         if seen is None or seen.state != "completed":
             continue
+        if seen.identity != task.identity:
+            # Replaced in the job by another run while this one waited: its result was
+            # computed from another definition, so it is not this run's.
+            errors.append(
+                f"task {task.id} in job {run.desired.spec.job.id} ran another command or "
+                "other inputs than this spec's; its outputs were not collected"
+            )
+            continue
         ok = seen.succeeded
         run.count("succeeded" if ok else "failed")
         if not ok:

@@ -8,8 +8,8 @@ from functools import partial
 from typing import Any
 
 from runner.backends import batch as bb
+from runner.backends import batch_nodes, blob
 from runner.backends import batch_tasks as bt
-from runner.backends import blob
 from runner.backends.batch_metadata import blob_metadata
 from runner.backends.sas import SasSigner
 from runner.engine.batch_context import BatchRun
@@ -78,6 +78,9 @@ def pool(run: BatchRun, change: Change, signer: SasSigner) -> None:
             change.address,
             lambda: bb.update_pool(client, run.desired, signer, run.workspace, nodes),
         )
+        if any(p.startswith("pool.startTask") for p in change.paths):
+            # Tasks that run again must find the new start task's files on every node.
+            run.retry(change.address, partial(batch_nodes.reboot_nodes, client, pool_id))
     run.emit(StepFinished(address=change.address, step=step[change.action], outcome="ok"))
 
 
@@ -97,14 +100,20 @@ def job(run: BatchRun, change: Change) -> None:
 
 
 def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
-    """Add the missing tasks: chunks of 100, several requests in flight at once."""
+    """Add the missing tasks, and again those whose definition or inputs changed since
+    they were added: chunks of 100, several requests in flight at once."""
     task_changes = by_kind(changes, "task")
     run.count("tasks_present", sum(1 for c in task_changes if c.action is Action.NOOP))
-    wanted = {c.address.rsplit("/", 1)[1] for c in task_changes if c.action is Action.CREATE}
+    rerun = {c.address.rsplit("/", 1)[1] for c in task_changes if c.action is Action.REPLACE}
+    wanted = rerun | {
+        c.address.rsplit("/", 1)[1] for c in task_changes if c.action is Action.CREATE
+    }
     if not wanted:
         return
     spec = run.desired.spec
     step = address(run.name, "job", spec.job.id)
+    if rerun:
+        remove_stale(run, step, sorted(rerun))
     run.emit(StepStarted(address=step, step="add tasks"))
     out_url = signer.write_container(run.desired.containers["output"])
     options = [
@@ -116,6 +125,37 @@ def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
         first = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
         raise PermanentError(f"{len(failed)} task(s) could not be added: {first}")
     run.emit(StepFinished(address=step, step="add tasks", outcome="ok"))
+
+
+def remove_stale(run: BatchRun, step: str, task_ids: list[str]) -> None:
+    """Delete tasks that ran on another definition, and the outputs they left, so that
+    nothing they computed can be collected as the new run's."""
+    client = run.clients["batch"]
+    service = run.clients["blob"]
+    job_id = run.desired.spec.job.id
+    container = run.desired.containers["output"]
+    run.emit(StepStarted(address=step, step="remove stale tasks"))
+
+    def one(task_id: str) -> None:
+        run.retry(step, partial(bt.delete_task, client, job_id, task_id))
+        run.retry(step, partial(blob.delete_prefix, service, container, f"{task_id}/"))
+        # A running task is stopped before it goes: its id is free only once it has.
+        delay = 0.1
+        while run.retry(step, partial(bt.task_exists, client, job_id, task_id)):
+            run.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        run.count("tasks_rerun")
+
+    with ThreadPoolExecutor(CHUNK_WORKERS) as pool:
+        list(pool.map(one, task_ids))
+    run.emit(
+        StepFinished(
+            address=step,
+            step="remove stale tasks",
+            outcome="ok",
+            detail={"removed": len(task_ids)},
+        )
+    )
 
 
 def add_in_chunks(run: BatchRun, step: str, options: list[Any]) -> bt.ChunkResult:

@@ -7,7 +7,8 @@ Rules (DESIGN.md, Batch workflow):
   image, node agent SKU, task slots per node, network), updated in place for node counts
   and the start task, reused otherwise;
 - the job is reused while active and bound to the desired pool;
-- tasks have deterministic ids: only missing ones are added, completed ones never re-run;
+- tasks have deterministic ids: only missing ones are added; one whose command, inputs or
+  start task files differ from what it was added with runs again, others never re-run;
 - anything that exists but carries no runner ownership for this workspace and spec is a
   conflict and is never touched (a pool or job being deleted is only waited for).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner.plan.action import Action
-from runner.plan.batch_desired import DesiredBatch, LocalFile, desired_batch
+from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile, desired_batch
 from runner.plan.batch_observed import (
     ObservedBatch,
     ObservedBlob,
@@ -73,36 +74,58 @@ def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: s
         addr = address(name, "task", desired.spec.job.id, task.id)
         deps = (job_change.address, address(name, "blob", task.input.container, task.input.blob))
         seen = None if fresh_job else observed.tasks.get(task.id)
-        if seen is None:
-            changes.append(
-                Change(
-                    address=addr,
-                    action=Action.CREATE,
-                    reason="not in the job yet",
-                    after=task.canonical(),
-                    depends_on=deps,
-                )
-            )
-        else:
-            changes.append(
-                Change(
-                    address=addr,
-                    action=Action.NOOP,
-                    reason=_task_state(seen),
-                    before={"id": seen.id, "state": seen.state, "exitCode": seen.exit_code},
-                    depends_on=deps,
-                )
-            )
+        changes.append(_task_change(addr, task, seen, deps))
     return changes
+
+
+def _task_change(
+    addr: str, task: DesiredTask, seen: ObservedTask | None, deps: tuple[str, ...]
+) -> Change:
+    if seen is None:
+        return Change(
+            address=addr,
+            action=Action.CREATE,
+            reason="not in the job yet",
+            after=task.canonical(),
+            depends_on=deps,
+        )
+    before = {"id": seen.id, "state": seen.state, "exitCode": seen.exit_code}
+    if seen.identity == task.identity:
+        return Change(
+            address=addr,
+            action=Action.NOOP,
+            reason=_task_state(seen),
+            before=before,
+            depends_on=deps,
+        )
+    # A task's result belongs to what it ran on: one added with another command or other
+    # inputs is deleted and added again, never reported as this definition's result.
+    command_changed = seen.command_line is not None and seen.command_line != task.command_line
+    if command_changed:
+        why, forced = "its command changed", ("commandLine",)
+    elif seen.identity is None:
+        why, forced = "it carries no record of what it ran on", ("resourceFiles",)
+    else:
+        why, forced = "its inputs or start task files changed", ("resourceFiles",)
+    done = "ran" if seen.state == "completed" else f"was added ({seen.state})"
+    return Change(
+        address=addr,
+        action=Action.REPLACE,
+        reason=f"{why} since it {done}: runs again",
+        before={**before, "commandLine": seen.command_line},
+        after=task.canonical(),
+        replace_paths=forced,
+        depends_on=deps,
+    )
 
 
 def _task_state(task: ObservedTask) -> str:
     if task.state != "completed":
         return f"already in the job ({task.state})"
     if task.succeeded:
-        return "completed (exit code 0); never re-run"
+        return "completed (exit code 0); unchanged since it ran"
     why = task.why
-    return f"completed and failed ({why}); never re-run"
+    return f"completed and failed ({why}); unchanged since it ran, not re-run"
 
 
 def _container_change(spec: str, container: str, observed: ObservedBatch, workspace: str) -> Change:
@@ -190,23 +213,27 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             depends_on=deps,
         )
     updated = [k for k in ("nodes", "lowPriorityNodes", "startTask") if before[k] != after[k]]
+    restart = "; its nodes restart to run the new start task"
     if updated:
         return Change(
             address=addr,
             action=Action.UPDATE,
-            reason=f"{', '.join('pool.' + k for k in updated)} updated in place",
+            reason=f"{', '.join('pool.' + k for k in updated)} updated in place"
+            + (restart if "startTask" in updated else ""),
             before=before,
             after=after,
+            paths=tuple(f"pool.{k}" for k in updated),
             depends_on=deps,
         )
     if pool.owner.hash and pool.owner.hash != desired.pool_hash:
+        # Batch runs a start task again only on nodes that join or restart.
         return Change(
             address=addr,
             action=Action.UPDATE,
-            reason="start task files changed: updated in place; Batch runs a start task "
-            "again only on nodes that join or restart",
+            reason="start task files changed: updated in place" + restart,
             before=before,
             after=after,
+            paths=("pool.startTask.files",),
             depends_on=deps,
         )
     return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)

@@ -42,6 +42,9 @@ class DesiredTask:
     command: str  # the spec's shell command, run under /bin/sh -c on the node
     input: LocalFile
     outputs: tuple[str, ...]
+    # The files the pool's start task copies to the shared folder (blob -> Content-MD5):
+    # the command runs them, so they are part of what the task's result depends on.
+    start_files: tuple[tuple[str, str], ...] = ()
 
     @property
     def command_line(self) -> str:
@@ -53,9 +56,18 @@ class DesiredTask:
         return {
             "id": self.id,
             "commandLine": self.command_line,
-            "resourceFiles": [{"blob": self.input.blob, "filePath": self.input.blob}],
+            "resourceFiles": [
+                {"blob": self.input.blob, "filePath": self.input.blob, "contentMd5": self.input.md5}
+            ],
             "outputs": list(self.outputs),
         }
+
+    @property
+    def identity(self) -> str:
+        """What the task's result was computed from: its command, outputs, the content of
+        its resource files and of the start task's files. Kept on the task in Batch; a
+        task whose identity differs ran on something else and must run again."""
+        return canonical_hash({**self.canonical(), "startTaskFiles": dict(self.start_files)})
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,7 @@ def desired_batch(spec: BatchJob, base_dir: Path) -> DesiredBatch:
         if not path.is_file():
             raise _error(f"start task file {entry!r} does not exist", "pool.startTask.copy")
     app_files = tuple(_local_file(p, containers["application"]) for p in app_paths)
+    start_files = tuple(sorted((f.blob, f.md5) for f in app_files))
 
     env = dict(spec.vars)
     tasks: list[DesiredTask] = []
@@ -196,6 +209,7 @@ def desired_batch(spec: BatchJob, base_dir: Path) -> DesiredBatch:
                 command=_render(spec.tasks.command, path, env, "tasks.command"),
                 input=_local_file(path, containers["input"]),
                 outputs=tuple(_render(o, path, env, "tasks.outputs") for o in spec.tasks.outputs),
+                start_files=start_files,
             )
         )
 

@@ -70,6 +70,8 @@ class ObservedTask:
     state: str  # active, preparing, running, completed
     exit_code: int | None = None
     failure: str | None = None  # failureInfo code (e.g. a resource file that failed)
+    identity: str | None = None  # the ``DesiredTask.identity`` it was added with, if any
+    command_line: str | None = None
 
     @property
     def succeeded(self) -> bool:

@@ -99,6 +99,7 @@ STEP_VERBS: dict[str, tuple[str, str]] = {
     "teardown": ("Tearing down", "Teardown complete"),
     "upload": ("Uploading", "Upload complete"),
     "add tasks": ("Adding tasks", "Tasks added"),
+    "remove stale tasks": ("Removing tasks to run again", "Stale tasks removed"),
 }
 
 

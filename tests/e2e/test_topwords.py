@@ -166,7 +166,7 @@ def test_timeout_terminates_a_job_the_policy_leaves(cli, emulator, unique_name, 
         texts={"a.txt": "a\n"},
         tasks={"forEachFile": "topwords/*.txt", "id": "t-{{ file.stem }}", "command": "sleep 60"},
         timeout="3s",
-        teardown={"job": "onSuccess", "pool": "always", "containers": "always"},
+        teardown={"job": "onSuccess", "pool": "always", "containers": "onSuccess"},
     )
     run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(1)
 

@@ -22,6 +22,7 @@ from runner.plan.batch import (
     Owner,
     diff_batch,
 )
+from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.spec.models import BatchJob
 
 CASES = sorted((Path(__file__).parent / "cases" / "batch").glob("*.yaml"))
@@ -43,7 +44,23 @@ def owner(value: str | None, spec: str) -> Owner:
     }.get(value or "", Owner())
 
 
-def observed_from(data: dict[str, Any], spec: str) -> ObservedBatch:
+def observed_task(data: dict[str, Any], desired: DesiredBatch) -> ObservedTask:
+    """A task as listed; ``ran_on`` says what it was added with: ``this`` (the desired
+    task's command and inputs), ``other-inputs`` (the same command on other content) or
+    a command line; absent, the task carries no record."""
+    fields = {k: v for k, v in data.items() if k != "ran_on"}
+    ran_on = data.get("ran_on")
+    if ran_on is None:
+        return ObservedTask(**fields)
+    task = next(t for t in desired.tasks if t.id == data["id"])
+    if ran_on == "this":
+        return ObservedTask(**fields, identity=task.identity, command_line=task.command_line)
+    if ran_on == "other-inputs":
+        return ObservedTask(**fields, identity="0" * 64, command_line=task.command_line)
+    return ObservedTask(**fields, identity="1" * 64, command_line=ran_on)
+
+
+def observed_from(data: dict[str, Any], spec: str, desired: DesiredBatch | None) -> ObservedBatch:
     pool = data.get("pool")
     job = data.get("job")
     return ObservedBatch(
@@ -60,7 +77,7 @@ def observed_from(data: dict[str, Any], spec: str) -> ObservedBatch:
             pool_id=job["pool_id"],
             owner=owner(job.get("owner"), spec),
         ),
-        tasks={t["id"]: ObservedTask(**t) for t in data.get("tasks", [])},
+        tasks={t["id"]: observed_task(t, desired) for t in data.get("tasks", []) if desired},
         containers={c: owner(o, spec) for c, o in (data.get("containers") or {}).items()},
         blobs={
             (b["container"], b["name"]): ObservedBlob(
@@ -82,7 +99,11 @@ def test_batch_plan_case(case: Path, tmp_path: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
     spec = BatchJob.model_validate(data["spec"])
-    observed = observed_from(data.get("observed") or {}, spec.name)
+    try:
+        desired: DesiredBatch | None = desired_batch(spec, tmp_path)
+    except SpecError:
+        desired = None
+    observed = observed_from(data.get("observed") or {}, spec.name, desired)
 
     if "error" in data:
         with pytest.raises(SpecError) as info:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from runner.spec.base import (
     BATCH_ID,
@@ -111,10 +111,39 @@ class TaskFactory(Model):
 TeardownWhen = Literal["never", "onSuccess", "always"]
 
 
+# How often each policy deletes: a kept job needs the containers its tasks read and wrote.
+_DELETES = {"never": 0, "onSuccess": 1, "always": 2}
+
+
 class BatchTeardown(Model):
+    """When each part goes. The containers are kept at least as long as the job: a kept
+    job's completed tasks are reused by the next apply, whose collect reads their outputs
+    from the output container. Unset, ``containers`` is ``never`` when the job is never
+    torn down, else ``onSuccess``."""
+
     job: TeardownWhen = "always"
     pool: TeardownWhen = "always"
     containers: TeardownWhen = "onSuccess"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _containers_follow_job(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "containers" not in data and data.get("job") == "never":
+            return {**data, "containers": "never"}
+        return data
+
+    @field_validator("containers")
+    @classmethod
+    def _kept_with_job(cls, v: str, info: ValidationInfo) -> str:
+        job = info.data.get("job", "always")
+        if _DELETES[v] > _DELETES[job]:
+            allowed = " or ".join(p for p, n in _DELETES.items() if n <= _DELETES[job])
+            raise ValueError(
+                f"containers: {v} would delete the output container that a kept job "
+                f"(job: {job}) needs: the next apply reuses the job's completed tasks and "
+                f"collects their outputs from it; use containers: {allowed}"
+            )
+        return v
 
 
 class BatchCollect(Model):

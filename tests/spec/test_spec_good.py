@@ -106,6 +106,32 @@ def test_topwords_keeps_file_templates_and_renders_vars() -> None:
     )
 
 
+BATCH = """
+kind: BatchJob
+name: tw
+pool: {id: tw-pool}
+job: {id: tw-job}
+tasks: {forEachFile: "*.txt", id: "t-{{ file.stem }}", command: "true"}
+collect: {dir: out}
+"""
+
+
+@pytest.mark.parametrize(
+    ("teardown", "containers"),
+    [
+        ("", "onSuccess"),
+        ("teardown: {job: never}", "never"),
+        ("teardown: {job: onSuccess}", "onSuccess"),
+        ("teardown: {job: never, pool: always}", "never"),
+        ("teardown: {job: onSuccess, containers: never}", "never"),
+    ],
+)
+def test_batch_containers_are_kept_as_long_as_the_job(teardown: str, containers: str) -> None:
+    spec = _one(BATCH + teardown)
+    assert isinstance(spec, BatchJob)
+    assert spec.teardown.containers == containers
+
+
 def test_render_task_template_reports_bad_templates_as_value_error() -> None:
     with pytest.raises(ValueError, match="file has no attribute 'size'"):
         render_task_template("{{ file.size }}", Path("a.txt"), {})

@@ -35,10 +35,20 @@ class SpecOptions:
     output: str
     workspace: str | None
 
-    def load(self, paths: tuple[str, ...] | list[str]) -> list[LoadedSpec]:
+    def load(
+        self, paths: tuple[str, ...] | list[str], *, check_files: bool = False
+    ) -> list[LoadedSpec]:
+        """``check_files``: also check the local files the specs name (inputs, start task
+        files, collect folders), so that ``plan`` and ``apply`` stop before they reach
+        a target, let alone create anything."""
         from runner.spec.loader import load_specs
 
-        return load_specs(list(paths), variables=self.variables, var_files=self.var_files)
+        specs = load_specs(list(paths), variables=self.variables, var_files=self.var_files)
+        if check_files:
+            from runner.spec.files import raise_file_problems
+
+            raise_file_problems(specs)
+        return specs
 
     def workspace_name(self) -> str:
         from runner.engine.workspace import workspace_name
@@ -113,7 +123,10 @@ def spec_options(f: F) -> F:
             click.option(
                 "--workspace",
                 default=None,
-                help="Ownership scope tagged on resources (default: the git repository's name).",
+                help=(
+                    "Ownership scope tagged on resources (default: this folder's, from its "
+                    "repository's remote and its path in it)."
+                ),
             ),
             output_option,
         ]

@@ -79,7 +79,7 @@ def plan(
     from runner.engine import api
     from runner.render.pick import renderer_for
 
-    specs = opts.load(paths)
+    specs = opts.load(paths, check_files=True)
     workspace = opts.workspace_name()
     the_plan = api.build_plan(specs, opts.get_target(), workspace, prune=prune, refresh=refresh)
     with renderer_for(opts.output, lines=False) as out:
@@ -154,7 +154,7 @@ def apply(
     else:
         _need_yes_or_terminal(yes, "apply")
 
-    specs = opts.load(paths)
+    specs = opts.load(paths, check_files=True)
     target = opts.get_target()
     workspace = opts.workspace_name()
     # Held from the plan to the end, so no other run acts between them and this one never

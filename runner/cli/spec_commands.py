@@ -75,12 +75,9 @@ def validate(
     try:
         specs = load_specs(list(paths), variables=var, var_files=var_files)
         if check_files:
-            from runner.spec.files import check_files as local_file_problems
+            from runner.spec.files import raise_file_problems
 
-            problems = [d for loaded in specs for d in local_file_problems(loaded)]
-            if problems:
-                sources = {s.source.name: s.source.text for s in specs if s.source}
-                raise SpecError(problems, sources)
+            raise_file_problems(specs)
     except SpecError as exc:
         from runner.render.diagnostics import format_spec_error, spec_error_as_json
 

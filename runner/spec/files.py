@@ -1,5 +1,7 @@
-"""Offline checks of the local files a spec names, for ``runner validate``: a Batch job's
-input glob must match files and its start task's files must exist. Located in the spec.
+"""Offline checks of the local files a spec names, run by ``validate``, ``plan`` and
+``apply`` before anything is read from or sent to a target: a Batch job's input glob must
+match files, its start task's files must exist, and a collect folder must be a folder
+that can be made. Located in the spec.
 
 Not part of loading: ``destroy`` and ``status`` must work after the inputs are gone.
 """
@@ -8,20 +10,38 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from runner.errors import Diagnostic
+from runner.errors import Diagnostic, SpecError
 from runner.spec.loader import LoadedSpec
-from runner.spec.models import BatchJob
+from runner.spec.models import ContainerGroup
 
 PACKAGE_PREFIX = "package:"
 
 
-def check_files(loaded: LoadedSpec) -> list[Diagnostic]:
+def raise_file_problems(specs: Sequence[LoadedSpec], cwd: Path | None = None) -> None:
+    """Raises one ``SpecError`` naming every problem of every spec, if there are any."""
+    problems = [d for loaded in specs for d in check_files(loaded, cwd)]
+    if problems:
+        sources = {s.source.name: s.source.text for s in specs if s.source}
+        raise SpecError(problems, sources)
+
+
+def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]:
     spec = loaded.spec
-    if not isinstance(spec, BatchJob):
-        return []
+    cwd = cwd or Path.cwd()
+    if isinstance(spec, ContainerGroup):
+        if not spec.runs_to_completion:
+            return []
+        problem = collect_dir_problem(cwd / spec.collect_dir)
+        field = "collect.dir" if spec.collect and spec.collect.dir else "name"
+        return [_diagnostic(loaded, problem, field)] if problem else []
     problems: list[Diagnostic] = []
+    problem = collect_dir_problem(cwd / spec.collect.dir)
+    if problem:
+        problems.append(_diagnostic(loaded, problem, "collect.dir"))
     base = loaded.base_dir
     pattern = spec.tasks.for_each_file
     matches = glob.glob(pattern, root_dir=base, recursive=True)
@@ -45,6 +65,23 @@ def check_files(loaded: LoadedSpec) -> list[Diagnostic]:
                 )
             )
     return problems
+
+
+def collect_dir_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be the collect folder, or None: it, or the nearest of its
+    parents that exists, must be a folder this process may write into."""
+    if path.exists():
+        if not path.is_dir():
+            return f"collect folder {path} exists and is not a folder"
+        return None if os.access(path, os.W_OK | os.X_OK) else f"cannot write into {path}"
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"collect folder {path} cannot be made: {parent} is not a folder"
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return f"collect folder {path} cannot be made: cannot write into {parent}"
+            return None
+    return None
 
 
 def _exists(entry: str, base: Path) -> bool:

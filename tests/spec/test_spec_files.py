@@ -1,10 +1,14 @@
-"""``runner validate`` checks the local files a Batch job names, located in the spec."""
+"""``runner validate``, ``plan`` and ``apply`` check the local files a spec names, located
+in the spec, before they reach a target."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from runner.spec.files import check_files
 from runner.spec.loader import load_specs
@@ -62,3 +66,55 @@ def test_validate_reports_missing_files_unless_told_not_to(tmp_path: Path) -> No
         [*run, "--no-check-files"], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert skipped.returncode == 0, skipped.stderr
+
+
+def test_a_collect_folder_that_is_a_file_is_located(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("a\n")
+    (tmp_path / "helper.sh").write_text("true\n")
+    (loaded,) = load_specs([_write(tmp_path)])
+    (tmp_path / "out").write_text("not a folder\n")
+    (problem,) = check_files(loaded, cwd=tmp_path)
+    assert problem.field_path == "collect.dir"
+    assert problem.span is not None and (problem.span.line, problem.span.col) == (12, 16)
+    assert problem.summary == (
+        f"collect folder {tmp_path}/out/words cannot be made: {tmp_path}/out is not a folder"
+    )
+    (tmp_path / "out").unlink()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "words").write_text("")
+    (problem,) = check_files(loaded, cwd=tmp_path)
+    assert problem.summary == f"collect folder {tmp_path}/out/words exists and is not a folder"
+
+
+GROUP = """\
+kind: ContainerGroup
+name: once
+resourceGroup: rg
+restartPolicy: Never
+containers:
+  - {name: once, image: busybox, command: [echo, hi]}
+collect: {dir: results}
+"""
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_plan_and_apply_stop_at_local_problems_before_starting_the_target(
+    tmp_path: Path, command: str
+) -> None:
+    """A glob that matches nothing and a collect folder that is a file: both named, exit 1,
+    and the local target never started (its state folder stays empty)."""
+    (tmp_path / "helper.sh").write_text("true\n")
+    _write(tmp_path)
+    (tmp_path / "group.yaml").write_text(GROUP)
+    (tmp_path / "results").write_text("")
+    state = tmp_path / "local-state"
+    env = {**os.environ, "RUNNER_LOCAL_DIR": str(state), "RUNNER_TARGET": "local"}
+    argv = [sys.executable, "-m", "runner", command, "job.yaml", "group.yaml"]
+    if command == "apply":
+        argv.append("--yes")
+    run = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert run.returncode == 1, run.stderr
+    assert "job.yaml:9:16: error: tasks.forEachFile 'in/*.txt' matches no files" in run.stderr
+    assert f"group.yaml:7:16: error: collect folder {tmp_path}/results exists" in run.stderr
+    assert not state.exists() or not any(state.iterdir())

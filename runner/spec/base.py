@@ -47,8 +47,29 @@ class Model(BaseModel):
     )
 
 
+def _not_bool(expected: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(
+                "bool_as_number", "expected {expected}, got a boolean", {"expected": expected}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+# pydantic's lax mode reads true as 1 (`cpu: true`, `nodes: yes`). Strict types would
+# refuse it but also the text a template renders (`nodes: "{{ vars.n }}"`): every number
+# field uses one of these instead, which refuse booleans alone.
+Number = Annotated[float, _not_bool("a number")]
+WholeNumber = Annotated[int, _not_bool("a whole number")]
+
+
 def parse_duration(value: Any) -> Any:
     """Accept ``20m``, ``1h30m``, ``90s`` or a number of seconds."""
+    if isinstance(value, bool):
+        shown = "true" if value else "false"
+        raise ValueError(f"expected a duration such as 20m, 1h30m or 90s, got {shown}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return timedelta(seconds=value)
     if isinstance(value, str):

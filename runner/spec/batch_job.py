@@ -13,6 +13,7 @@ from runner.spec.base import (
     GROUP_NAME,
     Duration,
     Model,
+    WholeNumber,
     parse_duration,
 )
 
@@ -63,11 +64,11 @@ class StartTask(Model):
 class Pool(Model):
     id: str
     vm_size: str = "STANDARD_D2S_V3"
-    nodes: int = Field(1, ge=0, le=1000)
-    low_priority_nodes: int = Field(0, ge=0, le=1000)
+    nodes: WholeNumber = Field(1, ge=0, le=1000)
+    low_priority_nodes: WholeNumber = Field(0, ge=0, le=1000)
     image: ImageReference = Field(default_factory=ImageReference)
     node_agent_sku: str = "batch.node.ubuntu 22.04"
-    task_slots_per_node: int = Field(1, ge=1, le=256)
+    task_slots_per_node: WholeNumber = Field(1, ge=1, le=256)
     start_task: StartTask | None = None
 
     @field_validator("id")
@@ -101,7 +102,7 @@ class TaskFactory(Model):
     command: str
     outputs: list[str] = Field(default_factory=list)
     max_wall_clock_time: Duration | None = None
-    max_retries: int = Field(0, ge=0, le=100)
+    max_retries: WholeNumber = Field(0, ge=0, le=100)
 
     _duration = field_validator("max_wall_clock_time", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

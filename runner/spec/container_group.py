@@ -20,13 +20,15 @@ from runner.spec.base import (
     RUNNER_TAGS,
     TAG_NAME_FORBIDDEN,
     Model,
+    Number,
     StringMap,
+    WholeNumber,
     located,
 )
 
 
 class Port(Model):
-    port: int = Field(ge=1, le=65535)
+    port: WholeNumber = Field(ge=1, le=65535)
     protocol: Literal["TCP", "UDP"] = "TCP"
 
 
@@ -55,8 +57,8 @@ class Volume(Model):
 class Container(Model):
     name: str
     image: str = Field(min_length=1)
-    cpu: float = Field(1.0, gt=0, le=MAX_CPU_PER_CONTAINER)
-    memory_in_gb: float = Field(1.5, gt=0, le=MAX_MEMORY_GB_PER_CONTAINER, alias="memoryInGB")
+    cpu: Number = Field(1.0, gt=0, le=MAX_CPU_PER_CONTAINER)
+    memory_in_gb: Number = Field(1.5, gt=0, le=MAX_MEMORY_GB_PER_CONTAINER, alias="memoryInGB")
     ports: list[Port] = Field(default_factory=list)
     command: list[str] | None = None
     env: StringMap = Field(default_factory=dict)

@@ -77,6 +77,7 @@ def _by_type(kind: str, ctx: dict[str, Any], value: Any, name: str) -> str | Non
         "int_parsing": f"expected a whole number, got {got}",
         "int_from_float": f"expected a whole number, got {got}",
         "float_type": f"expected a number, got {got}",
+        "bool_as_number": f"expected {ctx.get('expected')}, got {got}",
         "float_parsing": f"expected a number, got {got}",
         "bool_type": f"expected true or false, got {got}",
         "bool_parsing": f"expected true or false, got {got}",

@@ -100,19 +100,15 @@ def list_names(service: BlobServiceClient, container: str, prefix: str = "") -> 
         raise translate(exc) from exc
 
 
-def delete_prefix(service: BlobServiceClient, container: str, prefix: str) -> int:
-    """Delete every blob whose name starts with ``prefix``; returns how many went."""
-    client = service.get_container_client(container)
-    deleted = 0
-    for name in list_names(service, container, prefix):
-        try:
-            client.delete_blob(name)
-        except ResourceNotFoundError:
-            continue
-        except Exception as exc:
-            raise translate(exc) from exc
-        deleted += 1
-    return deleted
+def delete_blob(service: BlobServiceClient, container: str, name: str) -> bool:
+    """Delete one blob; False when it was already gone."""
+    try:
+        service.get_blob_client(container, name).delete_blob()
+    except ResourceNotFoundError:
+        return False
+    except Exception as exc:
+        raise translate(exc) from exc
+    return True
 
 
 def safe_destination(root: Path, relative: str) -> Path:

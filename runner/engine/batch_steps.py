@@ -114,6 +114,7 @@ def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
     step = address(run.name, "job", spec.job.id)
     if rerun:
         remove_stale(run, step, sorted(rerun))
+    clear_outputs(run, step, wanted)
     run.emit(StepStarted(address=step, step="add tasks"))
     out_url = signer.write_container(run.desired.containers["output"])
     options = [
@@ -128,18 +129,14 @@ def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
 
 
 def remove_stale(run: BatchRun, step: str, task_ids: list[str]) -> None:
-    """Delete tasks that ran on another definition, and the outputs they left, so that
-    nothing they computed can be collected as the new run's."""
+    """Delete tasks that were added with another definition; a running one is stopped
+    first, and its id is free only once it is gone."""
     client = run.clients["batch"]
-    service = run.clients["blob"]
     job_id = run.desired.spec.job.id
-    container = run.desired.containers["output"]
     run.emit(StepStarted(address=step, step="remove stale tasks"))
 
     def one(task_id: str) -> None:
         run.retry(step, partial(bt.delete_task, client, job_id, task_id))
-        run.retry(step, partial(blob.delete_prefix, service, container, f"{task_id}/"))
-        # A running task is stopped before it goes: its id is free only once it has.
         delay = 0.1
         while run.retry(step, partial(bt.task_exists, client, job_id, task_id)):
             run.sleep(delay)
@@ -156,6 +153,24 @@ def remove_stale(run: BatchRun, step: str, task_ids: list[str]) -> None:
             detail={"removed": len(task_ids)},
         )
     )
+
+
+def clear_outputs(run: BatchRun, step: str, task_ids: set[str]) -> None:
+    """Delete what earlier runs of these task ids left in the output container (one
+    paged list), so that a task which does not write an output cannot have an old one
+    collected as its own."""
+    service = run.clients["blob"]
+    container = run.desired.containers["output"]
+    names = run.retry(step, partial(blob.list_names, service, container))
+    stale = [n for n in names if n.partition("/")[0] in task_ids]
+    if not stale:
+        return
+
+    def one(name: str) -> None:
+        run.retry(step, partial(blob.delete_blob, service, container, name))
+
+    with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
+        list(pool.map(one, stale))
 
 
 def add_in_chunks(run: BatchRun, step: str, options: list[Any]) -> bt.ChunkResult:

@@ -123,3 +123,37 @@ def test_a_kept_job_applies_twice(cli, unique_name, tmp_path: Path) -> None:
     assert second["counts"]["tasks_present"] == 2 and second["counts"]["tasks_added"] == 0
     assert read_report(out / "a_OUTPUT.txt")[0][0] == ("apple", 2)
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+
+
+def test_an_output_left_by_an_earlier_job_is_never_collected(
+    cli, unique_name, tmp_path: Path
+) -> None:
+    """The job is torn down and the output container kept: a new run of the task that
+    succeeds without writing its output is reported as such, not given the old file."""
+    name = unique_name("tw-left")
+    keep_outputs = {"job": "always", "pool": "never", "containers": "never"}
+    tasks = {
+        "forEachFile": "topwords/*.txt",
+        "id": "t-{{ file.stem }}",
+        "command": "cp {{ file.name }} {{ file.stem }}.out",
+        "outputs": ["{{ file.stem }}.out"],
+    }
+    folder = tmp_path / "spec"
+    spec = write_spec(folder, name, texts={"a.txt": "old\n"}, teardown=keep_outputs, tasks=tasks)
+    args = cli.spec_args(spec)
+    cli("apply", *args, "--yes").expect(0)
+    out = cli.cwd / "out" / name
+    assert (out / "a.out").read_text() == "old\n"
+    (out / "a.out").unlink()
+
+    write_spec(
+        folder,
+        name,
+        texts={"a.txt": "old\n"},
+        teardown=keep_outputs,
+        tasks={**tasks, "command": "true"},
+    )
+    run = cli("apply", *args, "--yes", "--output", "json").expect(1)
+    assert any("t-a succeeded but" in e for e in result_of(run.out)["errors"])
+    assert not (out / "a.out").exists()
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)

@@ -19,7 +19,13 @@ from runner.spec import azfile
 from runner.spec.messages import explain
 from runner.spec.models import BatchJob, ContainerGroup, Spec
 from runner.spec.positions import ParsedDocument, Pos, PositionTree
-from runner.spec.templates import TemplateProblem, is_template, render, render_keeping_file
+from runner.spec.templates import (
+    TemplateProblem,
+    is_template,
+    render,
+    render_keeping_file,
+    variable_references,
+)
 
 # Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
 TASK_TEMPLATE_PATHS = (("tasks", "id"), ("tasks", "command"), ("tasks", "outputs"))
@@ -138,12 +144,7 @@ class DocumentLoader:
         if not isinstance(defaults, dict):
             self._add("vars is a mapping of NAME: default value", ("vars",))
             defaults = {}
-        # A default may use env() and refer to other variables (their unrendered values).
-        raw = {**defaults, **self.overrides}
-        rendered = {
-            key: self._render(value, ("vars", key), raw, False) for key, value in defaults.items()
-        }
-        return {**rendered, **self.overrides}
+        return _VariableResolver(self, defaults).resolve()
 
     def _render(self, value: Any, loc: Loc, variables: Mapping[str, Any], is_batch: bool) -> Any:
         if isinstance(value, dict):
@@ -209,3 +210,59 @@ class DocumentLoader:
         where = loc if point is None else point
         pos = locate(self.doc.positions, where, at_key=at_key)
         self.out.append(diagnostic(self.name, message, pos, field_path(loc)))
+
+
+class _VariableResolver:
+    """Renders a spec's ``vars:`` defaults, each once, after the ones it refers to: a chain
+    (``a`` uses ``vars.b``, ``b`` uses ``vars.c``) ends in values, never in a template's
+    text. A cycle is an error located at its first variable. Defaults that ``--var`` or a
+    var file override are not rendered: the override is what the spec sees."""
+
+    def __init__(self, loader: DocumentLoader, defaults: dict[str, Any]):
+        self.loader = loader
+        self.pending = {k: v for k, v in defaults.items() if k not in loader.overrides}
+        self.values: dict[str, Any] = {**defaults, **loader.overrides}
+        self.done: set[str] = set()
+        self.in_cycle: set[str] = set()
+
+    def resolve(self) -> dict[str, Any]:
+        for name in self.pending:
+            self._visit(name, [])
+        return self.values
+
+    def _visit(self, name: str, path: list[str]) -> None:
+        if name in self.done:
+            return
+        if name in path:
+            self._cycle(path[path.index(name) :] + [name])
+            return
+        path.append(name)
+        refs = _references(self.pending[name])
+        for dep in [d for d in self.pending if d in refs]:
+            self._visit(dep, path)
+        path.pop()
+        if name in self.done:
+            return  # reached again through a cycle and reported there
+        self.done.add(name)
+        if name in self.in_cycle:
+            return
+        loc: Loc = ("vars", name)
+        self.values[name] = self.loader._render(self.pending[name], loc, self.values, False)
+
+    def _cycle(self, cycle: list[str]) -> None:
+        first, then = cycle[0], cycle[1]
+        message = "variables refer to each other in a cycle: " + " -> ".join(cycle)
+        if first == then:
+            message = f"variable {first} refers to itself: {first} -> {first}"
+        self.loader._template_problem(TemplateProblem(message, 1, f"vars.{then}"), ("vars", first))
+        self.in_cycle.update(cycle)
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return variable_references(value) if is_template(value) else set()
+    if isinstance(value, dict):
+        return set().union(*map(_references, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_references, value))
+    return set()

@@ -180,6 +180,29 @@ def render_task_template(template: str, file: PurePath, variables: Mapping[str, 
         raise ValueError(f"task template {template!r} for {file}: {exc.message}") from None
 
 
+def variable_references(source: str) -> set[str]:
+    """The names a template reads as ``vars.NAME`` or ``vars['NAME']``. Names picked at
+    render time (``vars[key]``) cannot be known here; a syntax error gives none (rendering
+    reports it)."""
+    try:
+        parsed = environment().parse(source)
+    except TemplateSyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node, nodes.Getattr) and _is_vars(node.node):
+            names.add(node.attr)
+        elif isinstance(node, nodes.Getitem) and _is_vars(node.node):
+            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
+            if isinstance(key, str):
+                names.add(key)
+    return names
+
+
+def _is_vars(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Name) and node.name == "vars"
+
+
 def _uses_file(expression: str) -> bool:
     try:
         parsed = environment().parse(expression)

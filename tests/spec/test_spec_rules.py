@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from runner.errors import SpecError
 from runner.spec import models
 from runner.spec.base import Model
+from runner.spec.loader import load_text
 from runner.spec.messages import explain
+from runner.spec.models import ContainerGroup
 
 
 def _numeric_fields() -> list[tuple[type[Model], str]]:
@@ -61,3 +64,54 @@ def test_no_number_field_takes_a_boolean(model: type[Model], field: str, value: 
     assert errors_at_field(1) == []
     (error,) = errors_at_field(value)
     assert "got " + str(value).lower() in explain(error).message
+
+
+CHAIN = """\
+kind: ContainerGroup
+name: web
+resourceGroup: demo
+containers:
+  - name: web
+    image: "{{ vars.image }}"
+vars:
+  image: "{{ vars.repo }}:{{ vars.tag }}"
+  repo: "{{ vars.registry }}/web"
+  registry: "{{ env('RUNNER_TEST_SURELY_UNSET', 'example.azurecr.io') }}"
+  tag: "1"
+"""
+
+
+def _group(text: str, **overrides: Any) -> ContainerGroup:
+    (loaded,) = load_text(text, "chain.yaml", overrides)
+    assert isinstance(loaded.spec, ContainerGroup)
+    return loaded.spec
+
+
+def test_a_chain_of_variables_renders_to_the_end() -> None:
+    spec = _group(CHAIN)
+    assert spec.containers[0].image == "example.azurecr.io/web:1"
+    assert spec.vars["repo"] == "example.azurecr.io/web"
+
+
+def test_an_overridden_variable_is_what_the_chain_sees() -> None:
+    assert _group(CHAIN, registry="mine.io").containers[0].image == "mine.io/web:1"
+    # The default of an overridden variable is not rendered: its unset env() is no error.
+    text = CHAIN.replace("'example.azurecr.io'", "")
+    assert _group(text, registry="mine.io").vars["registry"] == "mine.io"
+
+
+def test_each_variable_is_rendered_once() -> None:
+    # A value that renders to template text is text: the chain does not run it again.
+    text = CHAIN.replace('tag: "1"', "tag: \"{{ '{{ x }}' }}\"")
+    assert _group(text).vars["image"] == "example.azurecr.io/web:{{ x }}"
+
+
+def test_a_cycle_of_variables_is_located_and_named() -> None:
+    text = CHAIN.replace('tag: "1"', 'tag: "{{ vars.image }}"')
+    with pytest.raises(SpecError) as info:
+        load_text(text, "chain.yaml")
+    (problem,) = info.value.diagnostics
+    assert problem.summary == "variables refer to each other in a cycle: image -> tag -> image"
+    assert problem.span is not None
+    assert (problem.span.line, problem.span.col) == (8, 27)  # at {{ vars.tag }}
+    assert problem.field_path == "vars.image"

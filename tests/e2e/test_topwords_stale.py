@@ -5,6 +5,8 @@ affected tasks again, and only those."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,4 +158,48 @@ def test_an_output_left_by_an_earlier_job_is_never_collected(
     run = cli("apply", *args, "--yes", "--output", "json").expect(1)
     assert any("t-a succeeded but" in e for e in result_of(run.out)["errors"])
     assert not (out / "a.out").exists()
+    cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)
+
+
+def test_after_kill_9_another_var_replaces_the_running_task(
+    cli, unique_name, tmp_path: Path
+) -> None:
+    name = unique_name("tw-kill")
+    spec = write_spec(
+        tmp_path / "spec",
+        name,
+        texts={"a.txt": "a\n"},
+        teardown=KEEP_ALL,
+        vars={"nap": 0},
+        tasks={
+            "forEachFile": "topwords/*.txt",
+            "id": "t-{{ file.stem }}",
+            "command": "sleep {{ vars.nap }}; echo {{ vars.top }} > {{ file.stem }}.out",
+            "outputs": ["{{ file.stem }}.out"],
+        },
+    )
+    args = cli.spec_args(spec)
+    argv = [sys.executable, "-m", "runner", "apply", *args, "--yes", "--output", "json"]
+    proc = subprocess.Popen(
+        [*argv, "--var", "nap=60", "--var", "top=1"],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if '"running": 1' in line:
+            break
+    proc.kill()
+    proc.wait(timeout=30)
+
+    again = [*args, "--var", "nap=0", "--var", "top=2"]
+    (task,) = plan_json(cli, again).values()
+    assert task["action"] == "replace"
+    assert "command changed since it was added (running)" in task["reason"]
+    result = result_of(cli("apply", *again, "--yes", "--output", "json").expect(0).out)
+    assert result["counts"]["tasks_rerun"] == 1
+    assert (cli.cwd / "out" / name / "a.out").read_text() == "2\n"
     cli("destroy", str(spec), "--workspace", cli.workspace, "--yes").expect(0)

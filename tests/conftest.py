@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["fixtures_batch"]
+pytest_plugins = ["fixtures_batch", "session_cleanup"]
 
 CI_DOCKER_SOCKET = Path("/tmp/runner-ci/docker.sock")
 DEFAULT_TEST_IMAGE = "runner-test/busybox:1"
@@ -87,16 +87,20 @@ def arm_client(status: dict[str, Any], kind: str = "aci", **kwargs: Any) -> Any:
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The local target on free ports, state in a temporary folder; its status dict."""
+    from session_cleanup import signals_deferred
+
     from runner.local import lifecycle
 
     state = tmp_path_factory.mktemp("runner-local")
     previous = os.environ.get("RUNNER_LOCAL_DIR")
     os.environ["RUNNER_LOCAL_DIR"] = str(state)
     try:
-        status = lifecycle.up(state)
-    except Exception as exc:
-        missing_service(f"the local target did not start: {exc}")
-    try:
+        # A SIGTERM during the start waits for it to end, then stops the target below.
+        with signals_deferred():
+            try:
+                status = lifecycle.up(state)
+            except Exception as exc:
+                missing_service(f"the local target did not start: {exc}")
         yield status
     finally:
         lifecycle.down(state, purge=True)

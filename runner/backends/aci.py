@@ -17,8 +17,9 @@ from azure.mgmt.containerinstance import models as m
 
 from runner.backends import lro, tags
 from runner.backends.errors import is_not_found, translate
-from runner.plan.aci import canonical_group, fingerprints, group_hash
+from runner.plan.aci import canonical_group, fingerprints, group_hash, needs_key
 from runner.plan.aci_payload import canonical_from_payload
+from runner.plan.canonical import FingerprintKey
 from runner.plan.observed import ObservedContainer, ObservedContainerGroup
 from runner.spec.models import ContainerGroup
 
@@ -122,14 +123,19 @@ def read_logs(client: Any, rg: str, name: str, container: str, tail: int | None 
 # --- acting ---------------------------------------------------------------------------
 
 
-def group_model(spec: ContainerGroup, *, workspace: str) -> m.ContainerGroup:
-    """The full SDK model for a spec, ownership tags and fingerprints included."""
-    form = canonical_group(spec)
+def group_model(
+    spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+) -> m.ContainerGroup:
+    """The full SDK model for a spec, ownership tags and fingerprints (made with ``key``,
+    which a spec with secure values must have) included."""
+    if key is None and needs_key(spec):
+        raise ValueError(f"{spec.name} holds secure values: a fingerprint key is needed")
+    form = canonical_group(spec, key)
     group_tags = tags.resource_tags(
         spec.tags,
         spec=spec.name,
         workspace=workspace,
-        hash=group_hash(spec),
+        hash=group_hash(spec, key),
         fingerprints=fingerprints(form),
     )
     ip = None
@@ -190,8 +196,10 @@ def _volume_model(v: Any) -> m.Volume:
     )
 
 
-def begin_put(client: Any, spec: ContainerGroup, *, workspace: str) -> lro.Operation:
-    model = group_model(spec, workspace=workspace)
+def begin_put(
+    client: Any, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+) -> lro.Operation:
+    model = group_model(spec, workspace=workspace, key=key)
     return lro.send(
         lambda **kw: client.container_groups.begin_create_or_update(
             spec.resource_group, spec.name, model, **kw
@@ -199,9 +207,11 @@ def begin_put(client: Any, spec: ContainerGroup, *, workspace: str) -> lro.Opera
     )
 
 
-def patch_tags(client: Any, spec: ContainerGroup, *, workspace: str) -> None:
+def patch_tags(
+    client: Any, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+) -> None:
     """A tag-only change: PATCH touches tags alone and restarts nothing."""
-    model = group_model(spec, workspace=workspace)
+    model = group_model(spec, workspace=workspace, key=key)
     try:
         client.container_groups.update(spec.resource_group, spec.name, m.Resource(tags=model.tags))
     except AzureError as exc:

@@ -3,8 +3,10 @@
 ARM tags on container groups and resource groups say who made a resource
 (``managed-by``, ``runner-spec``, ``runner-workspace``), what was sent (``runner-hash``,
 the sha256 of the canonical desired form) and, since ACI never returns secure values on
-GET, a salted fingerprint of each secure value (``runner-fp-<container>.<VAR>``,
-``runner-fp-volume:<volume>.<file>``). Tag names may not hold ``<>%&\\?/``.
+GET, a fingerprint of each secure value (``runner-fp-<container>.<VAR>``,
+``runner-fp-volume:<volume>.<file>``): an HMAC keyed with a secret that readers of the tags
+do not hold, spelled ``fp:<key id>:<mac>`` so that a machine with another key knows it
+cannot compare (``plan.canonical.fingerprint``). Tag names may not hold ``<>%&\\?/``.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from runner.engine.poll import Poll, poll_until
 from runner.engine.retry import Clock, Deadline, RetryPolicy, call_with_retry
 from runner.errors import Cancelled, PermanentError, RunnerError
 from runner.plan.action import Action
+from runner.plan.canonical import FingerprintKey
 from runner.plan.model import Change
 from runner.plan.observed import ObservedContainerGroup, parse_address
 from runner.spec.models import ContainerGroup
@@ -45,6 +46,7 @@ class AciApply:
     deadline: float  # absolute clock time; runs not finished by then time out
     cwd: Path = field(default_factory=Path.cwd)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    key: FingerprintKey | None = None  # the plan's, for the fingerprint tags sent
 
     # --- dispatch -----------------------------------------------------------------
 
@@ -144,7 +146,9 @@ class AciApply:
         if change.action is Action.UPDATE:
             if change.paths and all(p.startswith("tags.") for p in change.paths):
                 self._retry(
-                    lambda: backend.patch_tags(client, spec, workspace=self.workspace),
+                    lambda: backend.patch_tags(
+                        client, spec, workspace=self.workspace, key=self.key
+                    ),
                     change,
                     "update tags",
                 )
@@ -176,7 +180,9 @@ class AciApply:
 
     def _put(self, client: Any, spec: ContainerGroup, change: Change, sent: list[str]) -> None:
         op = self._retry(
-            lambda: backend.begin_put(client, spec, workspace=self.workspace), change, "send"
+            lambda: backend.begin_put(client, spec, workspace=self.workspace, key=self.key),
+            change,
+            "send",
         )
         sent.append("put")
         self._wait_operation(client, op, change, "provisioning", self.clock)

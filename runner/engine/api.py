@@ -15,6 +15,7 @@ from runner.backends.target import Target
 from runner.engine.aci import AciApply
 from runner.engine.events import Emit, RunSummary
 from runner.engine.executor import StepOutcome, run_changes
+from runner.engine.fingerprint_key import key_for
 from runner.engine.inspect import logs, status
 from runner.engine.lock import WorkspaceLock
 from runner.engine.observe import read_state, subscriptions_of
@@ -22,6 +23,7 @@ from runner.engine.result import RunResult
 from runner.engine.retry import Clock, call_with_retry
 from runner.errors import RunnerError
 from runner.plan.action import Action
+from runner.plan.canonical import FingerprintKey
 from runner.plan.diff import diff, diff_destroy
 from runner.plan.model import Change, Plan
 from runner.plan.observed import group_address
@@ -65,24 +67,30 @@ def build_plan(
     prune: bool = False,
     emit: Emit | None = None,
     refresh: bool = False,
+    key: FingerprintKey | None = None,
 ) -> Plan:
     """Reads live state and diffs. ``emit`` receives the retries of the reads, if given.
 
     ``refresh`` also reads the instance view of every unchanged always-running group (one
-    request each), so that one stopped outside runner is started again."""
+    request each), so that one stopped outside runner is started again. ``key``
+    fingerprints secure values (default: this machine's, see ``fingerprint_key``)."""
     emit = emit or _nothing
     groups = _groups(specs)
     changes: list[Change] = []
     orphans: tuple[str, ...] = ()
     if groups:
         views = "specs" if refresh else "needed"
-        observed = read_state(target, groups, workspace=workspace, emit=emit, instance_views=views)
+        key = key_for(groups, key)
+        observed = read_state(
+            target, groups, workspace=workspace, emit=emit, instance_views=views, key=key
+        )
         aci_plan = diff(
             groups,
             observed,
             workspace=workspace,
             prune=prune,
             subscriptions=subscriptions_of(groups, target),
+            key=key,
         )
         changes += aci_plan.changes
         orphans = aci_plan.orphans
@@ -120,20 +128,30 @@ def apply(
     prune: bool = False,
     cancel: threading.Event | None = None,
     timeout: float = RUN_TIMEOUT,
+    key: FingerprintKey | None = None,
 ) -> RunResult:
     cancel = cancel or threading.Event()
     result = RunResult()
+    key = key_for(_groups(specs), key)
     with WorkspaceLock(workspace):
         changes = [c for c in plan.changes if c.kind in ACI_KINDS]
         if prune and plan.orphans and not any(c.action is Action.DELETE for c in changes):
-            pruned = build_plan(specs, target, workspace, prune=True, emit=emit)
+            pruned = build_plan(specs, target, workspace, prune=True, emit=emit, key=key)
             changes += [
                 c for c in pruned.changes if c.kind in ACI_KINDS and c.action is Action.DELETE
             ]
         if changes:
             result.merge(
                 _run_aci(
-                    changes, _groups(specs), target, emit, workspace, cancel, timeout, follow=True
+                    changes,
+                    _groups(specs),
+                    target,
+                    emit,
+                    workspace,
+                    cancel,
+                    timeout,
+                    follow=True,
+                    key=key,
                 )
             )
         for loaded in _batches(specs):
@@ -172,6 +190,7 @@ def _run_aci(
     timeout: float,
     *,
     follow: bool = False,
+    key: FingerprintKey | None = None,
 ) -> RunResult:
     """``follow``: wait for the runs still going in unchanged groups (apply, not destroy)."""
     clock = Clock(cancel=cancel)
@@ -183,6 +202,7 @@ def _run_aci(
         clock=clock,
         deadline=clock.now() + timeout,
         cwd=Path.cwd(),
+        key=key,
     )
     outcomes = run_changes(
         changes, handler, emit=emit, cancel=cancel, follow=handler.follows if follow else None

@@ -15,6 +15,7 @@ from runner.backends.target import Target
 from runner.engine.events import Emit
 from runner.engine.retry import Clock, call_with_retry
 from runner.plan.aci import canonical_group, changed_paths
+from runner.plan.canonical import FingerprintKey
 from runner.plan.observed import (
     ObservedContainerGroup,
     ObservedResourceGroup,
@@ -42,7 +43,10 @@ def read_state(
     emit: Emit,
     clock: Clock | None = None,
     instance_views: str = "needed",  # "needed", "specs" (refresh) or "all"
+    key: FingerprintKey | None = None,
 ) -> ObservedState:
+    """``key``: the plan's fingerprint key; without it a group with secure values reads
+    as changed, and its instance view is not needed."""
     clock = clock or Clock()
     subs = set(subscriptions_of(specs, target).values())
     if target.default_subscription:
@@ -57,7 +61,7 @@ def read_state(
             groups[group_address(g.resource_group, g.name)] = g
     state = ObservedState(resource_groups=resource_groups, container_groups=groups)
     wanted = (
-        _needing_view(specs, state, workspace, refresh=instance_views == "specs")
+        _needing_view(specs, state, workspace, refresh=instance_views == "specs", key=key)
         if instance_views in ("needed", "specs")
         else [g for g in groups.values() if g.ownership.owned_by(workspace)]
     )
@@ -89,7 +93,12 @@ def read_groups(
 
 
 def _needing_view(
-    specs: Sequence[ContainerGroup], state: ObservedState, workspace: str, *, refresh: bool
+    specs: Sequence[ContainerGroup],
+    state: ObservedState,
+    workspace: str,
+    *,
+    refresh: bool,
+    key: FingerprintKey | None,
 ) -> list[ObservedContainerGroup]:
     out = []
     for spec in specs:
@@ -103,7 +112,7 @@ def _needing_view(
         # (recorded SDK traffic; azure-rest-api-specs issue 21280), and reading every group
         # would make a no-op plan cost one request per group instead of one paged list.
         may_start = spec.runs_to_completion or refresh or _shows_not_running(g)
-        if may_start and not changed_paths(canonical_group(spec), g.definition):
+        if may_start and not changed_paths(canonical_group(spec, key), g.definition):
             out.append(g)
     return out
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from runner.errors import RunnerError
 from runner.plan.aci import diff_group
 from runner.plan.action import Action
+from runner.plan.canonical import FingerprintKey
 from runner.plan.model import Change, Plan
 from runner.plan.observed import (
     ObservedContainerGroup,
@@ -35,18 +36,19 @@ def diff(
     workspace: str,
     prune: bool = False,
     subscriptions: dict[str, str] | None = None,
+    key: FingerprintKey | None = None,
 ) -> Plan:
     """``subscriptions`` maps a group address to its subscription when it is not the
-    target's default (specs may name one)."""
+    target's default (specs may name one); ``key`` fingerprints secure values."""
     _check_unique(desired)
     subs = subscriptions or {}
     rg_changes: list[Change] = []
     seen_rgs: set[str] = set()
     for spec in desired:
-        key = spec.resource_group.lower()
-        if key in seen_rgs:
+        rg = spec.resource_group.lower()
+        if rg in seen_rgs:
             continue
-        seen_rgs.add(key)
+        seen_rgs.add(rg)
         rg_changes.append(_rg_change(spec, observed.resource_group(spec.resource_group), subs))
 
     group_changes = [
@@ -55,6 +57,7 @@ def diff(
             observed.container_group(spec.resource_group, spec.name),
             workspace=workspace,
             subscription=subs.get(group_address(spec.resource_group, spec.name)),
+            key=key,
         )
         for spec in desired
     ]

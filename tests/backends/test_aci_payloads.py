@@ -12,9 +12,12 @@ import pytest
 
 from runner.backends.aci import observed_from_payload
 from runner.plan.aci import canonical_group, changed_paths
+from runner.plan.canonical import FingerprintKey
 from runner.spec.models import ContainerGroup
 
 PAYLOADS = sorted((Path(__file__).parent / "payloads" / "aci").glob("*.json"))
+# The key the recorded payloads' fingerprint tags were made with.
+RECORDED_KEY = FingerprintKey(b"recorded-payloads-key-0123456789")
 
 
 def _update(request: pytest.FixtureRequest) -> bool:
@@ -70,7 +73,7 @@ def test_read_back_group_matches_the_spec_it_was_made_from() -> None:
         }
     )
     observed = observed_from_payload(_load("running_group_with_secure_env")["payload"])
-    assert changed_paths(canonical_group(spec), observed.definition) == []
+    assert changed_paths(canonical_group(spec, RECORDED_KEY), observed.definition) == []
     changed = spec.model_copy(
         update={
             "containers": [
@@ -79,7 +82,7 @@ def test_read_back_group_matches_the_spec_it_was_made_from() -> None:
             ]
         }
     )
-    assert changed_paths(canonical_group(changed), observed.definition) == [
+    assert changed_paths(canonical_group(changed, RECORDED_KEY), observed.definition) == [
         ("containers", "app", "secureEnv", "TOKEN")
     ]
 

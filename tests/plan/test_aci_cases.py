@@ -3,7 +3,8 @@ state and the expected changes (or error). The file stem is the test id.
 
 Observed container groups are written as the spec they were applied from (``applied``),
 which the driver turns into the canonical definition a reader would return, or as a literal
-``definition``. Ownership defaults to this workspace.
+``definition``. Ownership defaults to this workspace. Secure values are fingerprinted with
+this machine's key, or, for a group with ``appliedWith: another-key``, with another's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from runner.plan.aci import canonical_group
+from runner.plan.canonical import FingerprintKey
 from runner.plan.diff import diff, diff_destroy
 from runner.plan.observed import (
     ObservedContainerGroup,
@@ -27,6 +29,8 @@ from runner.spec.models import ContainerGroup
 CASES = sorted((Path(__file__).parent / "cases" / "aci").glob("*.yaml"))
 WORKSPACE = "demo"
 MINE = {"managed_by": "runner", "workspace": WORKSPACE}
+KEY = FingerprintKey(b"this-machine-key-0123456789")
+KEYS = {"this-key": KEY, "another-key": FingerprintKey(b"another-machine-key-0123456789")}
 
 
 def _spec(doc: dict[str, Any], rg: str | None = None, name: str | None = None) -> ContainerGroup:
@@ -52,7 +56,8 @@ def _observed(doc: dict[str, Any]) -> ObservedState:
         _, rg, name = address.split("/")
         definition = raw.get("definition")
         if definition is None:
-            definition = canonical_group(_spec(raw["applied"], rg, name))
+            key = KEYS[raw.get("appliedWith", "this-key")]
+            definition = canonical_group(_spec(raw["applied"], rg, name), key)
         groups[address] = ObservedContainerGroup(
             name=name,
             resource_group=rg,
@@ -74,7 +79,8 @@ def test_plan_case(path: Path) -> None:
 
     def run() -> Any:
         if mode == "apply":
-            return diff(desired, observed, workspace=WORKSPACE, prune=case.get("prune", False))
+            prune = case.get("prune", False)
+            return diff(desired, observed, workspace=WORKSPACE, prune=prune, key=KEY)
         if mode == "destroy":
             return diff_destroy(desired, observed, workspace=WORKSPACE)
         return diff_destroy(None, observed, workspace=WORKSPACE)

@@ -56,6 +56,8 @@ class AzConversion:
     data: dict[str, Any]
     origin: dict[Path, Path] = field(default_factory=dict)
     problems: list[tuple[str, Path, bool]] = field(default_factory=list)
+    # Converted mapping keys that are values in the az file (`name: API_TOKEN`).
+    key_origin: dict[Path, Path] = field(default_factory=dict)
 
     def az_path(self, loc: Path) -> Path:
         """Translate a location in the converted data into one in the az file."""
@@ -186,6 +188,8 @@ def _environment(
             conv.problems.append(("an environment variable needs a name", (*az, k), False))
             continue
         name = str(item["name"])
+        kind = "secureEnv" if "secureValue" in item else "env"
+        conv.key_origin[(*here, kind, name)] = (*az, k, "name")
         if "secureValue" in item:
             secure[name] = item["secureValue"]
             conv.origin[(*here, "secureEnv", name)] = (*az, k, "secureValue")

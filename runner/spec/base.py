@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
@@ -102,6 +104,28 @@ def located(message: str, *at: str | int) -> PydanticCustomError:
     return PydanticCustomError("spec_rule", "{message}", {"at": list(at), "message": message})
 
 
+# What ACI takes; it refuses other names (InvalidContainerEnvironmentVariable) only when
+# the group is created, after its resource group was made.
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(name: str) -> str:
+    if not name:
+        raise located("environment variable names must not be empty")
+    if "=" in name:
+        before, _, after = name.partition("=")
+        raise located(
+            f"environment variable name {name!r} holds '=': a name ends at the first '=', "
+            f"so the container would get {before}='{after}=<value>'"
+        )
+    if not ENV_NAME.match(name):
+        raise located(
+            f"environment variable name {name!r} is not one ACI takes: a letter or '_', "
+            "then letters, digits and '_'"
+        )
+    return name
+
+
 def _numbers_as_text(value: Any) -> Any:
     # Azure takes environment values and tags as strings; `NumWords: 5` means "5".
     if isinstance(value, dict):
@@ -113,3 +137,8 @@ def _numbers_as_text(value: Any) -> Any:
 
 
 StringMap = Annotated[dict[str, str], BeforeValidator(_numbers_as_text)]
+EnvMap = Annotated[
+    dict[Annotated[str, AfterValidator(_env_name)], str],
+    BeforeValidator(_numbers_as_text),
+    Field(json_schema_extra={"propertyNames": {"pattern": ENV_NAME.pattern}}),
+]

@@ -19,6 +19,7 @@ from runner.spec.base import (
     RESOURCE_GROUP,
     RUNNER_TAGS,
     TAG_NAME_FORBIDDEN,
+    EnvMap,
     Model,
     Number,
     StringMap,
@@ -61,8 +62,8 @@ class Container(Model):
     memory_in_gb: Number = Field(1.5, gt=0, le=MAX_MEMORY_GB_PER_CONTAINER, alias="memoryInGB")
     ports: list[Port] = Field(default_factory=list)
     command: list[str] | None = None
-    env: StringMap = Field(default_factory=dict)
-    secure_env: StringMap = Field(default_factory=dict)
+    env: EnvMap = Field(default_factory=dict)
+    secure_env: EnvMap = Field(default_factory=dict)
     volume_mounts: list[VolumeMount] = Field(default_factory=list)
 
     @field_validator("name")

@@ -195,14 +195,18 @@ class DocumentLoader:
             located = explain(error)
             if any(located.loc[: len(f)] == f for f in self.failed):
                 continue  # already reported as a template error
-            loc, point = located.loc, located.point
+            loc, point, at_key = located.loc, located.point, located.at_key
             if conversion is not None:
-                loc = conversion.az_path(loc)
-                point = None if point is None else conversion.az_path(point)
+                named = conversion.key_origin.get(loc) if at_key else None
+                if named is not None:
+                    loc, point, at_key = named, None, False
+                else:
+                    loc = conversion.az_path(loc)
+                    point = None if point is None else conversion.az_path(point)
             if (loc, located.message) in seen:
                 continue
             seen.add((loc, located.message))
-            self._add(located.message, loc, at_key=located.at_key, point=point)
+            self._add(located.message, loc, at_key=at_key, point=point)
 
     def _add(
         self, message: str, loc: Loc, *, at_key: bool = False, point: Loc | None = None

@@ -43,6 +43,10 @@ def explain(error: ErrorDetails) -> Located:
         loc = loc[1:]
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    if loc and loc[-1] == "[key]":
+        # pydantic's location for a mapping key that is itself wrong: point at the key.
+        located = explain({**error, "loc": error["loc"][:-1]})
+        return Located(located.message, located.loc, at_key=True, point=located.point)
     value = error.get("input")
     name = str(loc[-1]) if loc else ""
 

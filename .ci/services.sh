@@ -1,65 +1,184 @@
 #!/usr/bin/env bash
-# Starts what the integration tests need: a Docker engine of our own and Azurite.
-# Sourced by .ci/run; exports DOCKER_HOST, RUNNER_AZURITE_BIN and RUNNER_TEST_IMAGE.
+# Makes ready what the integration tests need: a Docker engine, the busybox test image and
+# Azurite. Sourced by .ci/run (or by hand before pytest); exports DOCKER_HOST,
+# RUNNER_AZURITE_BIN and RUNNER_TEST_IMAGE.
+#
+# An engine that already answers is used as it is, which needs no root: DOCKER_HOST, else
+# the default socket, else the one an earlier run left under CI_ROOT. Only when none
+# answers is a dockerd of its own started (that needs root); an EXIT trap of the sourcing
+# shell stops it, and nothing this did not start. Missing packages are installed with apt
+# when running as root; anyone else is told what to install.
 set -euo pipefail
 
 CI_ROOT=${CI_ROOT:-/tmp/runner-ci}
+CI_DEFAULT_DOCKER_SOCKET=/var/run/docker.sock
+CI_TEST_IMAGE=runner-test/busybox:1
+CI_STARTED_DOCKERD=""
+CI_APT_UPDATED=""
 mkdir -p "$CI_ROOT"
 
-need_apt=()
-command -v dockerd >/dev/null || need_apt+=(docker.io)
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "ci: installing ${need_apt[*]}"
-  (apt-get update -qq || true) >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+ci_is_root() { [ "$(id -u)" -eq 0 ]; }
 
-start_dockerd() {
-  local driver=$1
-  local data="$CI_ROOT/docker-data-$driver" exec_root="$CI_ROOT/docker-exec"
-  local sock="$CI_ROOT/docker.sock" pid="$CI_ROOT/docker.pid"
-  if [ -f "$pid" ] && kill -0 "$(cat "$pid")" 2>/dev/null; then
-    kill "$(cat "$pid")" 2>/dev/null || true
-    sleep 1
+# ci_install REASON PACKAGE...: installs Debian packages as root, else names them and fails.
+ci_install() {
+  local reason=$1
+  shift
+  if ci_is_root && command -v apt-get >/dev/null; then
+    echo "ci: installing $* ($reason)"
+    if [ -z "$CI_APT_UPDATED" ]; then
+      (apt-get update -qq || true) >/dev/null
+      CI_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    hash -r
+  else
+    echo "ci: $reason: install $* (Debian: sudo apt-get install $*), then run this again" >&2
+    exit 1
   fi
-  rm -f "$pid" "$exec_root/containerd/containerd.pid" "$sock"
+}
+
+ci_engine_answers() { DOCKER_HOST=$1 docker version >/dev/null 2>&1; }
+
+ci_stop_started_dockerd() {
+  local pid=$CI_STARTED_DOCKERD _
+  [ -n "$pid" ] || return 0
+  CI_STARTED_DOCKERD=""
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "ci: stopped the dockerd it had started (pid $pid)"
+}
+
+ci_start_dockerd() {
+  local driver=$1 _
+  local data="$CI_ROOT/docker-data-$driver" exec_root="$CI_ROOT/docker-exec"
+  local sock="$CI_ROOT/docker.sock" pid_file="$CI_ROOT/docker.pid"
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    echo "ci: a dockerd (pid $(cat "$pid_file")) holds $CI_ROOT but does not answer" \
+      "at unix://$sock; stop it, or set CI_ROOT to another folder" >&2
+    exit 1
+  fi
+  rm -f "$pid_file" "$exec_root/containerd/containerd.pid" "$sock"
   mkdir -p "$data" "$exec_root"
   dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver="$driver" \
     --shutdown-timeout 2 --data-root "$data" --exec-root "$exec_root" \
-    -H "unix://$sock" --pidfile "$pid" >"$CI_ROOT/dockerd-$driver.log" 2>&1 &
+    -H "unix://$sock" --pidfile "$pid_file" >"$CI_ROOT/dockerd-$driver.log" 2>&1 &
+  CI_STARTED_DOCKERD=$!
+  trap ci_stop_started_dockerd EXIT
   for _ in $(seq 1 60); do
-    if DOCKER_HOST="unix://$sock" docker version >/dev/null 2>&1; then
+    if ci_engine_answers "unix://$sock"; then
       export DOCKER_HOST="unix://$sock"
+      echo "ci: started dockerd (pid $CI_STARTED_DOCKERD); it stops when this shell exits"
       return 0
     fi
+    kill -0 "$CI_STARTED_DOCKERD" 2>/dev/null || break
     sleep 0.25
+  done
+  ci_stop_started_dockerd
+  return 1
+}
+
+ci_choose_engine() {
+  local host
+  if [ -n "${DOCKER_HOST:-}" ]; then
+    if ! ci_engine_answers "$DOCKER_HOST"; then
+      echo "ci: no Docker engine answers at DOCKER_HOST=$DOCKER_HOST; start it, or unset" \
+        "DOCKER_HOST to use the default socket" >&2
+      exit 1
+    fi
+    export DOCKER_HOST
+    return 0
+  fi
+  for host in "unix://$CI_DEFAULT_DOCKER_SOCKET" "unix://$CI_ROOT/docker.sock"; do
+    if ci_engine_answers "$host"; then
+      export DOCKER_HOST=$host
+      return 0
+    fi
+  done
+  if ! ci_is_root; then
+    echo "ci: no Docker engine answers (DOCKER_HOST is unset, none at" \
+      "$CI_DEFAULT_DOCKER_SOCKET or $CI_ROOT/docker.sock): start one (Docker's rootless" \
+      "mode needs no root) or run this as root to have it start its own" >&2
+    exit 1
+  fi
+  if ! command -v dockerd >/dev/null; then
+    ci_install "no Docker engine answers" docker.io
+  fi
+  if ! ci_start_dockerd overlay2; then
+    echo "ci: overlay2 did not start, falling back to vfs"
+    ci_start_dockerd vfs || {
+      echo "ci: dockerd did not start" >&2
+      tail -n 20 "$CI_ROOT"/dockerd-*.log >&2
+      exit 1
+    }
+  fi
+}
+
+# The test image holds nothing but busybox, so it must be one that needs no libraries.
+ci_is_static() {
+  local out
+  command -v ldd >/dev/null || return 0 # nothing to tell with: trust it
+  out=$(LC_ALL=C ldd "$1" 2>&1 || true)
+  case $out in
+    *"not a dynamic executable"* | *"statically linked"*) return 0 ;;
+  esac
+  return 1
+}
+
+ci_find_busybox() {
+  local candidate candidates=()
+  [ -z "${CI_BUSYBOX:-}" ] || candidates+=("$CI_BUSYBOX")
+  candidates+=("$(command -v busybox || true)")
+  for candidate in "${candidates[@]}"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && ci_is_static "$candidate"; then
+      echo "$candidate"
+      return 0
+    fi
   done
   return 1
 }
 
-if ! start_dockerd overlay2; then
-  echo "ci: overlay2 did not start, falling back to vfs"
-  start_dockerd vfs || { echo "ci: dockerd did not start"; tail -20 "$CI_ROOT"/dockerd-*.log; exit 1; }
-fi
-echo "ci: docker engine ready at $DOCKER_HOST"
-
 # Images come from a busybox root file system: no registry is reachable here.
-if ! docker image inspect runner-test/busybox:1 >/dev/null 2>&1; then
+ci_import_test_image() {
+  local busybox root applet
+  if ! busybox=$(ci_find_busybox); then
+    ci_install "no statically linked busybox (or CI_BUSYBOX) for the test image" busybox-static
+    busybox=$(ci_find_busybox) || { echo "ci: busybox-static gave no busybox" >&2; exit 1; }
+  fi
   root="$CI_ROOT/busybox-root"
-  rm -rf "$root"; mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-  cp /bin/busybox "$root/bin/busybox"
+  rm -rf "$root"
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+  cp "$busybox" "$root/bin/busybox"
   for applet in $("$root/bin/busybox" --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
   done
-  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
-  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - runner-test/busybox:1 >/dev/null
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$CI_TEST_IMAGE" >/dev/null
+}
+
+# Called as plain commands, not in a condition: there errexit holds inside them too.
+if ! command -v docker >/dev/null; then
+  ci_install "no docker client" docker.io
 fi
-export RUNNER_TEST_IMAGE=runner-test/busybox:1
+ci_choose_engine
+echo "ci: docker engine ready at $DOCKER_HOST"
+
+if ! docker image inspect "$CI_TEST_IMAGE" >/dev/null 2>&1; then
+  ci_import_test_image
+fi
+export RUNNER_TEST_IMAGE=$CI_TEST_IMAGE
 
 # Azurite 3.35.0, the last release that runs on Node 20.
 AZURITE_DIR=${AZURITE_DIR:-$HOME/.cache/runner/azurite-3.35.0}
 if [ ! -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]; then
+  command -v npm >/dev/null || {
+    echo "ci: Azurite is not installed and npm is missing: install Node.js 20 and npm" >&2
+    exit 1
+  }
   echo "ci: installing azurite@3.35.0"
   mkdir -p "$AZURITE_DIR"
   npm install --prefix "$AZURITE_DIR" --no-audit --no-fund --loglevel=error azurite@3.35.0 >/dev/null

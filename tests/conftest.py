@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,10 @@ pytest_plugins = ["fixtures_batch", "session_cleanup"]
 
 CI_DOCKER_SOCKET = Path("/tmp/runner-ci/docker.sock")
 DEFAULT_TEST_IMAGE = "runner-test/busybox:1"
+
+# Secure values are fingerprinted with a key; without one in the environment runner makes
+# a key file in the user's home. A key of this run's own keeps tests out of it.
+os.environ.setdefault("RUNNER_FINGERPRINT_KEY", secrets.token_hex(16))
 
 # The engine .ci/services.sh starts, when the caller did not pick one.
 if "DOCKER_HOST" not in os.environ and CI_DOCKER_SOCKET.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -36,7 +37,9 @@ CONTAINER_NAME = GROUP_NAME
 DNS_LABEL = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
 BLOB_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
-BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_BATCH_ID = 64
+BATCH_ID = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_BATCH_ID}}}$")
+BATCH_ID_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 

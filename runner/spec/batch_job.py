@@ -9,13 +9,16 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from runner.spec.base import (
     BATCH_ID,
+    BATCH_ID_CHARS,
     BLOB_CONTAINER,
     GROUP_NAME,
+    MAX_BATCH_ID,
     Duration,
     Model,
     WholeNumber,
     parse_duration,
 )
+from runner.spec.templates import is_template, literal_text
 
 
 class StorageContainers(Model):
@@ -90,6 +93,31 @@ class Job(Model):
         return v
 
 
+TASK_ID_RULE = f"task ids are 1-{MAX_BATCH_ID} letters, digits, '-' and '_'"
+
+
+def task_id_template_problem(template: str) -> str | None:
+    """Why no input file can give a valid task id from ``template``, or None."""
+    if not is_template(template):
+        return None if BATCH_ID.match(template) else TASK_ID_RULE
+    literal = literal_text(template)
+    if literal is None:
+        return None  # a syntax error, reported where the template is rendered
+    bad = sorted(set(literal) - BATCH_ID_CHARS)
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return (
+            f"{TASK_ID_RULE}, and the text around the id's {{{{ file.* }}}} expressions "
+            f"holds {shown}: no input file can give a valid id"
+        )
+    if len(literal) > MAX_BATCH_ID and "{%" not in template:
+        return (
+            f"task ids are at most {MAX_BATCH_ID} characters, and the text around the id's "
+            f"{{{{ file.* }}}} expressions already has {len(literal)}"
+        )
+    return None
+
+
 class TaskFactory(Model):
     """One task per input file matched by ``forEachFile`` (a glob relative to the spec file).
 
@@ -107,6 +135,16 @@ class TaskFactory(Model):
     _duration = field_validator("max_wall_clock_time", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
     )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        # What is checked here holds for every input file; each rendered id is checked
+        # against the files themselves when they are read (`runner.spec.files`).
+        problem = task_id_template_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 TeardownWhen = Literal["never", "onSuccess", "always"]

@@ -1,7 +1,7 @@
 """Offline checks of the local files a spec names, run by ``validate``, ``plan`` and
 ``apply`` before anything is read from or sent to a target: a Batch job's input glob must
-match files, its start task's files must exist, and a collect folder must be a folder
-that can be made. Located in the spec.
+match files, the task ids they give must be valid and distinct, its start task's files
+must exist, and a collect folder must be a folder that can be made. Located in the spec.
 
 Not part of loading: ``destroy`` and ``status`` must work after the inputs are gone.
 """
@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runner.errors import Diagnostic, SpecError
+from runner.spec.base import BATCH_ID, BATCH_ID_CHARS, MAX_BATCH_ID
 from runner.spec.loader import LoadedSpec
-from runner.spec.models import ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.templates import render_task_template
 
 PACKAGE_PREFIX = "package:"
 
@@ -44,8 +46,9 @@ def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]
         problems.append(_diagnostic(loaded, problem, "collect.dir"))
     base = loaded.base_dir
     pattern = spec.tasks.for_each_file
-    matches = glob.glob(pattern, root_dir=base, recursive=True)
-    if not any((base / m).is_file() for m in matches):
+    matches = sorted(glob.glob(pattern, root_dir=base, recursive=True))
+    inputs = [m for m in matches if (base / m).is_file()]
+    if not inputs:
         problems.append(
             _diagnostic(
                 loaded,
@@ -53,6 +56,9 @@ def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]
                 "tasks.forEachFile",
             )
         )
+    problem = task_id_problem(spec, base, inputs)
+    if problem:
+        problems.append(_diagnostic(loaded, problem, "tasks.id"))
     copies = spec.pool.start_task.copy_ if spec.pool.start_task else []
     for i, entry in enumerate(copies):
         if not _exists(entry, base):
@@ -65,6 +71,45 @@ def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]
                 )
             )
     return problems
+
+
+def task_id_problem(spec: BatchJob, base: Path, inputs: Sequence[str]) -> str | None:
+    """Why the ids ``tasks.id`` gives the input files (relative to ``base``) cannot all be
+    task ids of one job, or None: each must be a Batch id, and no two the same."""
+    first: str | None = None
+    invalid = 0
+    seen: dict[str, str] = {}
+    for name in inputs:
+        try:
+            task_id = render_task_template(spec.tasks.id, (base / name).resolve(), spec.vars)
+        except ValueError as exc:
+            return str(exc)
+        if not BATCH_ID.match(task_id):
+            invalid += 1
+            first = first or _invalid_task_id(task_id, name)
+            continue
+        # Batch keeps an id's case but compares ids without it.
+        other = seen.setdefault(task_id.lower(), name)
+        if other != name and first is None:
+            return (
+                f"task id {task_id!r} is made for both {other} and {name}: the ids of a "
+                "job's tasks must differ (Batch ignores case)"
+            )
+    if first is not None and invalid > 1:
+        first += f" (and {invalid - 1} more input file{'s' if invalid > 2 else ''})"
+    return first
+
+
+def _invalid_task_id(task_id: str, name: str) -> str:
+    bad = sorted(set(task_id) - BATCH_ID_CHARS)
+    if bad:
+        why = f"it holds {', '.join(repr(c) for c in bad)}"
+    else:
+        why = f"it has {len(task_id)} characters" if task_id else "it is empty"
+    return (
+        f"task id {task_id!r} (from {name}) is not a Batch id: 1-{MAX_BATCH_ID} letters, "
+        f"digits, '-' and '_', and {why}"
+    )
 
 
 def collect_dir_problem(path: Path) -> str | None:

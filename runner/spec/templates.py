@@ -180,6 +180,15 @@ def render_task_template(template: str, file: PurePath, variables: Mapping[str, 
         raise ValueError(f"task template {template!r} for {file}: {exc.message}") from None
 
 
+def literal_text(source: str) -> str | None:
+    """The text of a template outside its ``{{ }}``, ``{% %}`` and ``{# #}`` blocks, as
+    written (what every rendering is made around), or None when it does not parse."""
+    try:
+        return "".join(value for _, kind, value in environment().lex(source) if kind == "data")
+    except TemplateSyntaxError:
+        return None
+
+
 def variable_references(source: str) -> set[str]:
     """The names a template reads as ``vars.NAME`` or ``vars['NAME']``. Names picked at
     render time (``vars[key]``) cannot be known here; a syntax error gives none (rendering

@@ -4,20 +4,25 @@ id template can only make valid ids."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import types
 import typing
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from runner.errors import SpecError
+from runner.errors import Diagnostic, SpecError
 from runner.spec import models
 from runner.spec.base import Model
-from runner.spec.loader import load_text
+from runner.spec.files import check_files
+from runner.spec.loader import load_specs, load_text
 from runner.spec.messages import explain
-from runner.spec.models import ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup
 
 
 def _numeric_fields() -> list[tuple[type[Model], str]]:
@@ -115,3 +120,116 @@ def test_a_cycle_of_variables_is_located_and_named() -> None:
     assert problem.span is not None
     assert (problem.span.line, problem.span.col) == (8, 27)  # at {{ vars.tag }}
     assert problem.field_path == "vars.image"
+
+
+JOB = """\
+kind: BatchJob
+name: words
+pool: {{id: words-pool}}
+job: {{id: words-job}}
+tasks:
+  forEachFile: "in/*"
+  id: "{task_id}"
+  command: "cat {{{{ file.name }}}}"
+collect: {{dir: out/words}}
+vars: {{prefix: words}}
+"""
+
+
+def _job_problem(task_id: str) -> Diagnostic:
+    with pytest.raises(SpecError) as info:
+        load_text(JOB.format(task_id=task_id), "job.yaml")
+    (problem,) = info.value.diagnostics
+    assert problem.field_path == "tasks.id"
+    assert problem.span is not None and (problem.span.line, problem.span.col) == (7, 7)
+    return problem
+
+
+def test_a_task_id_template_whose_own_text_cannot_be_an_id_is_refused_at_load() -> None:
+    problem = _job_problem("bad id {{ file.stem }}")
+    assert "the text around the id's {{ file.* }} expressions holds ' '" in problem.summary
+    problem = _job_problem("t:{{ file.stem }}/{{ file.suffix }}")
+    assert "holds '/', ':'" in problem.summary
+    problem = _job_problem("{{ vars.prefix * 13 }}-{{ file.stem }}")
+    assert "at most 64 characters" in problem.summary
+    assert "already has 66" in problem.summary
+    assert "task ids are 1-64" in _job_problem("no file at all").summary
+
+
+@pytest.mark.parametrize(
+    "task_id",
+    ["t-{{ file.stem }}", "{{ vars.prefix }}_{{ file.stem | lower }}", "{{ file.stem }}"],
+)
+def test_task_id_templates_that_can_make_ids_load(task_id: str) -> None:
+    (loaded,) = load_text(JOB.format(task_id=task_id), "job.yaml")
+    assert isinstance(loaded.spec, BatchJob)
+
+
+def _inputs(tmp_path: Path, task_id: str, *names: str) -> Path:
+    (tmp_path / "in").mkdir()
+    for name in names:
+        (tmp_path / "in" / name).write_text("words\n")
+    spec = tmp_path / "job.yaml"
+    spec.write_text(JOB.format(task_id=task_id))
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("task_id", "names", "message"),
+    [
+        (
+            "t-{{ file.stem }}",
+            ["fine.txt", "my notes.txt"],
+            "task id 't-my notes' (from in/my notes.txt) is not a Batch id: 1-64 letters, "
+            "digits, '-' and '_', and it holds ' '",
+        ),
+        (
+            "t-{{ file.name }}",
+            ["a.txt", "b.txt", "c.txt"],
+            "task id 't-a.txt' (from in/a.txt) is not a Batch id: 1-64 letters, digits, '-' "
+            "and '_', and it holds '.' (and 2 more input files)",
+        ),
+        (
+            "{{ vars.prefix }}-{{ file.stem }}",
+            ["x" * 60 + ".txt"],
+            "task id 'words-" + "x" * 60 + "' (from in/" + "x" * 60 + ".txt) is not a Batch "
+            "id: 1-64 letters, digits, '-' and '_', and it has 66 characters",
+        ),
+        (
+            "t-{{ file.stem }}",
+            ["Report.txt", "report.csv"],
+            "task id 't-report' is made for both in/Report.txt and in/report.csv: the ids of "
+            "a job's tasks must differ (Batch ignores case)",
+        ),
+    ],
+    ids=["space", "dots", "too-long", "same-but-case"],
+)
+def test_each_task_id_the_input_files_give_is_checked_before_planning(
+    tmp_path: Path, task_id: str, names: list[str], message: str
+) -> None:
+    spec = _inputs(tmp_path, task_id, *names)
+    (loaded,) = load_specs([spec])
+    (problem,) = check_files(loaded, cwd=tmp_path)
+    assert problem.summary == message
+    assert problem.field_path == "tasks.id"
+    assert problem.span is not None and (problem.span.line, problem.span.col) == (7, 7)
+
+    for command in ("validate", "plan"):
+        run = subprocess.run(
+            [sys.executable, "-m", "runner", command, "job.yaml"],
+            cwd=tmp_path,
+            env={**os.environ, "RUNNER_LOCAL_DIR": str(tmp_path / "no-target")},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 1, run.stderr
+        assert run.stderr.startswith(f"job.yaml:7:7: error: {message} [tasks.id]"), run.stderr
+        assert not (tmp_path / "no-target").exists()
+
+
+def test_input_files_that_give_good_ids_pass(tmp_path: Path) -> None:
+    spec = _inputs(tmp_path, "t-{{ file.stem }}", "a.txt", "b.txt", "long_name-2.txt")
+    (loaded,) = load_specs([spec])
+    assert check_files(loaded, cwd=tmp_path) == []

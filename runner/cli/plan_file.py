@@ -58,10 +58,19 @@ def write(
     Path(file).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 
+# Far above any plan runner writes; the bound is there so that a device is never read
+# without end (a named pipe or a device is refused before it is opened).
+MAX_PLAN_BYTES = 256 * 1024 * 1024
+
+
 def read(file: str | Path) -> SavedPlan:
+    from runner.spec.source import SourceProblem, read_bounded
+
     try:
-        doc = json.loads(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        doc = json.loads(read_bounded(Path(file), str(file), MAX_PLAN_BYTES).decode("utf-8"))
+    except SourceProblem as exc:
+        raise RunnerError(f"cannot read saved plan {file}: {exc.diagnostic.summary}") from None
+    except ValueError as exc:
         raise RunnerError(f"cannot read saved plan {file}: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != MAGIC:
         raise RunnerError(f"{file} is not a plan saved by `runner plan -out`")

@@ -91,8 +91,10 @@ def _check_type(mode: int, name: str) -> None:
         return
     if stat.S_ISDIR(mode):
         raise _unlocated(f"{name} is a folder, not a spec file")
-    kind = next((what for test, what in _KINDS if test(mode)), "not a regular file")
-    raise _unlocated(f"{name} is {kind}: specs and var files are read from regular files only")
+    kind = next((what for test, what in _KINDS if test(mode)), None)
+    raise _unlocated(
+        f"{name} is {kind}, not a regular file" if kind else f"{name} is not a regular file"
+    )
 
 
 def _too_large(name: str, size: int | None, limit: int = MAX_SPEC_BYTES) -> SourceProblem:

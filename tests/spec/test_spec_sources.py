@@ -64,7 +64,7 @@ def test_a_named_pipe_as_spec_is_refused_without_waiting_for_a_writer(
     tmp_path: Path, fifo: Path, command: str
 ) -> None:
     run = _runner(tmp_path, command, fifo.name)
-    _refused(run, "error: pipe.yaml is a named pipe (FIFO): specs and var files are read")
+    _refused(run, "error: pipe.yaml is a named pipe (FIFO), not a regular file")
     assert not (tmp_path / "no-target").exists()
 
 
@@ -74,15 +74,15 @@ def test_a_named_pipe_as_var_file_is_refused_without_waiting_for_a_writer(
 ) -> None:
     (tmp_path / "web.yaml").write_text(GOOD)
     run = _runner(tmp_path, command, "web.yaml", "--var-file", fifo.name)
-    _refused(run, "error: pipe.yaml is a named pipe (FIFO)")
+    _refused(run, "error: pipe.yaml is a named pipe (FIFO), not a regular file")
 
 
 def test_a_device_is_refused_before_it_is_read(tmp_path: Path) -> None:
     # /dev/zero reports a size of 0 and never ends.
     run = _runner(tmp_path, "validate", "/dev/zero")
-    _refused(run, "error: /dev/zero is a character device")
+    _refused(run, "error: /dev/zero is a character device, not a regular file")
     run = _runner(tmp_path, "validate", "--var-file", "/dev/zero", "-")
-    _refused(run, "error: /dev/zero is a character device")
+    _refused(run, "error: /dev/zero is a character device, not a regular file")
 
 
 def test_standard_input_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_a_socket_is_refused_in_the_loader(tmp_path: Path) -> None:
         with pytest.raises(SpecError) as info:
             load_specs([path])
     (problem,) = info.value.diagnostics
-    assert problem.summary.startswith(f"{path} is a socket")
+    assert problem.summary == f"{path} is a socket, not a regular file"
 
 
 def test_a_regular_file_is_still_read_whole(tmp_path: Path) -> None:
@@ -118,3 +118,12 @@ def test_an_empty_var_file_sets_no_variables(tmp_path: Path, content: str) -> No
     assert loaded.spec.containers[0].image == "nginx"  # type: ignore[union-attr]
     run = _runner(tmp_path, "validate", "web.yaml", "--var-file", "vars.yaml")
     assert run.returncode == 0, run.stderr
+
+
+def test_a_saved_plan_that_is_a_named_pipe_or_a_device_is_refused(
+    tmp_path: Path, fifo: Path
+) -> None:
+    for plan in (fifo.name, "/dev/zero"):
+        run = _runner(tmp_path, "apply", "--plan", plan)
+        _refused(run, f"error: cannot read saved plan {plan}: {plan} is a ")
+        assert "not a regular file" in run.stderr

@@ -126,11 +126,14 @@ class ContainerGroups:
         doc = self.store.get(KIND, key)
         if doc is None:
             return None
+        # ACI answers with the whole group, the group's and its containers' instance views
+        # included (Azure's recorded answers to `az container delete`), read as it stood.
+        self.refresh(key)
         doc = self.work.advance(key, "Deleting", doc["generation"] + 1) or doc
         op_id = self.operations.begin(sub, doc["resource"]["location"], doc["resource"]["id"])
         delay = self.work.delay("DELETE", doc["resource"]["id"])
         self.work.schedule(delay, self.work.delete, key, op_id)
-        return wire.render(doc, instance_view=False), op_id
+        return wire.render(doc, instance_view=True), op_id
 
     def start(self, sub: str, rg: str, name: str) -> str | None:
         """Starts a stopped or finished group; None when it runs already."""

@@ -2,8 +2,9 @@
 
 Azurite 3.35.0 is the last release that runs on Node 20. It is looked up as
 ``$RUNNER_AZURITE_BIN``, then ``azurite-blob`` on ``PATH``, then in the cache folder, where
-``npm install`` puts it on first use. It serves plain HTTP on a free loopback port; SAS URLs
-handed to Batch tasks therefore look like ``http://127.0.0.1:<port>/devstoreaccount1/...``.
+``npm install`` puts it on first use. It serves plain HTTP on a loopback port, free on the
+first start and the same one after (``runner.local.endpoints``); SAS URLs handed to Batch
+tasks therefore look like ``http://127.0.0.1:<port>/devstoreaccount1/...``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from runner.local import processes
+from runner.local.endpoints import PortTaken, check_free, taken_message
 
 AZURITE_VERSION = "3.35.0"
 
@@ -99,37 +103,70 @@ def _install(target: Path) -> Path:
     prefix = cache_dir()
     prefix.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-         "--loglevel=error", f"azurite@{AZURITE_VERSION}"],
-        capture_output=True, text=True, check=False,
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"azurite@{AZURITE_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0 or not target.is_file():
         raise AzuriteError(f"npm install azurite@{AZURITE_VERSION} failed: {result.stderr[-2000:]}")
     return target
 
 
-def start_azurite(state_dir: Path, host: str = "127.0.0.1") -> AzuriteInfo:
-    """Start Azurite on a free port with its data under ``state_dir/azurite``."""
+def start_azurite(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> AzuriteInfo:
+    """Start Azurite on ``port`` (0: a free one) with its data under ``state_dir/azurite``.
+
+    Raises ``PortTaken`` when another process listens on ``port``."""
     executable = find_azurite()
     location = Path(state_dir) / "azurite"
     location.mkdir(parents=True, exist_ok=True)
     pid_file = location / "azurite.pid"
-    _stop_stale(pid_file)
+    _stop_stale(pid_file, state_dir)
+    check_free(host, port, "blob", state_dir)
     log_path = location / "azurite.log"
     # Port 0 lets Azurite pick a free port and print it, so there is no bind race.
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(executable), "--blobHost", host, "--blobPort", "0",
-             "--location", str(location), "--skipApiVersionCheck", "--loose",
-             "--silent", "--disableTelemetry"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(executable),
+                "--blobHost",
+                host,
+                "--blobPort",
+                str(port),
+                "--location",
+                str(location),
+                "--skipApiVersionCheck",
+                "--loose",
+                "--silent",
+                "--disableTelemetry",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     pid_file.write_text(str(process.pid))
-    endpoint = _wait_listening(process, log_path)
+    try:
+        endpoint = _wait_listening(process, log_path)
+    except AzuriteError as exc:
+        if port and "EADDRINUSE" in str(exc):  # taken between the check and Azurite's bind
+            raise PortTaken(taken_message(host, port, "blob", state_dir)) from None
+        raise
     return AzuriteInfo(
-        account=ACCOUNT, key=ACCOUNT_KEY, blob_endpoint=f"{endpoint}/{ACCOUNT}",
-        pid=process.pid, process=process,
+        account=ACCOUNT,
+        key=ACCOUNT_KEY,
+        blob_endpoint=f"{endpoint}/{ACCOUNT}",
+        pid=process.pid,
+        process=process,
     )
 
 
@@ -147,17 +184,17 @@ def _wait_listening(process: subprocess.Popen[bytes], log_path: Path) -> str:
     raise AzuriteError(f"azurite-blob was not ready within {READY_TIMEOUT:.0f}s")
 
 
-def _stop_stale(pid_file: Path) -> None:
-    """Stop an Azurite left behind by a killed emulator, so two never share one folder."""
+def _stop_stale(pid_file: Path, state_dir: Path) -> None:
+    """Stop an Azurite left behind by a killed emulator, so two never share one folder (nor
+    its port)."""
+    stale = set(processes.azurites_of(state_dir))
     try:
         pid = int(pid_file.read_text().strip())
+        if b"azurite" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            stale.add(pid)
     except (OSError, ValueError):
-        return
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return
-    if b"azurite" in cmdline:
+        pass
+    for pid in stale:
         _kill_pid(pid, 5.0)
 
 
@@ -168,10 +205,11 @@ def _kill_pid(pid: int, timeout: float) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not processes.alive(pid):
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+    # Its port must be free when this returns: the next Azurite binds the same one.
+    while time.monotonic() < deadline + timeout and processes.alive(pid):
+        time.sleep(0.05)

@@ -7,7 +7,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -16,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import TargetError
+from runner.local import processes
 from runner.local.control import health, set_faults
-from runner.local.server import CHILDREN_FILE, STATUS_FILE, write_json
+from runner.local.server import CHILDREN_FILE, START_ERROR_FILE, STATUS_FILE, write_json
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -48,16 +48,6 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def status(state_dir: Path | None = None) -> dict[str, Any] | None:
     """The running target's status dict, or None when it is not running."""
     data = _read_json(_resolve(state_dir) / STATUS_FILE)
@@ -70,6 +60,7 @@ def status(state_dir: Path | None = None) -> dict[str, Any] | None:
 
 @contextlib.contextmanager
 def _locked(state_dir: Path) -> Iterator[None]:
+    """Serialises up and down of one state folder (the emulator holds its own lock)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / "lifecycle.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -92,38 +83,90 @@ def up(state_dir: Path | None = None, faults: dict[str, Any] | None = None) -> d
     """
     folder = _resolve(state_dir)
     with _locked(folder):
-        current = status(folder)
-        if current is not None:
-            if faults is not None:
-                set_faults(current, _rules_of(faults))
-            return current
-        return _spawn(folder, faults)
+        current, lock_fd = _running_or_lock(folder)
+        if lock_fd is not None:
+            return _spawn(folder, faults, lock_fd)
+        assert current is not None
+        if faults is not None:
+            set_faults(current, _rules_of(faults))
+        return current
 
 
 def ensure_up(state_dir: Path | None = None) -> dict[str, Any]:
     return up(state_dir)
 
 
-def _spawn(folder: Path, faults: dict[str, Any] | None) -> dict[str, Any]:
-    (folder / STATUS_FILE).unlink(missing_ok=True)
-    command = [sys.executable, "-m", "runner.local", "serve", "--state-dir", str(folder)]
+def _running_or_lock(folder: Path) -> tuple[dict[str, Any] | None, int | None]:
+    """The running target of ``folder``, or the serve lock to start one with.
+
+    An emulator holds the lock from its spawn to its exit: one still starting (its starter
+    was interrupted) is waited for rather than joined by a second one."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        current = status(folder)
+        if current is not None:
+            return current, None
+        fd = processes.try_lock(folder)
+        if fd is not None:
+            return None, fd
+        if time.monotonic() > deadline:
+            holder = processes.lock_holder(folder)
+            raise TargetError(
+                f"process {holder or '?'} holds the local target in {folder} but has not "
+                f"answered for {START_TIMEOUT:.0f} s (see {folder / LOG_FILE}); stop it with "
+                "`runner local down`, then run the command again"
+            )
+        time.sleep(0.1)
+
+
+def _spawn(folder: Path, faults: dict[str, Any] | None, lock_fd: int) -> dict[str, Any]:
+    for name in (STATUS_FILE, START_ERROR_FILE):
+        (folder / name).unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "runner.local",
+        "serve",
+        "--state-dir",
+        str(folder),
+        "--lock-fd",
+        str(lock_fd),
+    ]
     if faults is not None:
         write_json(folder / FAULTS_FILE, {"rules": _rules_of(faults)})
         command += ["--faults-file", str(folder / FAULTS_FILE)]
     log_path = folder / LOG_FILE
-    with open(log_path, "ab") as log_file:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # outlives the CLI call that started it
-            close_fds=True,
-        )
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        with open(log_path, "ab") as log_file:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # outlives the CLI call that started it
+                close_fds=True,
+                pass_fds=(lock_fd,),  # the child holds the lock from its first instant
+            )
+        processes.record_holder(lock_fd, proc.pid)
+        return _wait_started(folder, proc, log_path)
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: nothing is left half started.
+        if proc is not None:
+            processes.stop(proc.pid)
+        raise
+    finally:
+        os.close(lock_fd)
+
+
+def _wait_started(folder: Path, proc: subprocess.Popen[bytes], log_path: Path) -> dict[str, Any]:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         code = proc.poll()
         if code is not None:
+            reason = _read_text(folder / START_ERROR_FILE)
+            if reason:
+                raise TargetError(reason)
             raise TargetError(
                 f"the local target exited with code {code} while starting; "
                 f"its log ({log_path}) ends with:\n{_tail(log_path)}"
@@ -132,10 +175,16 @@ def _spawn(folder: Path, faults: dict[str, Any] | None) -> dict[str, Any]:
         if current is not None and current["pid"] == proc.pid:
             return current
         time.sleep(0.1)
-    proc.terminate()
     raise TargetError(
         f"the local target did not start within {START_TIMEOUT:.0f} s; see {log_path}"
     )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -146,37 +195,73 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 def down(state_dir: Path | None = None, purge: bool = False) -> None:
-    """Stops the local target and what it started; ``purge`` also deletes its state."""
+    """Stops the local target and everything its state folder started: every emulator of
+    the folder (one from an interrupted start included), Azurite, Docker containers;
+    ``purge`` also deletes its state."""
     folder = _resolve(state_dir)
     if not folder.exists():
         return
     with _locked(folder):
         data = _read_json(folder / STATUS_FILE)
-        pid = data.get("pid") if isinstance(data, dict) else None
-        if isinstance(pid, int) and _alive(pid):
-            _stop_process(pid)
-        children = _read_json(folder / CHILDREN_FILE) or {}
-        for child in children.values():
-            if isinstance(child, int) and _alive(child):
-                _stop_process(child)
-        (folder / STATUS_FILE).unlink(missing_ok=True)
-        (folder / CHILDREN_FILE).unlink(missing_ok=True)
+        recorded = data if isinstance(data, dict) else {}
+        # Emulators first: each stops its own Azurite and containers on SIGTERM.
+        for pid in _emulators(folder, recorded):
+            processes.stop(pid, STOP_TIMEOUT)
+        for pid in _azurites(folder):
+            processes.stop(pid, STOP_TIMEOUT)
+        for name in (STATUS_FILE, CHILDREN_FILE):
+            (folder / name).unlink(missing_ok=True)
         _remove_containers(folder)
     if purge:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _stop_process(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and _alive(pid):
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.05)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+def _emulators(folder: Path, recorded: dict[str, Any]) -> list[int]:
+    found = set(processes.emulators_of(folder))
+    for pid in (recorded.get("pid"), processes.lock_holder(folder)):
+        if isinstance(pid, int) and _is_emulator(pid):
+            found.add(pid)
+    return sorted(found)
+
+
+def _is_emulator(pid: int) -> bool:
+    """Whether ``pid`` (read from a file of the folder) is still an emulator, not a
+    process that reuses the number."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"runner.local" in args and b"serve" in args and processes.alive(pid)
+
+
+def _azurites(folder: Path) -> list[int]:
+    found = set(processes.azurites_of(folder))
+    children = _read_json(folder / CHILDREN_FILE)
+    candidates = list(children.values()) if isinstance(children, dict) else []
+    candidates.append(_read_pid(folder / "azurite" / "azurite.pid"))
+    for pid in candidates:
+        if isinstance(pid, int) and _is_azurite(pid):
+            found.add(pid)
+    return sorted(found)
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_azurite(pid: int) -> bool:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"azurite" in args and processes.alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    return processes.alive(pid)
 
 
 def _remove_containers(folder: Path) -> None:

@@ -1,31 +1,46 @@
 """The emulator process: ARM (with ACI) and Batch apps on two loopback HTTPS ports.
 
 Started detached by ``runner.local.lifecycle.up`` as ``python -m runner.local serve``;
-writes ``status.json`` once every part answers and removes it when it stops.
+writes ``status.json`` once every part answers and removes it when it stops. It serves its
+state folder alone (``runner.local.processes``) and on the ports of its earlier starts
+(``runner.local.endpoints``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import signal
+import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from runner.local import processes
 from runner.local.admin import admin_blueprint
 from runner.local.context import ServiceContext
+from runner.local.endpoints import PortTaken, listen, load_ports, save_ports
 from runner.local.faults import install, parse_rules
 from runner.local.tls import ensure_certificate
 
 STATUS_FILE = "status.json"
 CHILDREN_FILE = "children.json"
+# Why the last start failed, in words for the user; read by ``lifecycle.up``.
+START_ERROR_FILE = "start-error.txt"
 HOST = "127.0.0.1"
 log = logging.getLogger("runner.local")
+
+
+class StartError(RuntimeError):
+    """The emulator cannot serve its state folder; the message says why and what to do."""
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -34,10 +49,36 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def _start(app: Flask, cert: Path, key: Path) -> BaseWSGIServer:
-    server = make_server(HOST, 0, app, threaded=True, ssl_context=(str(cert), str(key)))
+def _start(app: Flask, sock: socket.socket, cert: Path, key: Path) -> BaseWSGIServer:
+    port = sock.getsockname()[1]
+    server = make_server(
+        HOST, port, app, threaded=True, ssl_context=(str(cert), str(key)), fd=sock.fileno()
+    )
+    sock.close()  # the server serves a duplicate of it
     threading.Thread(target=server.serve_forever, name=f"serve-{app.name}", daemon=True).start()
     return server
+
+
+def _hold_state_folder(state_dir: Path, lock_fd: int | None) -> int:
+    """The fd of the serve lock, taken here or handed over by ``lifecycle.up``."""
+    if lock_fd is None:
+        fd = processes.try_lock(state_dir)
+    else:
+        fd = lock_fd
+        try:
+            # Succeeds at once on the lock the parent took: it is the same open file.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fd = None
+    if fd is None:
+        holder = processes.lock_holder(state_dir)
+        who = f"process {holder}" if holder else "another process"
+        raise StartError(
+            f"{who} already serves the local target in {state_dir}; one emulator serves a "
+            "state folder at a time. Use that one, or stop it with `runner local down`."
+        )
+    processes.record_holder(fd, os.getpid())
+    return fd
 
 
 def _make_runtime(ctx: ServiceContext, name: str) -> Any:
@@ -61,55 +102,112 @@ def _batch_app(ctx: ServiceContext) -> Flask | None:
     return app
 
 
-def _azurite(ctx: ServiceContext) -> Any:
+def _azurite(ctx: ServiceContext, port: int) -> Any:
     try:
         from runner.local.azurite import start_azurite
     except ImportError as exc:
         log.warning("Blob storage not available: %s", exc)
         return None
     try:
-        return start_azurite(ctx.state_dir)
+        return start_azurite(ctx.state_dir, port=port)
+    except PortTaken:
+        raise
     except Exception:  # ARM and Batch still serve; the status shows storage as absent
         log.exception("Azurite did not start")
         return None
 
 
-def serve(state_dir: Path, faults_file: Path | None = None, runtime: str = "docker") -> None:
-    """Runs until SIGTERM or SIGINT, then stops everything it started."""
+def _run_hooks(ctx: ServiceContext) -> None:
+    for hook in reversed(ctx.shutdown_hooks):
+        try:
+            hook()
+        except Exception:
+            log.exception("shutdown hook failed")
+
+
+def serve(
+    state_dir: Path,
+    faults_file: Path | None = None,
+    runtime: str = "docker",
+    lock_fd: int | None = None,
+) -> None:
+    """Runs until SIGTERM or SIGINT, then stops everything it started.
+
+    Raises ``StartError`` when another process serves ``state_dir`` or a port it keeps is
+    taken."""
     from runner.local.aci.app import create_arm_app
 
     state_dir = state_dir.resolve()
-    ctx = ServiceContext(state_dir)
-    if faults_file is not None:
-        ctx.faults.set_rules(parse_rules(json.loads(faults_file.read_text())))
-    certs = ensure_certificate(state_dir)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    _hold_state_folder(state_dir, lock_fd)
+    try:
+        with contextlib.ExitStack() as cleanup:
+            _serve(state_dir, faults_file, runtime, stop, cleanup, create_arm_app)
+    except PortTaken as exc:
+        raise StartError(str(exc)) from None
+
+
+def _serve(
+    state_dir: Path,
+    faults_file: Path | None,
+    runtime: str,
+    stop: threading.Event,
+    cleanup: contextlib.ExitStack,
+    create_arm_app: Callable[..., Flask],
+) -> None:
+    # Callbacks run last pushed first: status file, servers, runtime, hooks, Azurite, store.
+    ctx = ServiceContext(state_dir)
+    cleanup.callback(ctx.close)
+    if faults_file is not None:
+        ctx.faults.set_rules(parse_rules(json.loads(faults_file.read_text())))
+    certs = ensure_certificate(state_dir)
+    status: dict[str, Any] = {}
 
     group_runtime = _make_runtime(ctx, runtime)
     arm_app = create_arm_app(ctx, runtime=group_runtime)
     install(arm_app, ctx, "arm")
     arm_app.register_blueprint(admin_blueprint(ctx))
+
+    kept = load_ports(state_dir)
+    sockets = {"arm": listen(HOST, kept.get("arm", 0), "arm", state_dir)}
+    cleanup.callback(sockets["arm"].close)
+    azurite = _azurite(ctx, kept.get("blob", 0))
+    if azurite is not None:
+        cleanup.callback(azurite.stop)
+    write_json(state_dir / CHILDREN_FILE, {"azurite": azurite.pid} if azurite else {})
+    cleanup.callback(_run_hooks, ctx)
+    # After Azurite: the Batch scheduler at once runs the tasks a restart requeued, and
+    # they fetch their files from it.
     batch_app = _batch_app(ctx)
-    azurite = _azurite(ctx)
-    servers = [_start(arm_app, certs.cert, certs.key)]
     if batch_app is not None:
-        servers.append(_start(batch_app, certs.cert, certs.key))
-    arm_url = f"https://{HOST}:{servers[0].server_port}"
-    children = {"azurite": azurite.pid} if azurite is not None else {}
-    write_json(state_dir / CHILDREN_FILE, children)
-    status = {
-        "arm": {"endpoint": arm_url, "subscription": ctx.settings.subscription},
-        "batch": None,
-        "storage": None,
-        "ca_bundle": str(certs.cert),
-        "control": f"{arm_url}/_runner",
-        "pid": os.getpid(),
-    }
+        sockets["batch"] = listen(HOST, kept.get("batch", 0), "batch", state_dir)
+        cleanup.callback(sockets["batch"].close)
+    cleanup.callback(group_runtime.stop)
+
+    ports = {role: sock.getsockname()[1] for role, sock in sockets.items()}
+    if azurite is not None:
+        ports["blob"] = urlsplit(azurite.blob_endpoint).port or 0
+    save_ports(state_dir, {**kept, **ports})
+
+    apps = {"arm": arm_app, **({"batch": batch_app} if batch_app is not None else {})}
+    for role, app in apps.items():
+        cleanup.callback(_start(app, sockets[role], certs.cert, certs.key).shutdown)
+    arm_url = f"https://{HOST}:{ports['arm']}"
+    status.update(
+        {
+            "arm": {"endpoint": arm_url, "subscription": ctx.settings.subscription},
+            "batch": None,
+            "storage": None,
+            "ca_bundle": str(certs.cert),
+            "control": f"{arm_url}/_runner",
+            "pid": os.getpid(),
+        }
+    )
     if batch_app is not None:
         status["batch"] = {
-            "url": f"https://{HOST}:{servers[1].server_port}",
+            "url": f"https://{HOST}:{ports['batch']}",
             "account": ctx.settings.batch_account,
             "key": ctx.settings.batch_key,
         }
@@ -120,21 +218,8 @@ def serve(state_dir: Path, faults_file: Path | None = None, runtime: str = "dock
             "blob_endpoint": azurite.blob_endpoint,
         }
     group_runtime.start()
+    cleanup.callback(lambda: (state_dir / STATUS_FILE).unlink(missing_ok=True))
     write_json(state_dir / STATUS_FILE, status)
     log.info("local target ready: %s", arm_url)
-    try:
-        stop.wait()
-    finally:
-        log.info("local target stopping")
-        (state_dir / STATUS_FILE).unlink(missing_ok=True)
-        for server in servers:
-            server.shutdown()
-        group_runtime.stop()
-        for hook in reversed(ctx.shutdown_hooks):
-            try:
-                hook()
-            except Exception:
-                log.exception("shutdown hook failed")
-        if azurite is not None:
-            azurite.stop()
-        ctx.close()
+    stop.wait()
+    log.info("local target stopping")

@@ -90,6 +90,9 @@ def _run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> Non
     try:
         fetch_resource_files(list(task.get("resourceFiles") or []), wd, folder)
     except TransferError as err:
+        if sched.stopping:  # Azurite stops with the emulator: the restart requeues the task
+            sched.task_ended(job_id, task["id"], where, None, None, "shutdown")
+            return
         fail = failure(err.code, err.message)
     if fail is None:
         limit = parse_duration(task["constraints"].get("maxWallClockTime"))
@@ -108,7 +111,10 @@ def _run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> Non
         try:
             upload_output_files(list(task.get("outputFiles") or []), wd, folder, fail is None)
         except TransferError as err:
-            fail = fail or failure(err.code, err.message)
+            if sched.stopping:
+                reason = "shutdown"
+            else:
+                fail = fail or failure(err.code, err.message)
     sched.task_ended(job_id, task["id"], where, code, fail, reason)
 
 
@@ -152,6 +158,9 @@ def _run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None
     try:
         fetch_resource_files(list(start_task.get("resourceFiles") or []), wd, folder)
     except TransferError as err:
+        if sched.stopping:
+            sched.start_task_ended(where, None, None, "shutdown")
+            return
         fail = failure(err.code, err.message)
     if fail is None:
         code, _, reason = _attempts(

@@ -2,7 +2,9 @@
 trust). Nothing above ``backends/`` knows whether it talks to Azure or the local target.
 
 SDK retries are off for ARM and small for Batch and Blob: the engine retries, so request
-counts stay bounded and every retry is visible as an event.
+counts stay bounded and every retry is visible as an event. A connection to the local
+target that fails because it is not running is no failure to retry: it is a ``TargetError``
+at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.backends.credentials import (
     ARM_ENDPOINT,
@@ -20,6 +22,9 @@ from runner.backends.credentials import (
     azure_credential,
 )
 from runner.errors import TargetError
+
+if TYPE_CHECKING:
+    from requests.adapters import HTTPAdapter
 
 TARGETS = ("local", "azure")
 POOL_SIZE = 64  # the engine runs up to 64 operations at once, each may poll
@@ -44,6 +49,8 @@ class Target:
     credential_factory: Callable[[], Any] = StaticTokenCredential
     batch: Mapping[str, str] = field(default_factory=dict)  # url, account, key
     storage: Mapping[str, str] = field(default_factory=dict)  # connection_string, ...
+    # For a URL a connection to failed: why the target is down, or None when it runs.
+    unreachable: Callable[[str], str | None] | None = None
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _credential: Any = field(default=None, repr=False)
@@ -77,10 +84,9 @@ class Target:
     def _common(self, retries: Mapping[str, Any] | None = None) -> dict[str, Any]:
         from azure.core.pipeline.transport import RequestsTransport
         from requests import Session
-        from requests.adapters import HTTPAdapter
 
         session = Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        adapter = _adapter(self.unreachable)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         kwargs: dict[str, Any] = dict(retries or {"retry_total": 0})
@@ -154,9 +160,7 @@ class Target:
                 "AZURE_STORAGE_CONNECTION_STRING"
             )
             if conn:
-                return BlobServiceClient.from_connection_string(
-                    conn, **self._common(BLOB_RETRIES)
-                )
+                return BlobServiceClient.from_connection_string(conn, **self._common(BLOB_RETRIES))
             if self.name == "local":
                 raise TargetError("the local target reported no storage connection string")
             return BlobServiceClient(
@@ -179,6 +183,32 @@ class Target:
         return os.environ.get("AZURE_STORAGE_KEY") or None
 
 
+def _adapter(unreachable: Callable[[str], str | None] | None) -> HTTPAdapter:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    if unreachable is None:
+        return HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+    check: Callable[[str], str | None] = unreachable
+
+    class DownTargetAdapter(HTTPAdapter):
+        """Below the SDKs' retry policies, so that a target known to be down costs no
+        retries: nothing will listen at its endpoints until it is started again."""
+
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().send(request, *args, **kwargs)
+            except requests.exceptions.ConnectionError as exc:
+                # Refused, or reset on a kept-alive connection by a process that died: if
+                # the target is down, say so; if it runs, the SDK and the engine retry.
+                why = check(request.url or "")
+                if why:
+                    raise TargetError(why) from exc
+                raise
+
+    return DownTargetAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+
+
 def _env(*names: str) -> str | None:
     """The first of ``names`` set in the environment (the samples spell some two ways)."""
     return next((os.environ[n] for n in names if os.environ.get(n)), None)
@@ -186,6 +216,9 @@ def _env(*names: str) -> str | None:
 
 def local_target(status: Mapping[str, Any]) -> Target:
     """A target aimed at a running local emulator, from its status dict."""
+    from runner.local.lifecycle import unreachable
+
+    described = dict(status)
     return Target(
         name="local",
         arm_endpoint=status["arm"]["endpoint"].rstrip("/"),
@@ -194,6 +227,7 @@ def local_target(status: Mapping[str, Any]) -> Target:
         credential_factory=StaticTokenCredential,
         batch=dict(status.get("batch") or {}),
         storage=dict(status.get("storage") or {}),
+        unreachable=lambda url: unreachable(described, url),
     )
 
 

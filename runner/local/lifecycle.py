@@ -13,10 +13,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from runner.errors import TargetError
 from runner.local import processes
 from runner.local.control import health, set_faults
+from runner.local.endpoints import ROLES as ENDPOINT_ROLES
 from runner.local.server import CHILDREN_FILE, START_ERROR_FILE, STATUS_FILE, write_json
 
 START_TIMEOUT = 60.0
@@ -272,3 +274,50 @@ def _remove_containers(folder: Path) -> None:
     settings = _read_json(folder / SETTINGS_FILE)
     if isinstance(settings, dict) and settings.get("instance_id"):
         remove_owned_containers(settings["instance_id"])
+
+
+def unreachable(status: dict[str, Any], url: str) -> str | None:
+    """Why nothing answers at ``url``, one of the endpoints of the target ``status``
+    describes, when that is because the target is not running: its emulator (for ARM and
+    Batch) or its Azurite (for Blob). None when they run, or ``url`` is not the target's:
+    a failed connection is then not explained by the target being down."""
+    role = _role_of(status, url)
+    if role is None:
+        return None
+    folder = status.get("state_dir")
+    current = _read_json(Path(folder) / STATUS_FILE) if folder else status
+    where = f"state folder {folder}" if folder else "its state folder"
+    head = f"nothing listens at {_origin(url)}, the local target's {ENDPOINT_ROLES[role]}"
+    again = (
+        "Run the command again: it starts the local target (or start it with `runner local "
+        "up`), and what was done so far is kept."
+    )
+    if not isinstance(current, dict) or not isinstance(current.get("pid"), int):
+        return f"{head}: the local target ({where}) is not running. {again}"
+    pid = current["pid"]
+    if not processes.alive(pid):
+        return f"{head}: its emulator (pid {pid}, {where}) is not running. {again}"
+    storage = current.get("storage") or {}
+    azurite = storage.get("pid")
+    if role == "blob" and not (isinstance(azurite, int) and processes.alive(azurite)):
+        return (
+            f"{head}: its Azurite (pid {azurite or '?'}) is not running, while its emulator "
+            f"(pid {pid}, {where}) is. Restart the local target with `runner local down`, "
+            "then run the command again; what was done so far is kept."
+        )
+    return None
+
+
+def _role_of(status: dict[str, Any], url: str) -> str | None:
+    endpoints = {
+        "arm": (status.get("arm") or {}).get("endpoint"),
+        "batch": (status.get("batch") or {}).get("url"),
+        "blob": (status.get("storage") or {}).get("blob_endpoint"),
+    }
+    origin = _origin(url)
+    return next((role for role, e in endpoints.items() if e and _origin(e) == origin), None)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}"

@@ -203,6 +203,7 @@ def _serve(
             "ca_bundle": str(certs.cert),
             "control": f"{arm_url}/_runner",
             "pid": os.getpid(),
+            "state_dir": str(state_dir),
         }
     )
     if batch_app is not None:
@@ -216,6 +217,7 @@ def _serve(
             "account": azurite.account,
             "connection_string": azurite.connection_string,
             "blob_endpoint": azurite.blob_endpoint,
+            "pid": azurite.pid,
         }
     group_runtime.start()
     cleanup.callback(lambda: (state_dir / STATUS_FILE).unlink(missing_ok=True))

@@ -58,6 +58,9 @@ def _print_status(status: dict[str, Any], output: str) -> None:
         click.echo(f"  Batch account  {batch['account']}")
     storage = status.get("storage")
     click.echo(f"  Blob endpoint  {storage['blob_endpoint'] if storage else 'not available'}")
+    docker = status.get("docker")
+    if docker:
+        click.echo(f"  Docker engine  {docker['host']}")
     click.echo(f"  CA bundle      {status['ca_bundle']}")
     click.echo(f"  control        {status['control']}")
 
@@ -78,8 +81,9 @@ def _print_status(status: dict[str, Any], output: str) -> None:
     help='A JSON file of fault rules: [{"fault": "429", ...}] or {"rules": [...]}.',
 )
 @output_option
-def up(state_dir: Path | None, faults: tuple[str, ...], faults_file: Path | None,
-       output: str) -> None:
+def up(
+    state_dir: Path | None, faults: tuple[str, ...], faults_file: Path | None, output: str
+) -> None:
     """Start the local target in the background (a running one is reused)."""
     from runner.local import lifecycle
 
@@ -115,6 +119,7 @@ def status(state_dir: Path | None, output: str) -> None:
             click.echo("null")
             sys.exit(1)
         folder = state_dir or lifecycle.default_state_dir()
-        raise TargetError(f"the local target is not running ({folder}); start it with "
-                          "`runner local up`")
+        raise TargetError(
+            f"the local target is not running ({folder}); start it with `runner local up`"
+        )
     _print_status(current, output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
@@ -13,12 +14,31 @@ if TYPE_CHECKING:
     from runner.local.context import ServiceContext
 
 
-def admin_blueprint(ctx: ServiceContext) -> Blueprint:
+def admin_blueprint(
+    ctx: ServiceContext, on_docker_switch: Callable[[], None] | None = None
+) -> Blueprint:
     bp = Blueprint("runner_admin", __name__, url_prefix=ADMIN_PREFIX)
 
     @bp.get("/health")
     def health() -> Response:
         return jsonify({"ok": True, "pid": os.getpid(), "instance": ctx.settings.instance_id})
+
+    @bp.put("/docker")
+    def put_docker() -> Response | tuple[Response, int]:
+        """The caller's Docker variables; the engine changes only if the current one is
+        down (``ServiceContext.use_docker``)."""
+        body = request.get_json(force=True) or {}
+        environment = body.get("environment")
+        if not isinstance(environment, dict) or not all(
+            isinstance(v, str) for v in environment.values()
+        ):
+            message = 'expected {"environment": {"DOCKER_HOST": ...}}'
+            return jsonify({"error": {"code": "InvalidDockerEnvironment", "message": message}}), 400
+        before = ctx.docker_host
+        in_use = ctx.use_docker(environment)
+        if ctx.docker_host != before and on_docker_switch is not None:
+            on_docker_switch()
+        return jsonify({"host": ctx.docker_host, "in_use": in_use})
 
     @bp.get("/faults")
     def get_faults() -> Response:

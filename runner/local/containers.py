@@ -61,7 +61,8 @@ class DockerRuntime:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.holder_image = os.environ.get("RUNNER_LOCAL_HOLDER_IMAGE")
-        self._limits: bool | None = None  # whether the engine applies cpu and memory limits
+        # Whether the engine applies cpu and memory limits, per engine (it can change).
+        self._limits: dict[str, bool] = {}
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -78,8 +79,9 @@ class DockerRuntime:
         if client is None:
             reason = (
                 f"{self.ctx.docker_error}. Start a Docker engine (for example `dockerd`, or "
-                "`source .ci/services.sh` in this repository) and point DOCKER_HOST at it, "
-                "then start the container group again."
+                "`source .ci/services.sh` in this repository), point DOCKER_HOST at it and "
+                "run `runner apply` again: the runner hands its DOCKER_HOST to the local "
+                "target, which moves to that engine while the one it uses does not answer."
             )
             raise RunFailure(reason, {c.name: [_event("Failed", reason, "Warning")]
                                       for c in group.containers})
@@ -175,10 +177,11 @@ class DockerRuntime:
         client.containers.run(c.image, **options)
 
     def _limits_supported(self, client: docker.DockerClient) -> bool:
-        if self._limits is None:
+        host = self.ctx.docker_host
+        if host not in self._limits:
             info = client.info()
-            self._limits = bool(info.get("CpuCfsQuota")) and bool(info.get("MemoryLimit"))
-        return self._limits
+            self._limits[host] = bool(info.get("CpuCfsQuota")) and bool(info.get("MemoryLimit"))
+        return self._limits[host]
 
     def _containers(self, client: docker.DockerClient, key: str) -> list[Container]:
         return list(client.containers.list(
@@ -261,12 +264,13 @@ def _remove_all(client: docker.DockerClient, labels: dict[str, str]) -> None:
             container.remove(force=True)
 
 
-def remove_owned_containers(instance_id: str) -> None:
-    """Removes every container of the target ``instance_id`` (no engine: nothing to do)."""
+def remove_owned_containers(instance_id: str, environment: dict[str, str] | None = None) -> None:
+    """Removes every container of the target ``instance_id`` from the engine ``environment``
+    names (default: this process's); no engine there: nothing to do."""
     try:
         import docker
 
-        client = docker.from_env(timeout=30)
+        client = docker.from_env(timeout=30, environment=environment)
         client.ping()
     except Exception:  # no engine reachable: nothing of ours can be running there
         return

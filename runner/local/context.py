@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +16,25 @@ from runner.local.transitions import Progressions
 
 if TYPE_CHECKING:
     import docker
+    from docker import DockerClient
 
 STORE_FILE = "state.sqlite3"
 OWNER_LABEL = "runner.local.instance"
 # How long a failed connection to the Docker engine is remembered before trying again.
 DOCKER_RETRY_SECONDS = 3.0
+# What docker's ``from_env`` reads; the engine of an emulator is named by these alone.
+DOCKER_VARIABLES = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+
+def docker_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The Docker variables of ``environ`` (default: this process's), ``DOCKER_HOST``
+    always spelt out, so that two callers naming one engine compare equal."""
+    source = os.environ if environ is None else environ
+    # docker-py treats an empty value as an unset one.
+    found = {name: source[name] for name in DOCKER_VARIABLES if source.get(name)}
+    found.setdefault("DOCKER_HOST", DEFAULT_DOCKER_HOST)
+    return found
 
 
 class ServiceContext:
@@ -47,11 +61,20 @@ class ServiceContext:
         self._docker_error: str | None = None
         self._docker_checked = 0.0
         self._docker_lock = threading.Lock()
+        self._docker_env = docker_environment()
 
     @property
     def owner_labels(self) -> dict[str, str]:
         """Labels that mark a Docker container as made by this local target."""
         return {OWNER_LABEL: self.settings.instance_id}
+
+    @property
+    def docker_environment(self) -> dict[str, str]:
+        return dict(self._docker_env)
+
+    @property
+    def docker_host(self) -> str:
+        return self._docker_env["DOCKER_HOST"]
 
     @property
     def docker(self) -> docker.DockerClient | None:
@@ -62,22 +85,50 @@ class ServiceContext:
             recent = time.monotonic() - self._docker_checked < DOCKER_RETRY_SECONDS
             if self._docker_error and recent:
                 return None
-            self._docker_checked = time.monotonic()
-            try:
-                import docker as docker_sdk
+            return self._connect()
 
-                client = docker_sdk.from_env(timeout=30)
-                client.ping()
-            except Exception as exc:  # any failure means "no engine reachable"
-                where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-                self._docker_error = f"no Docker engine answers at {where}: {exc}"
-                return None
-            self._docker, self._docker_error = client, None
-            return client
+    def _connect(self) -> DockerClient | None:
+        self._docker_checked = time.monotonic()
+        try:
+            import docker as docker_sdk
+
+            client = docker_sdk.from_env(timeout=30, environment=self._docker_env)
+            client.ping()
+        except Exception as exc:  # any failure means "no engine reachable"
+            self._docker_error = f"no Docker engine answers at {self.docker_host}: {exc}"
+            return None
+        self._docker, self._docker_error = client, None
+        return client
 
     @property
     def docker_error(self) -> str | None:
         return self._docker_error
+
+    def use_docker(self, environment: Mapping[str, str]) -> bool:
+        """Moves to the engine ``environment`` names while the current one does not answer:
+        none of this target's containers can be reached there, so none is left behind.
+        True when the engine in use is now the one asked for."""
+        wanted = docker_environment(environment)
+        with self._docker_lock:
+            if wanted == self._docker_env:
+                return True
+            if self._answers():
+                return False
+            if self._docker is not None:
+                self._docker.close()
+            self._docker, self._docker_error, self._docker_checked = None, None, 0.0
+            self._docker_env = wanted
+            return True
+
+    def _answers(self) -> bool:
+        """Whether the engine in use answers now, whatever was remembered of it."""
+        if self._docker is None:
+            return self._connect() is not None
+        try:
+            self._docker.ping()
+        except Exception:  # a dead engine fails in many ways (socket, HTTP, timeout)
+            return False
+        return True
 
     def close(self) -> None:
         self.stopping.set()

@@ -39,6 +39,13 @@ def health(status: dict[str, Any], timeout: float = 2.0) -> dict[str, Any] | Non
     return answer if answer.get("pid") == status.get("pid") else None
 
 
+def use_docker(status: dict[str, Any], environment: dict[str, str]) -> bool:
+    """Hands the caller's Docker variables to the target; True when it uses that engine now
+    (it moves only while its own engine does not answer)."""
+    answer: dict[str, Any] = _call(status, "PUT", "/docker", {"environment": environment})
+    return bool(answer["in_use"])
+
+
 def set_faults(status: dict[str, Any], rules: list[dict[str, Any]]) -> None:
     """Replaces the fault rules (see ``runner.local.faults.FaultRule`` for the fields)."""
     _call(status, "PUT", "/faults", {"rules": rules})

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from runner.errors import TargetError
 from runner.local import processes
-from runner.local.control import health, set_faults
+from runner.local.control import health, set_faults, use_docker
 from runner.local.endpoints import ROLES as ENDPOINT_ROLES
 from runner.local.server import CHILDREN_FILE, START_ERROR_FILE, STATUS_FILE, write_json
 
@@ -82,6 +82,8 @@ def up(state_dir: Path | None = None, faults: dict[str, Any] | None = None) -> d
     """Starts the local target unless it runs already; returns its status dict.
 
     ``faults`` (``{"rules": [...]}``) replaces the fault rules, also of a running target.
+    A running target whose Docker engine does not answer moves to the one this process's
+    ``DOCKER_HOST`` names.
     """
     folder = _resolve(state_dir)
     with _locked(folder):
@@ -91,7 +93,7 @@ def up(state_dir: Path | None = None, faults: dict[str, Any] | None = None) -> d
         assert current is not None
         if faults is not None:
             set_faults(current, _rules_of(faults))
-        return current
+        return _hand_docker_environment(folder, current)
 
 
 def ensure_up(state_dir: Path | None = None) -> dict[str, Any]:
@@ -119,6 +121,18 @@ def _running_or_lock(folder: Path) -> tuple[dict[str, Any] | None, int | None]:
                 "`runner local down`, then run the command again"
             )
         time.sleep(0.1)
+
+
+def _hand_docker_environment(folder: Path, current: dict[str, Any]) -> dict[str, Any]:
+    from runner.local.context import docker_environment
+
+    wanted = docker_environment()
+    running = (current.get("docker") or {}).get("environment")
+    if running is None or running == wanted:
+        return current
+    if use_docker(current, wanted):
+        return status(folder) or current
+    return current
 
 
 def _spawn(folder: Path, faults: dict[str, Any] | None, lock_fd: int) -> dict[str, Any]:
@@ -213,7 +227,7 @@ def down(state_dir: Path | None = None, purge: bool = False) -> None:
             processes.stop(pid, STOP_TIMEOUT)
         for name in (STATUS_FILE, CHILDREN_FILE):
             (folder / name).unlink(missing_ok=True)
-        _remove_containers(folder)
+        _remove_containers(folder, recorded)
     if purge:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -266,14 +280,22 @@ def _alive(pid: int) -> bool:
     return processes.alive(pid)
 
 
-def _remove_containers(folder: Path) -> None:
-    """Removes Docker containers left by a target that did not stop cleanly."""
+def _remove_containers(folder: Path, recorded: dict[str, Any]) -> None:
+    """Removes Docker containers left by a target that did not stop cleanly, from the
+    engine it used and from this process's."""
     from runner.local.containers import remove_owned_containers
+    from runner.local.context import docker_environment
     from runner.local.settings import SETTINGS_FILE
 
     settings = _read_json(folder / SETTINGS_FILE)
-    if isinstance(settings, dict) and settings.get("instance_id"):
-        remove_owned_containers(settings["instance_id"])
+    if not (isinstance(settings, dict) and settings.get("instance_id")):
+        return
+    engines = [docker_environment()]
+    used = (recorded.get("docker") or {}).get("environment")
+    if isinstance(used, dict) and used not in engines:
+        engines.insert(0, used)
+    for environment in engines:
+        remove_owned_containers(settings["instance_id"], environment)
 
 
 def unreachable(status: dict[str, Any], url: str) -> str | None:

@@ -165,10 +165,16 @@ def _serve(
     certs = ensure_certificate(state_dir)
     status: dict[str, Any] = {}
 
+    def publish() -> None:
+        status["docker"] = {"host": ctx.docker_host, "environment": ctx.docker_environment}
+        # Not before the status is whole, nor after it was removed on the way out.
+        if "pid" in status and not stop.is_set():
+            write_json(state_dir / STATUS_FILE, status)
+
     group_runtime = _make_runtime(ctx, runtime)
     arm_app = create_arm_app(ctx, runtime=group_runtime)
     install(arm_app, ctx, "arm")
-    arm_app.register_blueprint(admin_blueprint(ctx))
+    arm_app.register_blueprint(admin_blueprint(ctx, on_docker_switch=publish))
 
     kept = load_ports(state_dir)
     sockets = {"arm": listen(HOST, kept.get("arm", 0), "arm", state_dir)}
@@ -221,7 +227,7 @@ def _serve(
         }
     group_runtime.start()
     cleanup.callback(lambda: (state_dir / STATUS_FILE).unlink(missing_ok=True))
-    write_json(state_dir / STATUS_FILE, status)
+    publish()
     log.info("local target ready: %s", arm_url)
     stop.wait()
     log.info("local target stopping")

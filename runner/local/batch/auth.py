@@ -4,7 +4,9 @@ The string to sign mirrors what azure-batch 15 signs (``BatchSharedKeyAuthPolicy
 ``azure/batch/_patch.py``): the verb; eleven standard headers, where a bodiless request
 other than GET/HEAD is signed with Content-Length ``0``; the ``ocp-*`` headers sorted by
 name; ``/<account><path>`` with the path percent-encoded as sent; then each query
-parameter, name case kept, first value URL-decoded, empty values left out.
+parameter, name case kept, first value URL-decoded, empty values left out. azure-batch 11's
+msrest ``SharedKeyAuth`` (``azure/batch/batch_auth.py``) builds the same string: requests sends
+a bodiless write with Content-Length ``0`` too.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
+from runner.local.batch import versions
 from runner.local.batch.errors import BatchServiceError
 
-API_VERSIONS = ("2023-05-01.17.0", "2024-07-01.20.0", "2025-06-01")
 SIGNED_HEADERS = (
     "content-encoding", "content-language", "content-length", "content-md5", "content-type",
     "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range",
@@ -72,13 +74,4 @@ def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, 
 
 
 def check_api_version(query: Mapping[str, str]) -> str:
-    version = query.get("api-version")
-    if not version:
-        raise BatchServiceError("MissingRequiredQueryParameter", QueryParameterName="api-version")
-    if version not in API_VERSIONS:
-        raise BatchServiceError(
-            "InvalidQueryParameterValue", QueryParameterName="api-version",
-            QueryParameterValue=version,
-            Reason=f"The specified api version is not supported. Supported versions: "
-            f"{', '.join(API_VERSIONS)}")
-    return version
+    return versions.check(query.get("api-version"))

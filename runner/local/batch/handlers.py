@@ -6,10 +6,11 @@ import time
 
 from flask import Response, current_app, request
 
-from runner.local.batch import jobs, pools
+from runner.local.batch import jobs, pools, versions
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.http import (
     action,
+    api_version,
     base_url,
     body,
     created,
@@ -46,8 +47,8 @@ def _slow(entity: Doc, due: str) -> None:
 
 
 def _legacy() -> bool:
-    """The 2023-05-01 api-version still accepts cloud service pools."""
-    return request.args.get("api-version") == "2023-05-01.17.0"
+    """Whether the request's api-version still accepts cloud service pools."""
+    return versions.cloud_services(api_version())
 
 
 def create_pool() -> Response:

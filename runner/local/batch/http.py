@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from runner.local.batch import versions
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.wire import http_date
 
@@ -20,6 +21,11 @@ JSON_TYPE = "application/json; odata=minimalmetadata"
 
 def base_url() -> str:
     return request.host_url.rstrip("/")
+
+
+def api_version() -> str:
+    """The request's api-version (checked before any handler runs)."""
+    return request.args.get("api-version") or versions.LATEST
 
 
 def request_id() -> str:
@@ -47,7 +53,7 @@ def body(optional: bool = False) -> dict[str, Any]:
         raise BatchServiceError("InvalidRequestBody") from None
     if not isinstance(parsed, dict):
         raise BatchServiceError("InvalidRequestBody")
-    return parsed
+    return versions.request_body(parsed, api_version())
 
 
 def _common(headers: dict[str, str]) -> dict[str, str]:
@@ -72,6 +78,7 @@ def entity_headers(doc: dict[str, Any]) -> dict[str, str]:
 
 def ok(payload: dict[str, Any], metadata: str | None = None,
        entity: dict[str, Any] | None = None) -> Response:
+    payload = versions.response_body(payload, api_version())
     if metadata:
         payload = {"odata.metadata": f"{base_url()}/$metadata#{metadata}", **payload}
     headers = _common(entity_headers(entity) if entity else {})

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from flask import Response, current_app, request
 
-from runner.local.batch import files, jobs, pools, tasks
+from runner.local.batch import files, jobs, pools, tasks, versions
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.handlers import state
 from runner.local.batch.http import (
     action,
+    api_version,
     base_url,
     body,
     created,
@@ -37,7 +38,8 @@ def create_task_collection(job_id: str) -> Response:
     for result in results:
         if result["status"] == "success":
             result["location"] = task_url(base_url(), job["id"], result["taskId"])
-    return ok({"value": results}, "Microsoft.Azure.Batch.Protocol.Entities.TaskAddResults")
+    # Azure's recorded answers (and the REST docs since 2016) name the result so.
+    return ok({"value": results}, "taskaddresult")
 
 
 def list_tasks(job_id: str) -> Response:
@@ -98,7 +100,15 @@ def terminate_task(job_id: str, task_id: str) -> Response:
 
 
 def task_counts(job_id: str) -> Response:
-    return ok(tasks.task_counts(state(), job_id))
+    result = tasks.task_counts(state(), job_id)
+    version = api_version()
+    if versions.since(version, versions.TASK_SLOTS_SINCE):
+        return ok(result, "taskcountsresult/@Element")
+    # Before task slots the answer was the task counts themselves (TaskCounts).
+    counts = dict(result["taskCounts"])
+    if not versions.since(version, versions.NO_VALIDATION_STATUS_SINCE):
+        counts["validationStatus"] = "validated"
+    return ok(counts, "taskcounts/@Element")
 
 
 def _task_folder(job_id: str, task_id: str) -> tuple[Path | None, str]:

@@ -44,14 +44,14 @@ def test_supported_api_versions_are_accepted(make_batch_client, version):
 
 
 def test_unknown_api_version_is_rejected_as_batch_does(make_batch_client):
-    client = make_batch_client(api_version="2019-08-01.10.0")
+    client = make_batch_client(api_version="2017-06-01.5.1")
     with pytest.raises(HttpResponseError) as caught:
         list(client.list_pools())
     assert caught.value.status_code == 400
     assert caught.value.error.code == "InvalidQueryParameterValue"
     detail = {v["key"]: v["value"] for v in caught.value.response.json()["values"]}
     assert detail["QueryParameterName"] == "api-version"
-    assert detail["QueryParameterValue"] == "2019-08-01.10.0"
+    assert detail["QueryParameterValue"] == "2017-06-01.5.1"
 
 
 def test_signature_covers_percent_encoded_paths_and_query_values(batch_client, unique_name):

@@ -61,7 +61,7 @@ def test_missing_and_unknown_api_versions():
         check_api_version({})
     assert missing.value.code == "MissingRequiredQueryParameter"
     with pytest.raises(BatchServiceError) as unknown:
-        check_api_version({"api-version": "2022-01-01.15.0"})
+        check_api_version({"api-version": "2017-06-01.5.1"})
     assert unknown.value.code == "InvalidQueryParameterValue"
 
 

@@ -276,6 +276,26 @@ def stop_resize(state: BatchState, pool_id: str) -> Doc:
         return doc
 
 
+def allocation_failed(pool: Doc, nodes: dict[str, Doc], reason: str) -> None:
+    """Ends a resize that could not make every node: the pool settles with the nodes it has,
+    its targets kept, and an ``AllocationFailed`` resize error per kind of node it lacks
+    (the shape of Batch's resize errors: code, message and a ``Reason`` value)."""
+    dedicated = sum(1 for n in nodes.values() if n.get("isDedicated", True))
+    pool["currentDedicatedNodes"] = dedicated
+    pool["currentLowPriorityNodes"] = len(nodes) - dedicated
+    kinds = [name for name, current, target in (
+        ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
+        ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"))
+        if pool[current] < pool[target]]
+    pool["resizeErrors"] = [
+        {"code": "AllocationFailed",
+         "message": f"Desired number of {kind} nodes could not be allocated",
+         "values": [{"name": "Reason", "value": reason}]} for kind in kinds]
+    set_state(pool, "steady", "allocationState")
+    pool.pop("_steady_at", None)
+    pool.pop("_remove", None)
+
+
 def delete_pool(state: BatchState, pool_id: str) -> Doc:
     with state.lock:
         doc = get_pool(state, pool_id)

@@ -17,7 +17,7 @@ from pathlib import Path
 from runner.local.batch import defaults, dispatch, execution
 from runner.local.batch.execution import Placement
 from runner.local.batch.jobs import release_auto_pool
-from runner.local.batch.pools import set_state
+from runner.local.batch.pools import allocation_failed, set_state
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
 from runner.local.nodes import layout, process
@@ -156,7 +156,13 @@ class Scheduler:
             index = pool.get("_nodeSeq", 0)
             pool["_nodeSeq"] = index + 1
             node_id = layout.new_node_id(pool["id"], index, self._salt)
-            layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
+            try:
+                layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
+            except OSError as err:
+                # A node that cannot be made here is one Azure could not allocate.
+                allocation_failed(pool, nodes, f"The node's folder could not be made: {err}")
+                self.state.save_pool(pool)
+                return
             now = now_iso()
             # Dedicated nodes first, then the low-priority (spot) ones the target asks for.
             dedicated = sum(1 for n in nodes.values() if n.get("isDedicated", True)) \

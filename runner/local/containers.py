@@ -113,6 +113,7 @@ class DockerRuntime:
                 f"the image {names} is not on the local Docker engine; "
                 + LOAD_HINT.format(image=missing[0]),
                 events,
+                {c.name: "ErrImagePull" for c in group.containers if c.image in missing},
             )
 
     def run(self, group: GroupDefinition) -> dict[str, list[dict[str, Any]]]:
@@ -135,7 +136,13 @@ class DockerRuntime:
             )
             events: dict[str, list[dict[str, Any]]] = {}
             for c in group.containers:
-                self._run_container(client, group, c, holder, suffix, limits_ok)
+                try:
+                    self._run_container(client, group, c, holder, suffix, limits_ok)
+                except docker.errors.APIError as exc:
+                    if not _cannot_start(exc):
+                        raise
+                    self.remove(group.key)
+                    raise _start_failure(group, c, exc) from None
                 # The events ACI reports for a container that starts (its recorded answers).
                 events[c.name] = [
                     _event("Pulling", f"pulling image \"{c.image}\""),
@@ -276,3 +283,37 @@ def remove_owned_containers(instance_id: str, environment: dict[str, str] | None
         return
     with contextlib.closing(client):
         _remove_all(client, {OWNER_LABEL: instance_id})
+
+
+# What an OCI runtime says when a container's process cannot be started (a command that is
+# not in the image, or not executable): the image was pulled, the command is the cause.
+_START_ERRORS = ("executable file not found", "no such file or directory", "permission denied")
+
+
+def _cannot_start(exc: Exception) -> bool:
+    text = str(getattr(exc, "explanation", None) or exc).lower()
+    return "starting container process" in text or "exec:" in text and any(
+        e in text for e in _START_ERRORS
+    )
+
+
+def _start_failure(group: GroupDefinition, c: ContainerDefinition, exc: Exception) -> RunFailure:
+    """The container's command could not be started: say so, as a Kubernetes node does
+    (``StartError``), with the runtime's own words."""
+    text = str(getattr(exc, "explanation", None) or exc)
+    cause = text[text.find("exec:") :] if "exec:" in text else text
+    cause = cause.removesuffix(": unknown").strip()
+    command = " ".join(c.command) if c.command else "the image's default command"
+    reason = f"container {c.name!r} could not start {command!r}: {cause}"
+    return RunFailure(
+        reason,
+        {
+            c.name: [
+                _event("Pulled", f'Successfully pulled image "{c.image}"'),
+                _event(
+                    "Failed", f"Error: failed to start container {c.name!r}: {cause}", "Warning"
+                ),
+            ]
+        },
+        {c.name: f"StartError: {cause}"},
+    )

@@ -109,6 +109,26 @@ def test_missing_image_fails_the_group_with_an_event_saying_what_to_do(
     assert events[0].type == "Warning"
     assert "docker import" in events[0].message and "docker load" in events[0].message
 
+    assert got.containers[0].instance_view.current_state.detail_status == "ErrImagePull"
+
+
+def test_a_command_missing_from_the_image_is_the_cause_shown(
+    aci_client: Any, resource_group: str, docker_ready: str
+) -> None:
+    body = group([container("app", docker_ready, ["/bin/no-such-command", "x"])], "Never")
+    poller = aci_client.container_groups.begin_create_or_update(resource_group, "nocmd", body)
+    with pytest.raises(HttpResponseError) as err:
+        poller.result()
+    assert "could not start '/bin/no-such-command x'" in str(err.value)
+    got = aci_client.container_groups.get(resource_group, "nocmd")
+    assert got.provisioning_state == "Failed"
+    view = got.containers[0].instance_view
+    assert view.current_state.detail_status.startswith("StartError: exec:")
+    assert "/bin/no-such-command" in view.current_state.detail_status
+    assert "ErrImagePull" not in str(got.as_dict())
+    assert [e.name for e in view.events] == ["Pulled", "Failed"]
+    assert "/bin/no-such-command" in view.events[1].message
+
 
 def test_update_in_place_and_update_needing_replace(
     aci_client: Any, resource_group: str, docker_ready: str

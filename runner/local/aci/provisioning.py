@@ -100,7 +100,7 @@ class Provisioner:
                 events = self.runtime.run(model.definition(key, doc["resource"]))
             except RunFailure as failure:
                 self.advance(key, "Failed", expect=generation, failure=failure.reason,
-                             events=failure.events)
+                             events=failure.events, waiting=failure.waiting)
                 self.operations.finish(op_id, {"code": "ContainerGroupDeploymentFailed",
                                                "message": failure.reason},
                                        events=_flat(failure.events))

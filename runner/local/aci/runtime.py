@@ -32,6 +32,8 @@ class RunFailure(Exception):
 
     reason: str
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Per container, the ``detailStatus`` its waiting state shows (ErrImagePull, StartError).
+    waiting: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.reason

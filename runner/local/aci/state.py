@@ -171,7 +171,7 @@ class ContainerGroups:
         key = group_key(sub, rg, name)
 
         def change(d: dict[str, Any]) -> dict[str, Any]:
-            d.update(stopped=False, failure=None, view=None, events={},
+            d.update(stopped=False, failure=None, waiting={}, view=None, events={},
                      provisioning="Pending", generation=d["generation"] + 1)
             return d
 

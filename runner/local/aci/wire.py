@@ -110,7 +110,7 @@ def _container_view(doc: dict[str, Any], name: str) -> dict[str, Any]:
     observed = (doc.get("view") or {}).get(name)
     events = (doc.get("events") or {}).get(name, [])
     if observed is None:
-        detail = "ErrImagePull" if doc.get("failure") else ""
+        detail = (doc.get("waiting") or {}).get(name, "")
         observed = {"restartCount": 0, "currentState": {"state": "Waiting",
                                                          "detailStatus": detail}}
     # Azure leaves ``events`` out of a container's view when there are none.

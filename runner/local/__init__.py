@@ -7,7 +7,7 @@ for the endpoint, a token credential and the target's own CA bundle::
     status = lifecycle.ensure_up()
     endpoint = status["arm"]["endpoint"]
     aci = ContainerInstanceManagementClient(
-        credential,  # any token credential: every bearer token is accepted
+        credential,  # any token credential; a JWT must come from status["identity"]
         status["arm"]["subscription"],
         base_url=endpoint,
         credential_scopes=[f"{endpoint}/.default"],

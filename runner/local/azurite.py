@@ -4,7 +4,9 @@ Azurite 3.35.0 is the last release that runs on Node 20. It is looked up as
 ``$RUNNER_AZURITE_BIN``, then ``azurite-blob`` on ``PATH``, then in the cache folder, where
 ``npm install`` puts it on first use. It serves plain HTTP on a loopback port, free on the
 first start and the same one after (``runner.local.endpoints``); SAS URLs handed to Batch
-tasks therefore look like ``http://127.0.0.1:<port>/devstoreaccount1/...``.
+tasks therefore look like ``http://127.0.0.1:<port>/devstoreaccount1/...``. Given the
+target's certificate it serves HTTPS instead, and with ``oauth`` accepts bearer tokens
+(``--oauth basic``, which Azurite allows over HTTPS only) and hands out user delegation keys.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-_LISTENING = re.compile(r"successfully listens on (http://\S+)")
+_LISTENING = re.compile(r"successfully listens on (https?://\S+)")
 READY_TIMEOUT = 30.0
 
 
@@ -50,8 +52,9 @@ class AzuriteInfo:
 
     @property
     def connection_string(self) -> str:
+        protocol = self.blob_endpoint.split(":", 1)[0]
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={self.account};"
+            f"DefaultEndpointsProtocol={protocol};AccountName={self.account};"
             f"AccountKey={self.key};BlobEndpoint={self.blob_endpoint};"
         )
 
@@ -122,10 +125,22 @@ def _install(target: Path) -> Path:
     return target
 
 
-def start_azurite(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> AzuriteInfo:
-    """Start Azurite on ``port`` (0: a free one) with its data under ``state_dir/azurite``.
+def start_azurite(
+    state_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: tuple[Path, Path] | None = None,
+    oauth: bool = False,
+) -> AzuriteInfo:
+    """Start Azurite on ``port`` (0: a free one) with its data under ``state_dir/azurite``;
+    over HTTPS with ``tls`` (certificate, key), taking bearer tokens too with ``oauth``.
 
     Raises ``PortTaken`` when another process listens on ``port``."""
+    if oauth and tls is None:
+        raise AzuriteError("Azurite accepts bearer tokens over HTTPS only: give it a certificate")
+    secure = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else []
+    if oauth:
+        secure += ["--oauth", "basic"]
     executable = find_azurite()
     location = Path(state_dir) / "azurite"
     location.mkdir(parents=True, exist_ok=True)
@@ -148,6 +163,7 @@ def start_azurite(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Az
                 "--loose",
                 "--silent",
                 "--disableTelemetry",
+                *secure,
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -17,7 +17,12 @@ from pathlib import Path
 
 ENDPOINTS_FILE = "endpoints.json"
 # What each port serves, in the words a user sees in `runner local status`.
-ROLES = {"arm": "ARM endpoint", "batch": "Batch URL", "blob": "Blob endpoint (Azurite)"}
+ROLES = {
+    "arm": "ARM endpoint",
+    "batch": "Batch URL",
+    "blob": "Blob endpoint (Azurite)",
+    "identity": "identity endpoint",
+}
 LISTEN_BACKLOG = 128
 
 

@@ -1,4 +1,5 @@
-"""The emulator process: ARM (with ACI) and Batch apps on two loopback HTTPS ports.
+"""The emulator process: ARM (with ACI), Batch and identity-platform apps on loopback HTTPS
+ports, and Azurite (over HTTPS, taking bearer tokens, with ``RUNNER_LOCAL_BLOB_OAUTH=1``).
 
 Started detached by ``runner.local.lifecycle.up`` as ``python -m runner.local serve``;
 writes ``status.json`` once every part answers and removes it when it stops. It serves its
@@ -29,13 +30,18 @@ from runner.local.admin import admin_blueprint
 from runner.local.context import ServiceContext
 from runner.local.endpoints import PortTaken, listen, load_ports, save_ports
 from runner.local.faults import install, parse_rules
-from runner.local.tls import ensure_certificate
+from runner.local.identity import IDENTITY_EXTENSION, create_identity_app, load_identity
+from runner.local.nodes import transfer
+from runner.local.tls import CertPaths, ensure_certificate
 
 STATUS_FILE = "status.json"
 CHILDREN_FILE = "children.json"
 # Why the last start failed, in words for the user; read by ``lifecycle.up``.
 START_ERROR_FILE = "start-error.txt"
 HOST = "127.0.0.1"
+# Set when the target starts: Azurite serves HTTPS and takes Entra tokens (user delegation
+# SAS included), as Azure Storage does; plain HTTP with shared key and SAS otherwise.
+BLOB_OAUTH_ENV = "RUNNER_LOCAL_BLOB_OAUTH"
 log = logging.getLogger("runner.local")
 
 
@@ -102,14 +108,16 @@ def _batch_app(ctx: ServiceContext) -> Flask | None:
     return app
 
 
-def _azurite(ctx: ServiceContext, port: int) -> Any:
+def _azurite(ctx: ServiceContext, port: int, certs: CertPaths | None) -> Any:
     try:
         from runner.local.azurite import start_azurite
     except ImportError as exc:
         log.warning("Blob storage not available: %s", exc)
         return None
     try:
-        return start_azurite(ctx.state_dir, port=port)
+        if certs is None:
+            return start_azurite(ctx.state_dir, port=port)
+        return start_azurite(ctx.state_dir, port=port, tls=(certs.cert, certs.key), oauth=True)
     except PortTaken:
         raise
     except Exception:  # ARM and Batch still serve; the status shows storage as absent
@@ -176,10 +184,19 @@ def _serve(
     install(arm_app, ctx, "arm")
     arm_app.register_blueprint(admin_blueprint(ctx, on_docker_switch=publish))
 
+    identity = load_identity(state_dir)
+    identity_app = create_identity_app(identity)
+    arm_app.extensions[IDENTITY_EXTENSION] = identity
+
     kept = load_ports(state_dir)
     sockets = {"arm": listen(HOST, kept.get("arm", 0), "arm", state_dir)}
     cleanup.callback(sockets["arm"].close)
-    azurite = _azurite(ctx, kept.get("blob", 0))
+    sockets["identity"] = listen(HOST, kept.get("identity", 0), "identity", state_dir)
+    cleanup.callback(sockets["identity"].close)
+    blob_oauth = os.environ.get(BLOB_OAUTH_ENV) == "1"
+    if blob_oauth:
+        transfer.trust(certs.cert)
+    azurite = _azurite(ctx, kept.get("blob", 0), certs if blob_oauth else None)
     if azurite is not None:
         cleanup.callback(azurite.stop)
     write_json(state_dir / CHILDREN_FILE, {"azurite": azurite.pid} if azurite else {})
@@ -188,6 +205,7 @@ def _serve(
     # they fetch their files from it.
     batch_app = _batch_app(ctx)
     if batch_app is not None:
+        batch_app.extensions[IDENTITY_EXTENSION] = identity
         sockets["batch"] = listen(HOST, kept.get("batch", 0), "batch", state_dir)
         cleanup.callback(sockets["batch"].close)
     cleanup.callback(group_runtime.stop)
@@ -197,7 +215,10 @@ def _serve(
         ports["blob"] = urlsplit(azurite.blob_endpoint).port or 0
     save_ports(state_dir, {**kept, **ports})
 
-    apps = {"arm": arm_app, **({"batch": batch_app} if batch_app is not None else {})}
+    apps = {"arm": arm_app, "identity": identity_app}
+    if batch_app is not None:
+        apps["batch"] = batch_app
+    identity.authority = f"https://{HOST}:{ports['identity']}"
     for role, app in apps.items():
         cleanup.callback(_start(app, sockets[role], certs.cert, certs.key).shutdown)
     arm_url = f"https://{HOST}:{ports['arm']}"
@@ -206,6 +227,12 @@ def _serve(
             "arm": {"endpoint": arm_url, "subscription": ctx.settings.subscription},
             "batch": None,
             "storage": None,
+            "identity": {
+                "authority": identity.authority,
+                "tenant": identity.tenant,
+                "client_id": identity.client_id,
+                "client_secret": identity.client_secret,
+            },
             "ca_bundle": str(certs.cert),
             "control": f"{arm_url}/_runner",
             "pid": os.getpid(),
@@ -223,6 +250,7 @@ def _serve(
             "account": azurite.account,
             "connection_string": azurite.connection_string,
             "blob_endpoint": azurite.blob_endpoint,
+            "oauth": blob_oauth,
             "pid": azurite.pid,
         }
     group_runtime.start()

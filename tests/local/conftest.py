@@ -28,3 +28,19 @@ def instant_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         status = lifecycle.up(state)
     yield status
     lifecycle.down(state, purge=True)
+
+
+@pytest.fixture(scope="session")
+def identity_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A local target of its own that poses as Azure too: its identity endpoint's tokens,
+    Azurite over HTTPS taking them (``RUNNER_LOCAL_BLOB_OAUTH=1``); groups on the instant
+    runtime, as what is under test is how clients authenticate, not Docker."""
+    from runner.local import lifecycle
+
+    state = tmp_path_factory.mktemp("identity-target")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
+        patch.setenv("RUNNER_LOCAL_BLOB_OAUTH", "1")
+        status = lifecycle.up(state)
+    yield status
+    lifecycle.down(state, purge=True)

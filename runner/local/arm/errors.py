@@ -14,6 +14,19 @@ ARM_ERRORS: dict[str, tuple[int, str]] = {
         401,
         "Authentication failed. The 'Authorization' header is missing or is not a bearer token.",
     ),
+    # Tokens of the identity platform (runner.local.identity), as ARM words its answers.
+    "InvalidAuthenticationToken": (401, "The access token is invalid."),
+    "InvalidAuthenticationTokenAudience": (
+        401,
+        "The access token has been obtained for wrong audience or resource '{audience}'. It "
+        "should exactly match with one of the allowed audiences "
+        "'https://management.core.windows.net/','https://management.core.windows.net',"
+        "'https://management.azure.com/','https://management.azure.com'.",
+    ),
+    "ExpiredAuthenticationToken": (
+        401,
+        "The access token expiry UTC time '{expiry}' is earlier than current UTC time '{now}'.",
+    ),
     "MissingApiVersionParameter": (
         400,
         "The api-version query parameter (?api-version=) is required for all requests.",

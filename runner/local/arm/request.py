@@ -8,9 +8,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from runner.local.arm.errors import ArmError, arm_error
+from runner.local.identity import (
+    ARM_AUDIENCES,
+    IDENTITY_EXTENSION,
+    Identity,
+    TokenRejected,
+    azure_time,
+    is_jwt,
+)
 
 # ARM accepts every api-version a provider has registered. Microsoft.ContainerInstance's, as
 # ARM lists them in its NoRegisteredProviderFound answers, plus the later ones of the REST
@@ -85,19 +93,43 @@ class CanonicalPaths:
 
 
 def check_bearer() -> None:
+    """A bearer token must be there; one that is a JWT is checked as the identity platform's
+    (any other is the local target's own credential)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise arm_error("AuthenticationFailed")
+    identity: Identity | None = current_app.extensions.get(IDENTITY_EXTENSION)
+    if identity is None or not is_jwt(token.strip()):
+        return
+    try:
+        identity.check(token.strip(), ARM_AUDIENCES)
+    except TokenRejected as rejected:
+        if rejected.reason == "audience":
+            raise arm_error("InvalidAuthenticationTokenAudience",
+                            audience=rejected.audience) from None
+        if rejected.reason == "expired":
+            raise arm_error("ExpiredAuthenticationToken", expiry=azure_time(rejected.expiry),
+                            now=azure_time(rejected.now)) from None
+        raise arm_error("InvalidAuthenticationToken") from None
 
 
 def unauthorized_response(error: ArmError) -> Response:
     response = json_response(error.body(), error.status)
-    response.headers["WWW-Authenticate"] = (
-        'Bearer authorization_uri="https://login.microsoftonline.com/common", '
-        'error="invalid_token", error_description="The authentication failed because of '
-        "missing 'Authorization' header.\""
-    )
+    identity: Identity | None = current_app.extensions.get(IDENTITY_EXTENSION)
+    if error.code == "AuthenticationFailed" or identity is None:
+        response.headers["WWW-Authenticate"] = (
+            'Bearer authorization_uri="https://login.microsoftonline.com/common", '
+            'error="invalid_token", error_description="The authentication failed because of '
+            "missing 'Authorization' header.\""
+        )
+    else:
+        # Names the authority whose tokens this ARM takes: the local identity platform.
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer authorization_uri="{identity.authority}/{identity.tenant}", '
+            f'error="invalid_token", error_description="{error.message}"'
+        )
+    response.headers["x-ms-failure-cause"] = "gateway"
     return response
 
 

@@ -19,6 +19,7 @@ from runner.local.batch.http import base_url, error
 from runner.local.batch.routes import ROUTES
 from runner.local.batch.scheduler import Scheduler
 from runner.local.batch.state import BatchState
+from runner.local.identity import IDENTITY_EXTENSION
 
 if TYPE_CHECKING:
     from runner.local.context import ServiceContext
@@ -60,7 +61,8 @@ def create_batch_app(ctx: ServiceContext) -> Flask:
             return
         raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") \
             or request.full_path
-        verify(request.method, raw_uri, dict(request.headers), service.account, service.key)
+        verify(request.method, raw_uri, dict(request.headers), service.account, service.key,
+               app.extensions.get(IDENTITY_EXTENSION))
         check_api_version(request.args)
         if not service.state.base_url:
             service.state.base_url = base_url()

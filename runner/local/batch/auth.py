@@ -1,4 +1,5 @@
-"""Shared-key signatures and api-versions, checked as the Batch service checks them.
+"""Shared-key signatures, the identity platform's bearer tokens and api-versions, checked as
+the Batch service checks them.
 
 The string to sign mirrors what azure-batch 15 signs (``BatchSharedKeyAuthPolicy`` in
 ``azure/batch/_patch.py``): the verb; eleven standard headers, where a bodiless request
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from runner.local.batch import versions
 from runner.local.batch.errors import BatchServiceError
+from runner.local.identity import BATCH_AUDIENCES, Identity, TokenRejected, azure_time, is_jwt
 
 SIGNED_HEADERS = (
     "content-encoding", "content-language", "content-length", "content-md5", "content-type",
@@ -49,10 +51,15 @@ def sign(text: str, key: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, key: str) -> None:
-    """Raises ``AuthenticationFailed`` unless the request is signed with ``account``'s key."""
+def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, key: str,
+           identity: Identity | None = None) -> None:
+    """Raises ``AuthenticationFailed`` unless the request is signed with ``account``'s key
+    or carries a token of ``identity`` (the local identity platform) for Batch."""
     authorization = headers.get("Authorization") or headers.get("authorization") or ""
     scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() == "bearer" and identity is not None and is_jwt(credential.strip()):
+        check_token(identity, credential.strip())
+        return
     if scheme != "SharedKey" or ":" not in credential:
         raise BatchServiceError(
             "AuthenticationFailed",
@@ -71,6 +78,38 @@ def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, 
             AuthenticationErrorDetail=f"The MAC signature found in the HTTP request "
             f"'{signature}' is not the same as any computed signature. Server used following "
             f"string to sign: '{text}'.")
+
+
+# Batch's answer to a refused Entra token: 401, where a bad shared key gets 403.
+TOKEN_REFUSED = (
+    "Server failed to authenticate the request. Make sure the value of Authorization header "
+    "is formed correctly."
+)
+
+
+def check_token(identity: Identity, token: str) -> None:
+    try:
+        identity.check(token, BATCH_AUDIENCES)
+    except TokenRejected as rejected:
+        if rejected.reason == "audience":
+            allowed = ",".join(f"'{audience}'" for audience in BATCH_AUDIENCES)
+            detail = (
+                f"The access token has been obtained from wrong audience or resource "
+                f"'{rejected.audience}'. It should exactly match (including forward slash) "
+                f"with one of the allowed audiences {allowed}"
+            )
+        elif rejected.reason == "expired":
+            detail = (
+                f"The access token expiry UTC time '{azure_time(rejected.expiry)}' is earlier "
+                f"than current UTC time '{azure_time(rejected.now)}'."
+            )
+        else:
+            detail = "The access token is invalid."
+        error = BatchServiceError(
+            "AuthenticationFailed", TOKEN_REFUSED, AuthenticationErrorDetail=detail
+        )
+        error.status = 401
+        raise error from None
 
 
 def check_api_version(query: Mapping[str, str]) -> str:

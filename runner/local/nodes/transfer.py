@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import ssl
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -34,11 +35,24 @@ class TransferError(Exception):
         self.message = message
 
 
+# None: the system's trust store, as on an Azure node. See ``trust``.
+_tls: ssl.SSLContext | None = None
+
+
+def trust(cafile: Path) -> None:
+    """Also trusts ``cafile``: the local target's certificate, once its Azurite serves HTTPS,
+    as Azure's nodes trust the certificates of Azure Storage."""
+    global _tls
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=str(cafile))
+    _tls = context
+
+
 def _open(url: str, method: str = "GET", data: Any = None,
           headers: dict[str, str] | None = None) -> Any:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     request.add_header("x-ms-version", BLOB_API_VERSION)
-    return urllib.request.urlopen(request, timeout=TIMEOUT)
+    return urllib.request.urlopen(request, timeout=TIMEOUT, context=_tls)
 
 
 def _download(url: str, dest: Path, what: str) -> None:

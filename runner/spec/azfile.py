@@ -6,8 +6,10 @@ Shape (Microsoft's "YAML reference: Azure Container Instances"): ``apiVersion``,
 ``environmentVariables`` with ``value`` or ``secureValue``, ``resources.requests.cpu`` and
 ``memoryInGB``, ``volumeMounts``), ``osType``, ``restartPolicy``, ``ipAddress``, ``volumes``.
 As ``az`` does, this accepts ``memoryInGb`` for ``memoryInGB`` and an unquoted date as
-``apiVersion``. The file names no resource group (``az`` takes ``--resource-group``): it is
-the ``resourceGroup`` variable (``--var resourceGroup=NAME``), else ``DEFAULT_RESOURCE_GROUP``.
+``apiVersion``, and reads every value as written: no templates, no ``vars:``. The file names
+no resource group (``az`` takes ``--resource-group``): it is the ``resourceGroup`` variable
+(``--var resourceGroup=NAME``), else ``DEFAULT_RESOURCE_GROUP``, and that is the only
+variable such a file takes.
 
 The conversion records where each produced value came from, so validation errors point at
 the az file's own lines.
@@ -22,6 +24,12 @@ from typing import Any
 
 ACI_TYPE = "Microsoft.ContainerInstance/containerGroups"
 DEFAULT_RESOURCE_GROUP = "runner-aci"
+RESOURCE_GROUP_VARIABLE = "resourceGroup"
+LITERAL = (
+    "az container create --file documents are read literally, with no templating "
+    f"(the only variable they take is {RESOURCE_GROUP_VARIABLE}: "
+    f"--var {RESOURCE_GROUP_VARIABLE}=NAME)"
+)
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 Path = tuple[str | int, ...]
@@ -85,9 +93,11 @@ def convert(doc: Mapping[str, Any], variables: Mapping[str, Any]) -> AzConversio
         elif key == "type":
             if value != ACI_TYPE:
                 conv.problems.append((f"type must be {ACI_TYPE}, got {value!r}", (key,), False))
+        elif key == "vars":
+            conv.problems.append((f"an az file has no vars: {LITERAL}", (key,), True))
         elif key != "properties":
             conv.problems.append((_unsupported(key), (key,), True))
-    out["resourceGroup"] = str(variables.get("resourceGroup", DEFAULT_RESOURCE_GROUP))
+    out["resourceGroup"] = str(variables.get(RESOURCE_GROUP_VARIABLE, DEFAULT_RESOURCE_GROUP))
     props = doc.get("properties")
     if not isinstance(props, dict):
         _put(conv, out, ("containers",), props, ("properties",))

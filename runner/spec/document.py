@@ -20,8 +20,10 @@ from runner.spec.messages import explain
 from runner.spec.models import BatchJob, ContainerGroup, Spec
 from runner.spec.positions import ParsedDocument, Pos, PositionTree
 from runner.spec.templates import (
+    TEMPLATE_MARKERS,
     TemplateProblem,
     is_template,
+    literal_advice,
     render,
     render_keeping_file,
     variable_references,
@@ -29,6 +31,9 @@ from runner.spec.templates import (
 
 # Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
 TASK_TEMPLATE_PATHS = (("tasks", "id"), ("tasks", "command"), ("tasks", "outputs"))
+
+# Text with these is a shell's: a template error in it may be shell syntax read as Jinja.
+SHELL_SIGNS = ("${", "$(")
 
 Loc = tuple[str | int, ...]
 _FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -104,6 +109,7 @@ class DocumentLoader:
         self.out = out
         self.failed: list[Loc] = []
         self.conversion: azfile.AzConversion | None = None
+        self.literal = False  # an az file's document: read as written, no templates
 
     def load(self) -> ContainerGroup | BatchJob | None:
         doc = self.doc
@@ -117,19 +123,22 @@ class DocumentLoader:
             got = "a list" if isinstance(data, list) else f"{data!r}"
             self._add("a spec document is a mapping that starts with 'kind:', got " + got, ())
             return None
-        variables = self._variables(data)
-        is_batch = data.get("kind") == "BatchJob"
-        data = {
-            key: value if key == "vars" else self._render(value, (key,), variables, is_batch)
-            for key, value in data.items()
-        }
         conversion = None
         if azfile.is_az_document(data):
-            conversion = self.conversion = azfile.convert(data, variables)
+            # As az reads it: a `{{`, `{#` or `${#VAR}` in a command is the command's text.
+            self.literal = True
+            conversion = self.conversion = azfile.convert(data, self.overrides)
             for message, az_loc, at_key in conversion.problems:
                 self._add(message, az_loc, at_key=at_key)
-            data = conversion.data
-        data["vars"] = variables
+            data = {**conversion.data, "vars": {}}
+        else:
+            variables = self._variables(data)
+            is_batch = data.get("kind") == "BatchJob"
+            data = {
+                key: value if key == "vars" else self._render(value, (key,), variables, is_batch)
+                for key, value in data.items()
+            }
+            data["vars"] = variables
         try:
             spec = _adapter().validate_python(data)
         except ValidationError as exc:
@@ -160,6 +169,9 @@ class DocumentLoader:
             return render(value, variables)
         except TemplateProblem as exc:
             self.failed.append(loc)
+            advice = literal_advice(exc) if _is_shell(value, loc) else None
+            if advice is not None:
+                exc = TemplateProblem(f"{exc.message}; {advice}", exc.line, needle=exc.block)
             self._template_problem(exc, loc)
             return value
 
@@ -180,7 +192,9 @@ class DocumentLoader:
                 if found >= 0:
                     line, source, start = number, self.lines[number - 1], found
                     break
-        if start >= 0:
+        if start >= 0 and exc.needle and exc.needle.lstrip("$").startswith(TEMPLATE_MARKERS):
+            col, end = start + 1, start + len(exc.needle) + 1  # the block itself
+        elif start >= 0:
             opening = source.rfind("{{", 0, start)
             col = (opening if opening >= 0 else start) + 1
             closing = source.find("}}", start)
@@ -260,6 +274,11 @@ class _VariableResolver:
             message = f"variable {first} refers to itself: {first} -> {first}"
         self.loader._template_problem(TemplateProblem(message, 1, f"vars.{then}"), ("vars", first))
         self.in_cycle.update(cycle)
+
+
+def _is_shell(text: str, loc: Loc) -> bool:
+    """A command (a container's, a Batch task's or start task's) or text with ``${``/``$(``."""
+    return "command" in loc or any(sign in text for sign in SHELL_SIGNS)
 
 
 def _references(value: Any) -> set[str]:

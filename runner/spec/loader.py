@@ -3,7 +3,8 @@
 Every problem of every file is gathered and raised as one ``SpecError`` whose diagnostics
 point at ``file:line:col``; the loaded texts travel with it so snippets can be drawn.
 Variables: a spec's ``vars:`` defaults, overridden by ``--var-file`` files (in order),
-overridden by ``--var NAME=VALUE``.
+overridden by ``--var NAME=VALUE``. Documents in the ``az container create --file`` format
+are read literally; they take only the ``resourceGroup`` variable.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import Diagnostic, Span, SpecError
+from runner.spec.azfile import LITERAL, RESOURCE_GROUP_VARIABLE
 from runner.spec.document import DocumentLoader, SpecSource, diagnostic
 from runner.spec.models import BatchJob, ContainerGroup
 from runner.spec.positions import ParsedDocument, Pos, PositionTree, YamlError, parse_documents
@@ -89,6 +91,7 @@ def load_specs(
             session.load_source(data, Path(STDIN_NAME), STDIN_NAME, overrides)
         else:
             session.load_file(file, str(file), overrides)
+    session.check_variables_used(variables or {})
     return session.finish()
 
 
@@ -110,6 +113,17 @@ class _Session:
         self.loaded: list[tuple[LoadedSpec, PositionTree, str]] = []
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, str] = {}
+        self.literal: list[bool] = []  # per document: read literally (an az file's)
+
+    def check_variables_used(self, variables: Mapping[str, Any]) -> None:
+        """A ``--var`` given only to az files, which are read literally, would change
+        nothing: say so rather than run what the user may think was templated. Var files
+        are left alone: one is a shared set of values, not all for every spec."""
+        unused = [name for name in variables if name != RESOURCE_GROUP_VARIABLE]
+        if unused and self.literal and all(self.literal):
+            names = ", ".join(unused)
+            verb = "is" if len(unused) == 1 else "are"
+            self.diagnostics.append(Diagnostic(f"--var {names} {verb} not used: {LITERAL}"))
 
     def finish(self) -> list[LoadedSpec]:
         self._check_unique_names()
@@ -194,6 +208,7 @@ class _Session:
             before = len(self.diagnostics)
             document = DocumentLoader(doc, name, text, overrides, self.diagnostics)
             spec = document.load()
+            self.literal.append(document.literal)
             if spec is not None and len(self.diagnostics) == before:
                 conversion = document.conversion
                 source = SpecSource(

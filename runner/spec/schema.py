@@ -23,6 +23,7 @@ UNION_FILE = "runner.schema.json"
 # when loading, and editors only need to accept such files.
 AZ_FILE_SCHEMA: dict[str, Any] = {
     "title": "az container create --file",
+    "description": "Read as az reads it: literally, with no templating.",
     "type": "object",
     "required": ["properties"],
     "properties": {

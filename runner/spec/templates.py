@@ -27,6 +27,10 @@ _EXPRESSION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
 _MARKER = re.compile(r"\{[{%#]")
 _STATEMENT = re.compile(r"\{%-?(.*?)-?%\}", re.DOTALL)
 _TEMPLATE_NAME = "<spec>"
+_UNDEFINED_NAME = "undefined name {!r} (templates see vars and env())"
+# A failing block longer than this is named by its marker alone in advice.
+_MAX_BLOCK = 40
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 
 
 class Vars(dict[str, Any]):
@@ -56,7 +60,7 @@ class SpecUndefined(StrictUndefined):
             return f"{type(obj).__name__} value has no attribute {name!r}"
         if name == "file":
             return "file is defined only in a BatchJob's tasks.id, tasks.command and tasks.outputs"
-        return f"undefined name {name!r} (templates see vars and env())"
+        return _UNDEFINED_NAME.format(name)
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,14 @@ def is_template(text: str) -> bool:
 @dataclass
 class TemplateProblem(Exception):
     """A template failed. ``line`` is 1-based inside the template; ``needle`` is text to look
-    for on that line to find the column."""
+    for on that line to find the column. ``block`` is the template text that failed when it
+    could be text that was never meant as a template (a ``{#`` never closed, ``{{ x }}``
+    naming something unknown): what to keep as written (see ``literal_advice``)."""
 
     message: str
     line: int = 1
     needle: str | None = None
+    block: str | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -120,9 +127,11 @@ def render(source: str, variables: Mapping[str, Any], **extra: Any) -> str:
     try:
         template = env_.from_string(source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(
-            f"template syntax error: {(exc.message or '').rstrip('.')}", exc.lineno or 1
-        ) from None
+        message = f"template syntax error: {(exc.message or '').rstrip('.')}"
+        failing = _failing_block(source)
+        if failing is None:
+            raise TemplateProblem(message, exc.lineno or 1) from None
+        raise TemplateProblem(message, failing[1], block=failing[0]) from None
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
         # Jinja folds constant expressions while compiling, so `{{ 1 ~ 1[0] }}` fails here,
         # before any variable is seen.
@@ -134,7 +143,11 @@ def render(source: str, variables: Mapping[str, Any], **extra: Any) -> str:
         message = f"template blocked by the sandbox: {str(exc).rstrip('.')}"
         raise TemplateProblem(message, _template_line(exc), _needle(exc)) from None
     except UndefinedError as exc:
-        raise TemplateProblem(str(exc), _template_line(exc), _needle(exc)) from None
+        needle = _needle(exc)
+        block = None
+        if needle is not None and str(exc) == _UNDEFINED_NAME.format(needle):
+            block = _expression_naming(source, needle)
+        raise TemplateProblem(str(exc), _template_line(exc), needle, block) from None
     except EnvNotSet as exc:
         raise TemplateProblem(str(exc), _template_line(exc), "env(") from None
     except TemplateError as exc:
@@ -187,6 +200,80 @@ def literal_text(source: str) -> str | None:
         return "".join(value for _, kind, value in environment().lex(source) if kind == "data")
     except TemplateSyntaxError:
         return None
+
+
+def literal_advice(problem: TemplateProblem) -> str | None:
+    """How to keep the block that failed as written, for text meant for a shell: its
+    marker as a Jinja string (``{{ '{#' }}``), or the text in a ``{% raw %}`` block. Both
+    are plain Jinja the sandbox allows, and both survive a BatchJob's per-file rendering."""
+    if problem.block is None:
+        return None
+    marker = problem.block.lstrip("$")[:2]
+    escaped = problem.block.replace(marker, "{{ '" + marker + "' }}", 1)
+    return (
+        f"to keep {problem.block} as written, write {escaped} "
+        "or wrap the text in {% raw %}...{% endraw %}"
+    )
+
+
+def _failing_block(source: str) -> tuple[str, int] | None:
+    """The block a syntax error is in and its line: the one the lexer stopped in, else one
+    left open at the end, else the first ``{{ }}`` that does not parse on its own."""
+    env_ = environment()
+    offset, opened, is_open = 0, -1, False
+    expressions: list[tuple[int, int]] = []
+    try:
+        for _, kind, value in env_.lex(source):
+            if kind.endswith("_begin"):
+                opened, is_open = offset, True
+            elif kind.endswith("_end"):
+                is_open = False
+                if source.startswith("{{", opened):
+                    expressions.append((opened, offset + len(value)))
+            offset += len(value)
+    except TemplateSyntaxError:
+        return _block_at(source, opened)
+    if is_open:
+        return _block_at(source, opened)
+    for start, end in expressions:
+        try:
+            env_.parse(source[start:end])
+        except TemplateSyntaxError:
+            return _block_at(source, start, end)
+    return None
+
+
+def _block_at(source: str, start: int, end: int | None = None) -> tuple[str, int] | None:
+    """The block opened at ``start``: to ``end``, else to its closing marker when near,
+    else to the next blank; with the ``$`` before it (``${#T}``), so advice shows the
+    shell's text."""
+    # Whitespace control (`{%-`) makes the lexer's text shorter than the source: then the
+    # offset misses the marker and no block is named.
+    marker = source[start : start + 2]
+    if start < 0 or marker not in TEMPLATE_MARKERS:
+        return None
+    if end is None:
+        closing = source.find(_CLOSERS[marker], start + 2)
+        blank = re.search(r"\s", source[start:])
+        end = start + blank.start() if blank else len(source)
+        if 0 <= closing < start + _MAX_BLOCK:
+            end = closing + 2
+    if start and source[start - 1] == "$":
+        start -= 1
+    block = source[start:end]
+    if len(block) > _MAX_BLOCK:
+        block = source[start : start + (3 if block.startswith("$") else 2)]
+    return block, source.count("\n", 0, start) + 1
+
+
+def _expression_naming(source: str, name: str) -> str | None:
+    """The first ``{{ }}`` (with a ``$`` before it) that names ``name``."""
+    for match in _EXPRESSION.finditer(source):
+        if re.search(rf"(?<![\w.]){re.escape(name)}\b", match.group(1)):
+            start, end = match.span()
+            found = _block_at(source, start, end)
+            return found[0] if found else None
+    return None
 
 
 def variable_references(source: str) -> set[str]:

@@ -10,7 +10,7 @@ back to their defaults.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import AzureError
 from azure.mgmt.containerinstance import models as m
@@ -22,6 +22,9 @@ from runner.plan.aci_payload import canonical_from_payload
 from runner.plan.canonical import FingerprintKey
 from runner.plan.observed import ObservedContainer, ObservedContainerGroup
 from runner.spec.models import ContainerGroup
+
+if TYPE_CHECKING:
+    from runner.backends.target import Target
 
 # --- reading ------------------------------------------------------------------------
 
@@ -231,3 +234,49 @@ def stop(client: Any, rg: str, name: str) -> None:
         client.container_groups.stop(rg, name)
     except AzureError as exc:
         raise translate(exc) from exc
+
+
+# --- the engine's handle --------------------------------------------------------------
+
+
+class ContainerGroups:
+    """The container groups of one subscription, as the engine reads and changes them:
+    plain values in, observed state and operations out; the SDK client stays in here."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def read_all(self) -> list[ObservedContainerGroup]:
+        return list_container_groups(self._client)
+
+    def read(self, rg: str, name: str) -> ObservedContainerGroup | None:
+        return read_container_group(self._client, rg, name)
+
+    def warnings(self, rg: str, name: str) -> dict[str, list[str]] | None:
+        return read_warnings(self._client, rg, name)
+
+    def logs(self, rg: str, name: str, container: str, tail: int | None = None) -> str:
+        return read_logs(self._client, rg, name, container, tail)
+
+    def begin_put(
+        self, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+    ) -> lro.Operation:
+        return begin_put(self._client, spec, workspace=workspace, key=key)
+
+    def patch_tags(
+        self, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+    ) -> None:
+        patch_tags(self._client, spec, workspace=workspace, key=key)
+
+    def begin_delete(self, rg: str, name: str) -> lro.Operation:
+        return begin_delete(self._client, rg, name)
+
+    def begin_start(self, rg: str, name: str) -> lro.Operation:
+        return begin_start(self._client, rg, name)
+
+    def poll(self, op: lro.Operation) -> lro.OperationStatus:
+        return lro.poll(self._client, op)
+
+
+def container_groups(target: Target, subscription: str) -> ContainerGroups:
+    return ContainerGroups(target.aci_client(subscription))

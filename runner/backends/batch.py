@@ -7,7 +7,6 @@ that is not found is read as absent.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from azure.batch import models as bm
@@ -262,6 +261,8 @@ def delete_job(client: BatchClient, job_id: str) -> bool:
 
 def wait_gone(client: BatchClient, kind: str, ident: str, deadline: float) -> None:
     """Wait until a pool or job being deleted is gone, so one of the same id can be made."""
+    import time
+
     get = client.get_pool if kind == "pool" else client.get_job
     delay = 0.2
     while _call(get, ident) is not None:
@@ -269,6 +270,12 @@ def wait_gone(client: BatchClient, kind: str, ident: str, deadline: float) -> No
             raise TemporaryError(f"{kind} {ident} is still being deleted", delay=delay)
         time.sleep(delay)
         delay = min(delay * 1.5, 5.0)
+
+
+def job_exists(client: BatchClient, job_id: str) -> bool:
+    """True while the job is there, being deleted included: the engine polls this before
+    it makes one of the same id."""
+    return _call(client.get_job, job_id, select=["id", "state"]) is not None
 
 
 def list_owned(

@@ -3,13 +3,16 @@ ownership tags, delete as a long-running operation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import AzureError
 
 from runner.backends import lro, tags
 from runner.backends.errors import is_not_found, translate
 from runner.plan.observed import ObservedResourceGroup
+
+if TYPE_CHECKING:
+    from runner.backends.target import Target
 
 
 def observed_rg_from_payload(
@@ -65,3 +68,30 @@ def create_resource_group(client: Any, name: str, location: str, *, workspace: s
 
 def begin_delete_resource_group(client: Any, name: str) -> lro.Operation:
     return lro.send(lambda **kw: client.resource_groups.begin_delete(name, **kw))
+
+
+class ResourceGroups:
+    """The resource groups of one subscription, as the engine reads and changes them."""
+
+    def __init__(self, client: Any, subscription: str) -> None:
+        self._client = client
+        self.subscription = subscription
+
+    def read_all(self) -> list[ObservedResourceGroup]:
+        return list_resource_groups(self._client, self.subscription)
+
+    def read(self, name: str) -> ObservedResourceGroup | None:
+        return read_resource_group(self._client, name)
+
+    def create(self, name: str, location: str, *, workspace: str) -> None:
+        create_resource_group(self._client, name, location, workspace=workspace)
+
+    def begin_delete(self, name: str) -> lro.Operation:
+        return begin_delete_resource_group(self._client, name)
+
+    def poll(self, op: lro.Operation) -> lro.OperationStatus:
+        return lro.poll(self._client, op)
+
+
+def resource_groups(target: Target, subscription: str) -> ResourceGroups:
+    return ResourceGroups(target.resource_client(subscription), subscription)

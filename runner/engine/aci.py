@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.backends import aci as backend
 from runner.backends import lro
-from runner.backends import resources as rgs
+from runner.backends.aci import ContainerGroups, container_groups
+from runner.backends.resources import ResourceGroups, resource_groups
 from runner.backends.target import Target
 from runner.engine import collect
 from runner.engine.events import Emit, StepProgress
@@ -83,20 +83,18 @@ class AciApply:
 
     def _resource_group(self, change: Change) -> StepOutcome:
         name = parse_address(change.address)[1]
-        client = self.target.resource_client(self._subscription(change, None))
+        rgs = resource_groups(self.target, self._subscription(change, None))
         if change.action is Action.CREATE:
             location = (change.after or {}).get("location") or "westeurope"
             self._retry(
-                lambda: rgs.create_resource_group(client, name, location, workspace=self.workspace),
+                lambda: rgs.create(name, location, workspace=self.workspace),
                 change,
                 "create resource group",
             )
             return StepOutcome(message="created", counts={"created": 1})
         if change.action is Action.DELETE:
-            op = self._retry(
-                lambda: rgs.begin_delete_resource_group(client, name), change, "delete"
-            )
-            self._wait_operation(client, op, change, "delete resource group", self.clock)
+            op = self._retry(lambda: rgs.begin_delete(name), change, "delete")
+            self._wait_operation(rgs, op, change, "delete resource group", self.clock)
             return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
         raise PermanentError(f"{change.action} is not an action for a resource group")
 
@@ -105,9 +103,9 @@ class AciApply:
     def _group(self, change: Change) -> StepOutcome:
         _, rg, name = parse_address(change.address)
         spec = self.specs.get(change.address.lower())
-        client = self.target.aci_client(self._subscription(change, spec))
+        groups = container_groups(self.target, self._subscription(change, spec))
         if change.action is Action.DELETE:
-            self._delete(client, rg, name, change, self.clock)
+            self._delete(groups, rg, name, change, self.clock)
             return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
         assert spec is not None, f"no spec for {change.address}"
         outcome = StepOutcome()
@@ -119,42 +117,42 @@ class AciApply:
                 verb = "joined"
                 sent.append(verb)
             else:
-                verb = self._send(client, spec, change, sent)
+                verb = self._send(groups, spec, change, sent)
             outcome.counts[verb] = 1
             outcome.message = verb
             if spec.runs_to_completion and verb != "tagged":
-                self._run(client, spec, change, outcome)
+                self._run(groups, spec, change, outcome)
         except RunnerError as exc:  # cancel and timeouts included
             outcome.ok = False
             outcome.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
             outcome.message = str(exc)
         if {"put", "start", "joined"} & set(sent):
-            self._teardown(client, spec, change, outcome)
+            self._teardown(groups, spec, change, outcome)
         elif "deleted" in sent:
             # Stopped between the delete and the create of a replace: the old group is gone.
             outcome.removed.append(change.address)
         return outcome
 
-    def _send(self, client: Any, spec: ContainerGroup, change: Change, sent: list[str]) -> str:
+    def _send(
+        self, groups: ContainerGroups, spec: ContainerGroup, change: Change, sent: list[str]
+    ) -> str:
         rg, name = spec.resource_group, spec.name
         if change.action is Action.CREATE:
             if change.before is not None:
                 self._progress(change, "waiting for the previous delete to finish")
-                self._wait_gone(client, rg, name, change, self.clock)
-            self._put(client, spec, change, sent)
+                self._wait_gone(groups, rg, name, change, self.clock)
+            self._put(groups, spec, change, sent)
             return "created"
         if change.action is Action.UPDATE:
             if change.paths and all(p.startswith("tags.") for p in change.paths):
                 self._retry(
-                    lambda: backend.patch_tags(
-                        client, spec, workspace=self.workspace, key=self.key
-                    ),
+                    lambda: groups.patch_tags(spec, workspace=self.workspace, key=self.key),
                     change,
                     "update tags",
                 )
                 return "tagged"
             try:
-                self._put(client, spec, change, sent)
+                self._put(groups, spec, change, sent)
                 return "updated"
             except PermanentError as exc:
                 if exc.code != INVALID_UPDATE:
@@ -166,30 +164,32 @@ class AciApply:
                 )
         elif change.action is not Action.REPLACE:
             if change.action is Action.START:
-                op = self._retry(lambda: backend.begin_start(client, rg, name), change, "start")
+                op = self._retry(lambda: groups.begin_start(rg, name), change, "start")
                 sent.append("start")
-                self._wait_operation(client, op, change, "start", self.clock)
+                self._wait_operation(groups, op, change, "start", self.clock)
                 return "started"
             raise PermanentError(f"{change.action} is not an action for a container group")
-        self._delete(client, rg, name, change, self.clock)
+        self._delete(groups, rg, name, change, self.clock)
         sent.append("deleted")
-        self._put(client, spec, change, sent)
+        self._put(groups, spec, change, sent)
         return "replaced"
 
     # --- operations -------------------------------------------------------------------
 
-    def _put(self, client: Any, spec: ContainerGroup, change: Change, sent: list[str]) -> None:
+    def _put(
+        self, groups: ContainerGroups, spec: ContainerGroup, change: Change, sent: list[str]
+    ) -> None:
         op = self._retry(
-            lambda: backend.begin_put(client, spec, workspace=self.workspace, key=self.key),
+            lambda: groups.begin_put(spec, workspace=self.workspace, key=self.key),
             change,
             "send",
         )
         sent.append("put")
-        self._wait_operation(client, op, change, "provisioning", self.clock)
+        self._wait_operation(groups, op, change, "provisioning", self.clock)
         if op.status_url:
             return  # the operation's own status already said Succeeded (or raised)
         group = self._retry(
-            lambda: backend.read_container_group(client, spec.resource_group, spec.name),
+            lambda: groups.read(spec.resource_group, spec.name),
             change,
             "read",
         )
@@ -197,7 +197,12 @@ class AciApply:
             raise PermanentError(f"provisioning failed{_why(group)}", code="ProvisioningFailed")
 
     def _wait_operation(
-        self, client: Any, op: lro.Operation, change: Change, what: str, clock: Clock
+        self,
+        groups: ContainerGroups | ResourceGroups,
+        op: lro.Operation,
+        change: Change,
+        what: str,
+        clock: Clock,
     ) -> None:
         if op.done:
             return
@@ -205,7 +210,7 @@ class AciApply:
             clock.sleep(min(op.retry_after, 5.0))
 
         def look() -> Poll[lro.OperationStatus]:
-            status = lro.poll(client, op)
+            status = groups.poll(op)
             return Poll(status.done, status, status.retry_after)
 
         status = poll_until(
@@ -222,22 +227,26 @@ class AciApply:
                 f"{what} failed: {status.code}: {status.message}".rstrip(": "), code=status.code
             )
 
-    def _delete(self, client: Any, rg: str, name: str, change: Change, clock: Clock) -> None:
+    def _delete(
+        self, groups: ContainerGroups, rg: str, name: str, change: Change, clock: Clock
+    ) -> None:
         op = call_with_retry(
-            lambda: backend.begin_delete(client, rg, name),
+            lambda: groups.begin_delete(rg, name),
             address=change.address,
             what="delete",
             emit=self.emit,
             policy=self.policy,
             clock=clock,
         )
-        self._wait_operation(client, op, change, "delete", clock)
+        self._wait_operation(groups, op, change, "delete", clock)
         # Deletes finish asynchronously: a create of the same name must wait for the 404.
-        self._wait_gone(client, rg, name, change, clock)
+        self._wait_gone(groups, rg, name, change, clock)
 
-    def _wait_gone(self, client: Any, rg: str, name: str, change: Change, clock: Clock) -> None:
+    def _wait_gone(
+        self, groups: ContainerGroups, rg: str, name: str, change: Change, clock: Clock
+    ) -> None:
         def look() -> Poll[None]:
-            return Poll(backend.read_container_group(client, rg, name) is None, None)
+            return Poll(groups.read(rg, name) is None, None)
 
         poll_until(
             look,
@@ -251,11 +260,13 @@ class AciApply:
 
     # --- run, collect, teardown ---------------------------------------------------------
 
-    def _run(self, client: Any, spec: ContainerGroup, change: Change, out: StepOutcome) -> None:
+    def _run(
+        self, groups: ContainerGroups, spec: ContainerGroup, change: Change, out: StepOutcome
+    ) -> None:
         self._progress(change, "running until every container finishes")
 
         def look() -> Poll[ObservedContainerGroup | None]:
-            g = backend.read_container_group(client, spec.resource_group, spec.name)
+            g = groups.read(spec.resource_group, spec.name)
             return Poll(g is None or collect.finished(g), g)
 
         try:
@@ -272,14 +283,14 @@ class AciApply:
             raise Deadline(f"timed out waiting for the run to finish ({exc})") from exc
         if group is None:
             raise PermanentError("the group disappeared while it ran")
-        failed = collect.failures(self._collect(client, spec, group, change, out))
+        failed = collect.failures(self._collect(groups, spec, group, change, out))
         if failed:
             raise PermanentError(f"run failed: {failed}", code="ContainerFailed")
         out.message = f"{out.message}; run succeeded"
 
     def _collect(
         self,
-        client: Any,
+        groups: ContainerGroups,
         spec: ContainerGroup,
         group: ObservedContainerGroup,
         change: Change,
@@ -290,9 +301,7 @@ class AciApply:
         if spec.collect is None or spec.collect.logs:
             for ct in spec.containers:
                 text = self._retry(
-                    functools.partial(
-                        backend.read_logs, client, spec.resource_group, spec.name, ct.name
-                    ),
+                    functools.partial(groups.logs, spec.resource_group, spec.name, ct.name),
                     change,
                     f"logs of {ct.name}",
                 )
@@ -303,7 +312,7 @@ class AciApply:
         return codes
 
     def _teardown(
-        self, client: Any, spec: ContainerGroup, change: Change, out: StepOutcome
+        self, groups: ContainerGroups, spec: ContainerGroup, change: Change, out: StepOutcome
     ) -> None:
         if not collect.removes(spec, out.ok):
             if not out.ok or spec.runs_to_completion:
@@ -312,7 +321,7 @@ class AciApply:
         # Teardown still runs after Ctrl-C: its waits get a clock the cancel cannot stop.
         clock = Clock(now=self.clock.now, cancel=threading.Event(), rng=self.clock.rng)
         try:
-            self._delete(client, spec.resource_group, spec.name, change, clock)
+            self._delete(groups, spec.resource_group, spec.name, change, clock)
         except RunnerError as exc:
             out.left.append(change.address)
             out.message = f"{out.message}; teardown failed: {exc}"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from runner.backends.target import Target
 from runner.engine.aci import AciApply
 from runner.engine.events import Emit, RunSummary
-from runner.engine.executor import StepOutcome, run_changes
+from runner.engine.executor import fold, run_changes
 from runner.engine.fingerprint_key import key_for
 from runner.engine.inspect import logs, status
 from runner.engine.lock import WorkspaceLock
@@ -207,21 +207,7 @@ def _run_aci(
     outcomes = run_changes(
         changes, handler, emit=emit, cancel=cancel, follow=handler.follows if follow else None
     )
-    return _fold(outcomes)
-
-
-def _fold(outcomes: dict[str, StepOutcome]) -> RunResult:
-    result = RunResult()
-    for address, o in outcomes.items():
-        for key, value in o.counts.items():
-            result.count(key, value)
-        result.removed += o.removed
-        result.left += o.left
-        result.outputs += o.outputs
-        if not o.ok:
-            result.ok = False
-            result.errors.append(f"{address}: {o.message}")
-    return result
+    return fold(outcomes)
 
 
 def destroy(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from runner.backends import aci as backend
+from runner.backends.aci import ContainerGroups, container_groups
 from runner.backends.target import Target
 from runner.engine.observe import read_groups, read_state
 from runner.engine.result import StatusRow
@@ -86,11 +85,11 @@ def _row(g: ObservedContainerGroup) -> StatusRow:
     return StatusRow(group_address(g.resource_group, g.name), "ContainerGroup", state, detail)
 
 
-def _explain_silence(client: Any, spec: ContainerGroup, names: list[str]) -> None:
+def _explain_silence(groups: ContainerGroups, spec: ContainerGroup, names: list[str]) -> None:
     """No log line at all: when a container could not start, say why (one more read,
     made only then) rather than print nothing."""
     address = group_address(spec.resource_group, spec.name)
-    warnings = backend.read_warnings(client, spec.resource_group, spec.name)
+    warnings = groups.warnings(spec.resource_group, spec.name)
     if warnings is None:
         raise RunnerError(f"{address} does not exist: apply its spec first")
     why = [f"{name}: {warnings[name][-1]}" for name in names if name in warnings]
@@ -111,15 +110,13 @@ def logs(
     names = [container] if container else [c.name for c in spec.containers]
     if container and container not in {c.name for c in spec.containers}:
         raise RunnerError(f"{spec.name} has no container {container!r}")
-    client = target.aci_client(target.subscription_for(spec.subscription))
+    groups = container_groups(target, target.subscription_for(spec.subscription))
     address = group_address(spec.resource_group, spec.name)
     seen = dict.fromkeys(names, 0)
     clock = Clock()
     while True:
         for name in names:
-            read = functools.partial(
-                backend.read_logs, client, spec.resource_group, spec.name, name
-            )
+            read = functools.partial(groups.logs, spec.resource_group, spec.name, name)
             try:
                 text: str = call_with_retry(
                     read, address=address, what="logs", emit=_nothing, clock=clock
@@ -134,9 +131,9 @@ def logs(
             seen[name] = max(seen[name], len(lines))
         if not follow:
             if not any(seen.values()):
-                _explain_silence(client, spec, names)
+                _explain_silence(groups, spec, names)
             return
-        g = backend.read_container_group(client, spec.resource_group, spec.name)
+        g = groups.read(spec.resource_group, spec.name)
         if g is None or (spec.runs_to_completion and g.finished):
             return
-        time.sleep(interval)
+        clock.sleep(interval)

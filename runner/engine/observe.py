@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from runner.backends import aci as backend
-from runner.backends import resources as rgs
+from runner.backends.aci import container_groups
+from runner.backends.resources import resource_groups
 from runner.backends.target import Target
 from runner.engine.events import Emit
 from runner.engine.retry import Clock, call_with_retry
@@ -51,15 +51,15 @@ def read_state(
     subs = set(subscriptions_of(specs, target).values())
     if target.default_subscription:
         subs.add(target.default_subscription)
-    resource_groups: dict[str, ObservedResourceGroup] = {}
+    found_rgs: dict[str, ObservedResourceGroup] = {}
     groups: dict[str, ObservedContainerGroup] = {}
     for sub in sorted(subs):
-        rc, ac = target.resource_client(sub), target.aci_client(sub)
-        for rg in _retry(lambda rc=rc, sub=sub: rgs.list_resource_groups(rc, sub), clock, emit):
-            resource_groups[rg_address(rg.name)] = rg
-        for g in _retry(lambda ac=ac: backend.list_container_groups(ac), clock, emit):
+        rgs, aci = resource_groups(target, sub), container_groups(target, sub)
+        for rg in _retry(rgs.read_all, clock, emit):
+            found_rgs[rg_address(rg.name)] = rg
+        for g in _retry(aci.read_all, clock, emit):
             groups[group_address(g.resource_group, g.name)] = g
-    state = ObservedState(resource_groups=resource_groups, container_groups=groups)
+    state = ObservedState(resource_groups=found_rgs, container_groups=groups)
     wanted = (
         _needing_view(specs, state, workspace, refresh=instance_views == "specs", key=key)
         if instance_views in ("needed", "specs")
@@ -70,7 +70,7 @@ def read_state(
     fresh = read_groups(target, wanted, emit=emit, clock=clock)
     for g in fresh:
         groups[group_address(g.resource_group, g.name)] = g
-    return ObservedState(resource_groups=resource_groups, container_groups=groups)
+    return ObservedState(resource_groups=found_rgs, container_groups=groups)
 
 
 def read_groups(
@@ -83,10 +83,8 @@ def read_groups(
     """``get`` each group (instance view included), several at once; gone ones dropped."""
 
     def one(g: ObservedContainerGroup) -> ObservedContainerGroup | None:
-        client = target.aci_client(g.subscription or target.subscription_for(None))
-        return _retry(
-            lambda: backend.read_container_group(client, g.resource_group, g.name), clock, emit
-        )
+        aci = container_groups(target, g.subscription or target.subscription_for(None))
+        return _retry(lambda: aci.read(g.resource_group, g.name), clock, emit)
 
     with ThreadPoolExecutor(max_workers=min(GET_WORKERS, len(groups)) or 1) as pool:
         return [g for g in pool.map(one, groups) if g is not None]

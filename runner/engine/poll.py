@@ -14,11 +14,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Poll(Generic[T]):
-    """One look: finished or not, what was seen, and how long the server asks us to wait."""
+    """One look: finished or not, what was seen, how long the server asks us to wait, and
+    whether anything moved since the last look (the backoff then starts again)."""
 
     done: bool
     value: T
     retry_after: float | None = None
+    moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,12 @@ def poll_until(
     deadline: float,
     schedule: PollSchedule | None = None,
     policy: RetryPolicy | None = None,
+    wait_out: bool = False,
+    timeout_message: str | None = None,
 ) -> T:
-    """Call ``look`` (each call retried on temporary errors) until it says done."""
+    """Call ``look`` (each call retried on temporary errors) until it says done. When the
+    next wait would pass the deadline it raises ``Deadline`` at once, or with
+    ``wait_out`` once the deadline has come (a job's timeout is its whole length)."""
     schedule = schedule or PollSchedule()
     interval = schedule.first
     while True:
@@ -54,10 +60,14 @@ def poll_until(
         )
         if seen.done:
             return seen.value
+        if seen.moved:
+            interval = schedule.first
         wait = interval
         if seen.retry_after is not None:
             wait = min(schedule.cap, max(seen.retry_after, interval))
         if clock.now() + wait > deadline:
-            raise Deadline(f"{what}: timed out")
+            if wait_out:
+                clock.sleep(deadline - clock.now())
+            raise Deadline(timeout_message or f"{what}: timed out", run_deadline=True)
         clock.sleep(wait)
         interval = min(schedule.cap, interval * schedule.factor)

@@ -26,7 +26,12 @@ class RetriesExhausted(PermanentError):
 
 
 class Deadline(PermanentError):
-    """The next wait would pass the deadline."""
+    """The next wait would pass the deadline. ``run_deadline``: it is the deadline the
+    caller gave (a job's timeout) that ran out, not only a retry's own time cap."""
+
+    def __init__(self, message: str, code: str | None = None, *, run_deadline: bool = False):
+        super().__init__(message, code=code)
+        self.run_deadline = run_deadline
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ def call_with_retry(
     limit = start + policy.total
     if deadline is not None:
         limit = min(limit, deadline)
+    binding = deadline is not None and deadline <= start + policy.total
     attempt = 0
     while True:
         clock.check()
@@ -101,6 +107,7 @@ def call_with_retry(
                     f"{what}: gave up after {attempt} attempts, the next wait ({wait:.1f}s) "
                     f"would pass the time limit: {exc}",
                     code=exc.code,
+                    run_deadline=binding,
                 ) from exc
             emit(StepRetrying(address=address, delay=wait, reason=str(exc), attempt=attempt))
             clock.sleep(wait)

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from runner.engine.events import StepFinished, StepStarted
-from runner.engine.executor import StepOutcome, run_changes
+from runner.engine.executor import Step, StepOutcome, fold, run_changes, run_steps
 from runner.errors import PermanentError
 from runner.plan.action import Action
 from runner.plan.model import Change
@@ -30,7 +30,7 @@ def test_dependencies_finish_before_dependents_start() -> None:
 
     def handler(ch: Change) -> StepOutcome:
         with lock:
-            order.append(ch.address)
+            order.append(str(ch.address))
         return StepOutcome()
 
     changes = [
@@ -51,7 +51,7 @@ def test_noop_and_conflict_run_nothing_and_satisfy_dependents() -> None:
     ran: list[str] = []
 
     def handler(ch: Change) -> StepOutcome:
-        ran.append(ch.address)
+        ran.append(str(ch.address))
         return StepOutcome()
 
     changes = [
@@ -66,7 +66,7 @@ def test_noop_and_conflict_run_nothing_and_satisfy_dependents() -> None:
 
 def test_a_failed_dependency_skips_its_dependents() -> None:
     def handler(ch: Change) -> StepOutcome:
-        if ch.address == "ResourceGroup/rg":
+        if str(ch.address) == "ResourceGroup/rg":
             raise PermanentError("403 AuthorizationFailed: no", code="AuthorizationFailed")
         return StepOutcome()
 
@@ -102,3 +102,56 @@ def test_cancel_starts_nothing_new() -> None:
     assert outcomes["ResourceGroup/rg"].ok
     assert outcomes["ContainerGroup/rg/a"].status == "skipped"
     assert outcomes["ContainerGroup/rg/a"].message == "cancelled before it started"
+
+
+def step(key: str, run: Any, *deps: str, always: bool = False) -> Step:
+    return Step(
+        key=key, address=f"BatchJob/x/{key}", label=key, run=run, depends_on=deps, always=always
+    )
+
+
+def test_an_always_step_runs_after_a_failure_and_sees_its_dependencies() -> None:
+    seen: dict[str, Any] = {}
+
+    def fail(_deps: Any) -> StepOutcome:
+        raise PermanentError("pool could not be made")
+
+    def teardown(deps: Any) -> StepOutcome:
+        seen.update(deps)
+        return StepOutcome(removed=["BatchJob/x/pool/p"])
+
+    steps = [
+        step("pool", fail),
+        step("job", lambda _d: StepOutcome(), "pool"),
+        step("teardown", teardown, "pool", "job", always=True),
+    ]
+    outcomes = run_steps(steps, emit=lambda _e: None, cancel=threading.Event(), workers=4)
+    assert outcomes["job"].status == "skipped"
+    assert outcomes["teardown"].ok
+    assert {k: o.status for k, o in seen.items()} == {"pool": "failed", "job": "skipped"}
+    result = fold(outcomes, skips_are_errors=False)
+    assert not result.ok
+    assert result.errors == ["pool: pool could not be made"]
+    assert result.removed == ["BatchJob/x/pool/p"]
+
+
+def test_after_a_cancel_only_always_steps_start() -> None:
+    cancel = threading.Event()
+    ran: list[str] = []
+
+    def first(_deps: Any) -> StepOutcome:
+        cancel.set()
+        ran.append("wait")
+        return StepOutcome(ok=False, status="cancelled", message="cancelled")
+
+    steps = [
+        step("wait", first),
+        step("collect", lambda _d: ran.append("collect") or StepOutcome(), "wait"),
+        step("teardown", lambda _d: ran.append("teardown") or StepOutcome(), "wait", always=True),
+    ]
+    events: list[Any] = []
+    outcomes = run_steps(steps, emit=events.append, cancel=cancel, workers=4)
+    assert ran == ["wait", "teardown"]
+    assert outcomes["collect"].message == "cancelled before it started"
+    finished = [(e.address, e.outcome) for e in events if isinstance(e, StepFinished)]
+    assert ("BatchJob/x/teardown", "ok") in finished

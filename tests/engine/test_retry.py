@@ -103,19 +103,21 @@ def test_attempts_are_capped() -> None:
 def test_look_ahead_stops_before_a_wait_that_crosses_the_time_cap() -> None:
     clock = FakeClock()
     fn = failing(100, lambda: TemporaryError("429", delay=30))
-    with pytest.raises(Deadline, match="would pass the time limit"):
+    with pytest.raises(Deadline, match="would pass the time limit") as caught:
         run(fn, clock, RetryPolicy(attempts=50, total=100, max_retry_after=60))
     # Three waits of ~30 s fit in 100 s; the fourth would not, so it is never slept.
     assert len(clock.slept) == 3
     assert clock.t - 1000.0 < 100
+    assert not caught.value.run_deadline  # the retry's own cap, not the caller's deadline
 
 
 def test_look_ahead_honours_an_outer_deadline() -> None:
     clock = FakeClock()
     fn = failing(100, lambda: TemporaryError("busy", delay=5))
-    with pytest.raises(Deadline):
+    with pytest.raises(Deadline) as caught:
         run(fn, clock, deadline=clock.t + 12)
     assert len(clock.slept) == 2
+    assert caught.value.run_deadline
 
 
 def test_cancel_stops_retrying() -> None:
@@ -158,3 +160,43 @@ def test_poll_times_out_without_sleeping_past_the_deadline() -> None:
             schedule=PollSchedule(first=4, factor=1, cap=4),
         )
     assert clock.slept == [4, 4]
+
+
+def test_a_look_that_saw_something_move_starts_the_backoff_again() -> None:
+    clock = FakeClock()
+    answers = iter([(False, False), (False, False), (False, True), (False, False), (True, False)])
+
+    def look() -> Poll[str]:
+        done, moved = next(answers)
+        return Poll(done, "ready", moved=moved)
+
+    poll_until(
+        look,
+        address="x",
+        what="wait",
+        emit=lambda e: None,
+        clock=clock,
+        deadline=clock.t + 60,
+        schedule=PollSchedule(first=1, factor=2, cap=8),
+    )
+    assert clock.slept == [1, 2, 1, 2]
+
+
+def test_a_poll_that_waits_out_its_deadline_ends_at_it_with_its_message() -> None:
+    clock = FakeClock()
+    start = clock.t
+    with pytest.raises(Deadline, match="^timed out after 10s$") as caught:
+        poll_until(
+            lambda: Poll(False, None),
+            address="x",
+            what="wait",
+            emit=lambda e: None,
+            clock=clock,
+            deadline=start + 10,
+            schedule=PollSchedule(first=4, factor=1, cap=4),
+            wait_out=True,
+            timeout_message="timed out after 10s",
+        )
+    assert clock.slept == [4, 4, 2]
+    assert clock.t == start + 10
+    assert caught.value.run_deadline

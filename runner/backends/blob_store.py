@@ -1,0 +1,64 @@
+"""The Blob storage account of a ``BatchJob``, as the engine uses it: containers, uploads,
+listings, downloads and SAS signing, on plain values; the SDK client stays in here.
+
+The calls themselves are ``blob.py``'s, which tests also use with a client of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.backends import blob
+from runner.backends.sas import SasSigner, signer_for
+from runner.plan.batch_desired import LocalFile
+
+if TYPE_CHECKING:
+    from runner.backends.target import Target
+
+
+class BlobStore:
+    def __init__(self, service: Any, account_key: str | None) -> None:
+        self._service = service
+        self._key = account_key
+
+    def create_container(self, name: str, metadata: Mapping[str, str]) -> bool:
+        return blob.create_container(self._service, name, metadata)
+
+    def delete_container(self, name: str) -> bool:
+        return blob.delete_container(self._service, name)
+
+    def upload(self, f: LocalFile, metadata: Mapping[str, str]) -> None:
+        blob.upload(self._service, f, metadata)
+
+    def list_names(self, container: str, prefix: str = "") -> list[str]:
+        return blob.list_names(self._service, container, prefix)
+
+    def delete_blob(self, container: str, name: str) -> bool:
+        return blob.delete_blob(self._service, container, name)
+
+    def download(self, container: str, name: str, dest: Path) -> int:
+        return blob.download(self._service, container, name, dest)
+
+    def list_owned_containers(self, workspace: str) -> list[tuple[str, str]]:
+        return blob.list_owned_containers(self._service, workspace)
+
+    def signer(self, expiry: datetime) -> SasSigner:
+        """SAS URLs of this account that all expire at ``expiry``."""
+        return signer_for(self._service, self._key, expiry)
+
+
+def blob_store(target: Target, account: str) -> BlobStore:
+    return BlobStore(target.blob_service(account), target.storage_account_key(account))
+
+
+def default_blob_store(target: Target) -> BlobStore | None:
+    """The target's default storage account (``AZURE_STORAGE_ACCOUNT``, else the local
+    one); None on Azure without one named."""
+    account = os.environ.get("AZURE_STORAGE_ACCOUNT")
+    if account or target.name == "local":
+        return blob_store(target, account or "local")
+    return None

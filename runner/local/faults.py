@@ -19,12 +19,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from flask import Flask, Response, request
-
-if TYPE_CHECKING:
-    from runner.local.context import ServiceContext
 
 Api = Literal["arm", "batch"]
 FAULTS = ("429", "500", "drop", "latency")
@@ -91,8 +88,13 @@ def parse_rules(data: Any) -> list[FaultRule]:
 def parse_rule_text(text: str) -> dict[str, Any]:
     """A rule from ``key=value,key=value`` text (the ``--fault`` option), as JSON data."""
     rule: dict[str, Any] = {}
-    numbers = {"rate": float, "count": int, "retry_after": float, "latency": float,
-               "lro_latency": float}
+    numbers = {
+        "rate": float,
+        "count": int,
+        "retry_after": float,
+        "latency": float,
+        "lro_latency": float,
+    }
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
@@ -202,7 +204,7 @@ def _drop_connection() -> None:
 
 
 def install(
-    app: Flask, ctx: ServiceContext, api: Api, error_body: ErrorBody | None = None
+    app: Flask, faults: FaultInjector, api: Api, error_body: ErrorBody | None = None
 ) -> None:
     """Adds counting and fault injection to ``app``; a second call does nothing."""
     if app.extensions.get("runner_faults"):
@@ -214,8 +216,8 @@ def install(
         if request.path.startswith(ADMIN_PREFIX):
             return None
         template = current_template()
-        ctx.faults.count(request.method, template)
-        rule = ctx.faults.pick(api, request.method, template, request.path)
+        faults.count(request.method, template)
+        rule = faults.pick(api, request.method, template, request.path)
         if rule is None:
             return None
         if rule.fault == "latency":
@@ -228,8 +230,11 @@ def install(
             body = body_of(429, "TooManyRequests", "The request is being throttled; retry later.")
             headers = {"Retry-After": _seconds(rule.retry_after)}
             return _json_response(429, body, headers)
-        body = body_of(500, "InternalServerError" if api == "arm" else "InternalError",
-                       "The server encountered an internal error. Please retry the request.")
+        body = body_of(
+            500,
+            "InternalServerError" if api == "arm" else "InternalError",
+            "The server encountered an internal error. Please retry the request.",
+        )
         return _json_response(500, body, {})
 
     app.before_request_funcs.setdefault(None, []).insert(0, before)
@@ -240,5 +245,9 @@ def _seconds(value: float) -> str:
 
 
 def _json_response(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers,
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )

@@ -104,7 +104,7 @@ def _batch_app(ctx: ServiceContext) -> Flask | None:
         log.warning("Batch API not available: %s", exc)
         return None
     app: Flask = create_batch_app(ctx)
-    install(app, ctx, "batch")
+    install(app, ctx.faults, "batch")
     return app
 
 
@@ -181,7 +181,7 @@ def _serve(
 
     group_runtime = _make_runtime(ctx, runtime)
     arm_app = create_arm_app(ctx, runtime=group_runtime)
-    install(arm_app, ctx, "arm")
+    install(arm_app, ctx.faults, "arm")
     arm_app.register_blueprint(admin_blueprint(ctx, on_docker_switch=publish))
 
     identity = load_identity(state_dir)

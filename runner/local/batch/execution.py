@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from runner.local.batch.state import requeue
-from runner.local.batch.tasks import finish, set_task_state
-from runner.local.batch.wire import now_iso, parse_duration
+from runner.local.batch.state import BatchState
+from runner.local.batch.wire import parse_duration
+from runner.local.batch.work import Key, Placement
 from runner.local.nodes import process
 from runner.local.nodes.layout import environment, start_task_dir, task_dir
+from runner.local.nodes.process import Running
 from runner.local.nodes.transfer import TransferError, fetch_resource_files, upload_output_files
-
-if TYPE_CHECKING:
-    from runner.local.batch.scheduler import Scheduler
 
 Doc = dict[str, Any]
 log = logging.getLogger("runner.local.batch")
@@ -28,16 +26,46 @@ log = logging.getLogger("runner.local.batch")
 NOT_COMPLETED = ("requeue", "deleted", "shutdown")
 
 
-@dataclass(frozen=True)
-class Placement:
-    pool_id: str
-    node_id: str
-    root: Path
+class Host(Protocol):
+    """What an attempt asks of the scheduler that placed it (``scheduler.Scheduler``)."""
+
+    state: BatchState
+
+    @property
+    def stopping(self) -> bool: ...
+
+    def register(self, key: Key, running: Running) -> bool: ...
+
+    def unregister(self, key: Key, running: Running) -> None: ...
+
+    def job_environment(self, job_id: str) -> list[dict[str, str]]: ...
+
+    def record_retry(self, job_id: str, task_id: str, attempt: int) -> None: ...
+
+    def record_start_retry(self, where: Placement, attempt: int) -> None: ...
+
+    def task_ended(
+        self,
+        job_id: str,
+        task_id: str,
+        where: Placement,
+        code: int | None,
+        fail: Doc | None,
+        reason: str | None,
+    ) -> None: ...
+
+    def start_task_ended(
+        self, where: Placement, code: int | None, fail: Doc | None, reason: str | None
+    ) -> None: ...
 
 
 def failure(code: str, message: str, category: str = "usererror") -> Doc:
-    return {"category": category, "code": code, "message": message,
-            "details": [{"name": "Message", "value": message}]}
+    return {
+        "category": category,
+        "code": code,
+        "message": message,
+        "details": [{"name": "Message", "value": message}],
+    }
 
 
 def _retries(constraints: Doc) -> int:
@@ -45,9 +73,17 @@ def _retries(constraints: Doc) -> int:
     return 1_000_000 if count < 0 else count
 
 
-def _attempts(sched: Scheduler, key: tuple[str, str, str], command: str, wd: Path,
-              env: dict[str, str], folder: Path, limit: float | None, retries: int,
-              on_retry: Any) -> tuple[int, bool, str | None]:
+def _attempts(
+    sched: Host,
+    key: Key,
+    command: str,
+    wd: Path,
+    env: dict[str, str],
+    folder: Path,
+    limit: float | None,
+    retries: int,
+    on_retry: Callable[[int], None],
+) -> tuple[int, bool, str | None]:
     """Runs the command, retrying a nonzero exit up to ``retries`` times."""
     deadline = None if limit is None else time.monotonic() + limit
     attempt = 0
@@ -65,23 +101,29 @@ def _attempts(sched: Scheduler, key: tuple[str, str, str], command: str, wd: Pat
         on_retry(attempt)
 
 
-def run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> None:
+def run_task(sched: Host, job_id: str, task: Doc, where: Placement) -> None:
     try:
         _run_task(sched, job_id, task, where)
     except Exception as exc:  # a bug must not leave the task running forever
         log.exception("task %s/%s failed in the emulator", job_id, task["id"])
-        sched.task_ended(job_id, task["id"], where, None,
-                         failure("InternalError", str(exc), "servererror"), None)
+        sched.task_ended(
+            job_id, task["id"], where, None, failure("InternalError", str(exc), "servererror"), None
+        )
 
 
-def _run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> None:
+def _run_task(sched: Host, job_id: str, task: Doc, where: Placement) -> None:
     folder = task_dir(where.root, job_id, task["id"])
     wd = folder / "wd"
     key = ("task", job_id, task["id"])
     env = environment(
-        root=where.root, task_folder=folder, account=sched.state.account,
-        account_url=sched.state.base_url, pool_id=where.pool_id, node_id=where.node_id,
-        task_id=task["id"], job_id=job_id,
+        root=where.root,
+        task_folder=folder,
+        account=sched.state.account,
+        account_url=sched.state.base_url,
+        pool_id=where.pool_id,
+        node_id=where.node_id,
+        task_id=task["id"],
+        job_id=job_id,
         settings=sched.job_environment(job_id) + list(task.get("environmentSettings") or []),
     )
     code: int | None = None
@@ -97,16 +139,27 @@ def _run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> Non
     if fail is None:
         limit = parse_duration(task["constraints"].get("maxWallClockTime"))
         code, timed_out, reason = _attempts(
-            sched, key, task["commandLine"], wd, env, folder, limit,
-            _retries(task["constraints"]), lambda n: sched.record_retry(job_id, task["id"], n))
+            sched,
+            key,
+            task["commandLine"],
+            wd,
+            env,
+            folder,
+            limit,
+            _retries(task["constraints"]),
+            lambda n: sched.record_retry(job_id, task["id"], n),
+        )
         if timed_out:
-            fail = failure("MaxWallClockTimeExpiry",
-                           "The task ran longer than the maximum time allowed by its constraints")
+            fail = failure(
+                "MaxWallClockTimeExpiry",
+                "The task ran longer than the maximum time allowed by its constraints",
+            )
         elif reason == "terminated":
             fail = failure("TaskEnded", "The task was terminated")
         elif code != 0:
-            fail = failure("FailureExitCode",
-                           "The task exited with an exit code representing a failure")
+            fail = failure(
+                "FailureExitCode", "The task exited with an exit code representing a failure"
+            )
     if reason not in NOT_COMPLETED:
         try:
             upload_output_files(list(task.get("outputFiles") or []), wd, folder, fail is None)
@@ -118,39 +171,27 @@ def _run_task(sched: Scheduler, job_id: str, task: Doc, where: Placement) -> Non
     sched.task_ended(job_id, task["id"], where, code, fail, reason)
 
 
-def complete_task(doc: Doc, code: int | None, fail: Doc | None, reason: str | None) -> None:
-    if reason == "requeue":
-        requeue(doc)
-        return
-    finish(doc, code, "failure" if fail else "success", fail)
-
-
-def mark_running(doc: Doc, where: Placement, job_id: str) -> None:
-    set_task_state(doc, "running")
-    info = doc["executionInfo"]
-    info["startTime"] = now_iso()
-    doc["nodeInfo"] = {
-        "affinityId": f"TVM:{where.node_id}", "poolId": where.pool_id, "nodeId": where.node_id,
-        "taskRootDirectory": f"workitems/{job_id}/job-1/{doc['id']}",
-    }
-
-
-def run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None:
+def run_start_task(sched: Host, start_task: Doc, where: Placement) -> None:
     try:
         _run_start_task(sched, start_task, where)
     except Exception as exc:  # a bug must not leave the node waiting forever
         log.exception("start task on %s failed in the emulator", where.node_id)
-        sched.start_task_ended(where, None, failure("InternalError", str(exc), "servererror"),
-                               None)
+        sched.start_task_ended(where, None, failure("InternalError", str(exc), "servererror"), None)
 
 
-def _run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None:
+def _run_start_task(sched: Host, start_task: Doc, where: Placement) -> None:
     folder = start_task_dir(where.root)
     wd = folder / "wd"
     env = environment(
-        root=where.root, task_folder=folder, account=sched.state.account,
-        account_url=sched.state.base_url, pool_id=where.pool_id, node_id=where.node_id,
-        task_id=None, job_id=None, settings=list(start_task.get("environmentSettings") or []),
+        root=where.root,
+        task_folder=folder,
+        account=sched.state.account,
+        account_url=sched.state.base_url,
+        pool_id=where.pool_id,
+        node_id=where.node_id,
+        task_id=None,
+        job_id=None,
+        settings=list(start_task.get("environmentSettings") or []),
     )
     code: int | None = None
     fail: Doc | None = None
@@ -164,9 +205,18 @@ def _run_start_task(sched: Scheduler, start_task: Doc, where: Placement) -> None
         fail = failure(err.code, err.message)
     if fail is None:
         code, _, reason = _attempts(
-            sched, ("start", where.pool_id, where.node_id), start_task["commandLine"], wd, env,
-            folder, None, _retries(start_task), lambda n: sched.record_start_retry(where, n))
+            sched,
+            ("start", where.pool_id, where.node_id),
+            start_task["commandLine"],
+            wd,
+            env,
+            folder,
+            None,
+            _retries(start_task),
+            lambda n: sched.record_start_retry(where, n),
+        )
         if code != 0 and reason is None:
-            fail = failure("FailureExitCode",
-                           "The task exited with an exit code representing a failure")
+            fail = failure(
+                "FailureExitCode", "The task exited with an exit code representing a failure"
+            )
     sched.start_task_ended(where, code, fail, reason)

@@ -32,9 +32,7 @@ def disable_scheduling(pool_id: str, node_id: str) -> Response:
         node["schedulingState"] = "disabled"
         if option in ("requeue", "terminate"):
             reason = "requeue" if option == "requeue" else "terminated"
-            sched = current_app.extensions["runner.batch"].scheduler
-            for job_id, task_id in list(sched._busy.get(node["id"], ())):
-                sched.stop_task(job_id, task_id, reason)
+            current_app.extensions["runner.batch"].scheduler.stop_tasks_on(node["id"], reason)
         state().save_node(pool_id, node)
     return action(200)
 
@@ -54,10 +52,8 @@ def reboot(pool_id: str, node_id: str) -> Response:
     with state().lock:
         node = _node(pool_id, node_id)
         if node["state"] not in ("idle", "running", "starttaskfailed", "unusable"):
-            raise BatchServiceError("OperationNotValidOnNode",
-                                    NodeState=node["state"])
-        for job_id, task_id in list(sched._busy.get(node["id"], ())):
-            sched.stop_task(job_id, task_id, "requeue")
+            raise BatchServiceError("OperationNotValidOnNode", NodeState=node["state"])
+        sched.stop_tasks_on(node["id"], "requeue")
         node.pop("startTaskInfo", None)
         set_state(node, "rebooting")  # the scheduler boots it again on its next pass
         state().save_node(pool_id, node)
@@ -69,8 +65,9 @@ def reimage(pool_id: str, node_id: str) -> Response:
     with state().lock:
         _node(pool_id, node_id)
     # Batch reimages only cloud service nodes; a virtual machine node cannot be reimaged.
-    raise BatchServiceError("OperationNotValidOnNode",
-                            Reason="Reimage is not supported on virtual machine nodes.")
+    raise BatchServiceError(
+        "OperationNotValidOnNode", Reason="Reimage is not supported on virtual machine nodes."
+    )
 
 
 def create_user(pool_id: str, node_id: str) -> Response:
@@ -112,12 +109,19 @@ def delete_user(pool_id: str, node_id: str, user_name: str) -> Response:
 def remote_login_settings(pool_id: str, node_id: str) -> Response:
     with state().lock:
         node = _node(pool_id, node_id)
-        ssh = next((e for e in node.get("endpointConfiguration", {}).get("inboundEndpoints", [])
-                    if e.get("backendPort") in (22, 3389)), None)
+        ssh = next(
+            (
+                e
+                for e in node.get("endpointConfiguration", {}).get("inboundEndpoints", [])
+                if e.get("backendPort") in (22, 3389)
+            ),
+            None,
+        )
     port = ssh["frontendPort"] if ssh else 22
-    return ok({"remoteLoginIPAddress": node.get("ipAddress", "127.0.0.1"),
-               "remoteLoginPort": port},
-              "Microsoft.Azure.Batch.Protocol.Entities.ComputeNodeGetRemoteLoginSettingsResult")
+    return ok(
+        {"remoteLoginIPAddress": node.get("ipAddress", "127.0.0.1"), "remoteLoginPort": port},
+        "Microsoft.Azure.Batch.Protocol.Entities.ComputeNodeGetRemoteLoginSettingsResult",
+    )
 
 
 def upload_logs(pool_id: str, node_id: str) -> Response:
@@ -128,31 +132,39 @@ def upload_logs(pool_id: str, node_id: str) -> Response:
     with state().lock:
         pool = pools.get_pool(state(), pool_id)
         node = _node(pool_id, node_id)
-    root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
-                            node["id"])
+    root = layout.node_root(
+        current_app.extensions["runner.batch"].state_dir, pool["id"], node["id"]
+    )
     try:
         since = parse_iso(str(options["startTime"])).timestamp()
     except ValueError:
-        raise BatchServiceError("InvalidPropertyValue", PropertyName="startTime",
-                                PropertyValue=options["startTime"]) from None
+        raise BatchServiceError(
+            "InvalidPropertyValue", PropertyName="startTime", PropertyValue=options["startTime"]
+        ) from None
     folder = f"batch-{state().account}/{pool['id']}/{node['id']}/{request_id()}"
-    logs = [(path, f"{folder}/startup/{path.name}")
-            for path in sorted((root / "startup").glob("std*.txt"))
-            if path.is_file() and path.stat().st_mtime >= since]
+    logs = [
+        (path, f"{folder}/startup/{path.name}")
+        for path in sorted((root / "startup").glob("std*.txt"))
+        if path.is_file() and path.stat().st_mtime >= since
+    ]
     try:
         count = transfer.upload_files(str(options["containerUrl"]), logs)
     except transfer.TransferError as err:
-        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerUrl",
-                                Reason=err.message) from None
-    return ok({"virtualDirectoryName": folder, "numberOfFilesUploaded": count},
-              "Microsoft.Azure.Batch.Protocol.Entities.UploadBatchServiceLogsResult")
+        raise BatchServiceError(
+            "InvalidPropertyValue", PropertyName="containerUrl", Reason=err.message
+        ) from None
+    return ok(
+        {"virtualDirectoryName": folder, "numberOfFilesUploaded": count},
+        "Microsoft.Azure.Batch.Protocol.Entities.UploadBatchServiceLogsResult",
+    )
 
 
 def delete_node_file(pool_id: str, node_id: str, file_path: str) -> Response:
     with state().lock:
         pool = pools.get_pool(state(), pool_id)
         node = _node(pool_id, node_id)
-    root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
-                            node["id"])
+    root = layout.node_root(
+        current_app.extensions["runner.batch"].state_dir, pool["id"], node["id"]
+    )
     files.delete(root, file_path, request.args.get("recursive", "false").lower() == "true")
     return no_content(200)  # Batch names no DataServiceId here

@@ -7,6 +7,7 @@ start task and task attempt runs in a thread of its own (see ``execution``). Del
 
 from __future__ import annotations
 
+import copy
 import logging
 import shutil
 import threading
@@ -14,12 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from runner.local.batch import defaults, dispatch, execution
-from runner.local.batch.execution import Placement
+from runner.local.batch import defaults, execution, outcomes
+from runner.local.batch.dispatch import dispatch
 from runner.local.batch.jobs import release_auto_pool
 from runner.local.batch.pools import allocation_failed, set_state
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
+from runner.local.batch.work import Key, NodeWork, Placement
 from runner.local.nodes import layout, process
 from runner.local.nodes.process import Running
 from runner.local.transitions import Progressions
@@ -28,19 +30,18 @@ log = logging.getLogger("runner.local.batch")
 TICK = 0.2
 DELETE_DELAY = 0.5
 NODE_AGENT_VERSION = "1.10.0"
-Key = tuple[str, str, str]
 
 
 class Scheduler:
-    def __init__(self, state: BatchState, state_dir: Path,
-                 progressions: Progressions | None = None):
+    def __init__(
+        self, state: BatchState, state_dir: Path, progressions: Progressions | None = None
+    ):
         self.state = state
         self.state_dir = Path(state_dir)
         # Per-model timing chosen at run time (``/_runner/transitions``): model names
         # "batch.pool.allocation", "batch.pool.delete" and "batch.job.delete".
         self.progressions = progressions
-        self._running: dict[Key, Running] = {}
-        self._busy: dict[str, set[tuple[str, str]]] = {}  # node id -> running (job, task)
+        self.work = NodeWork()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._salt = str(time.time_ns())
@@ -64,7 +65,7 @@ class Scheduler:
         self._stopping.set()
         self.state.notify()
         with self.state.lock:
-            running = list(self._running.values())
+            running = self.work.processes()
         for item in running:
             item.stop("shutdown")
         if self._thread is not None:
@@ -86,7 +87,7 @@ class Scheduler:
         with self.state.lock:
             if self._stopping.is_set():
                 return False
-            self._running[key] = running
+            self.work.add_process(key, running)
             # Remembered so a restart after a crash can stop what this emulator left running.
             ident = process.identity(running.process.pid)
             kind, first, second = key
@@ -105,12 +106,11 @@ class Scheduler:
 
     def unregister(self, key: Key, running: Running) -> None:
         with self.state.lock:
-            if self._running.get(key) is running:
-                del self._running[key]
+            self.work.remove_process(key, running)
 
     def stop_task(self, job_id: str, task_id: str, reason: str) -> None:
         with self.state.lock:
-            running = self._running.get(("task", job_id, task_id))
+            running = self.work.process(("task", job_id, task_id))
             task = self.state.tasks.get(job_id, {}).get(task_id)
             if task is not None:
                 task["_stop"] = reason
@@ -165,14 +165,24 @@ class Scheduler:
                 return
             now = now_iso()
             # Dedicated nodes first, then the low-priority (spot) ones the target asks for.
-            dedicated = sum(1 for n in nodes.values() if n.get("isDedicated", True)) \
+            dedicated = (
+                sum(1 for n in nodes.values() if n.get("isDedicated", True))
                 < pool["targetDedicatedNodes"]
+            )
             nodes[node_id] = {
-                "id": node_id, "state": "starting", "schedulingState": "enabled",
-                "stateTransitionTime": now, "allocationTime": now,
-                "ipAddress": "127.0.0.1", "affinityId": f"TVM:{node_id}", "vmSize": pool["vmSize"],
-                "totalTasksRun": 0, "totalTasksSucceeded": 0, "runningTasksCount": 0,
-                "runningTaskSlotsCount": 0, "isDedicated": dedicated,
+                "id": node_id,
+                "state": "starting",
+                "schedulingState": "enabled",
+                "stateTransitionTime": now,
+                "allocationTime": now,
+                "ipAddress": "127.0.0.1",
+                "affinityId": f"TVM:{node_id}",
+                "vmSize": pool["vmSize"],
+                "totalTasksRun": 0,
+                "totalTasksSucceeded": 0,
+                "runningTasksCount": 0,
+                "runningTaskSlotsCount": 0,
+                "isDedicated": dedicated,
                 **defaults.node_extras(pool, index),
             }
             self.state.save_node(pool["id"], nodes[node_id])
@@ -211,10 +221,15 @@ class Scheduler:
         retry = node.get("startTaskInfo", {}).get("retryCount", 0)
         node["startTaskInfo"] = {"state": "running", "startTime": now_iso(), "retryCount": retry}
         self._node_state(pool["id"], node, "waitingforstarttask" if wait else "idle")
-        where = Placement(pool["id"], node["id"],
-                          layout.node_root(self.state_dir, pool["id"], node["id"]))
-        threading.Thread(target=execution.run_start_task, args=(self, dict(start_task), where),
-                         name=f"start-{node['id'][:12]}", daemon=True).start()
+        where = Placement(
+            pool["id"], node["id"], layout.node_root(self.state_dir, pool["id"], node["id"])
+        )
+        threading.Thread(
+            target=execution.run_start_task,
+            args=(self, dict(start_task), where),
+            name=f"start-{node['id'][:12]}",
+            daemon=True,
+        ).start()
 
     def _node_state(self, pool_id: str, node: Doc, value: str) -> None:
         if node["state"] != value:
@@ -223,14 +238,18 @@ class Scheduler:
 
     def _stop_nodes(self, pool_id: str, node_ids: list[str]) -> None:
         for node_id in node_ids:
-            for job_id, task_id in list(self._busy.get(node_id, ())):
-                self.stop_task(job_id, task_id, "requeue")
-            start = self._running.get(("start", pool_id, node_id))
+            self.stop_tasks_on(node_id, "requeue")
+            start = self.work.process(("start", pool_id, node_id))
             if start is not None:
                 start.stop("shutdown")
 
+    def stop_tasks_on(self, node_id: str, reason: str) -> None:
+        """Stops every task running on the node (``requeue``, ``terminated``)."""
+        for job_id, task_id in self.work.tasks_on(node_id):
+            self.stop_task(job_id, task_id, reason)
+
     def _node_work(self, pool_id: str, node_ids: list[str]) -> bool:
-        return any(self._busy.get(n) or ("start", pool_id, n) in self._running for n in node_ids)
+        return self.work.has_work(pool_id, node_ids)
 
     def _remove_folder(self, path: Path) -> None:
         threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True).start()
@@ -250,20 +269,19 @@ class Scheduler:
 
         threading.Thread(target=work, name="batch-remove", daemon=True).start()
 
-    def busy_tasks(self, job_id: str) -> list[str]:
-        """Ids of the job's tasks placed on a node and not yet ended."""
-        return [task for busy in self._busy.values() for job, task in busy if job == job_id]
-
     def _job(self, job: Doc) -> None:
         job_id = job["id"]
-        running = self.busy_tasks(job_id)
+        running = self.work.busy_tasks(job_id)
         if job["state"] == "deleting":
             for task_id in running:
                 self.stop_task(job_id, task_id, "deleted")
             job.setdefault("_gone_at", time.time() + self._delay("batch.job.delete"))
             if time.time() >= job["_gone_at"] and not running:
-                folders = [layout.node_root(self.state_dir, pool_id, node_id) / "workitems" / job_id
-                           for pool_id, nodes in self.state.nodes.items() for node_id in nodes]
+                folders = [
+                    layout.node_root(self.state_dir, pool_id, node_id) / "workitems" / job_id
+                    for pool_id, nodes in self.state.nodes.items()
+                    for node_id in nodes
+                ]
                 self._remove_then(job, folders, lambda: self.state.forget_job(job_id))
             return
         if job["state"] == "terminating":
@@ -299,19 +317,49 @@ class Scheduler:
             job = self.state.jobs.get(job_id) or {}
             return list(job.get("commonEnvironmentSettings") or [])
 
+    # task attempts -----------------------------------------------------------------------
+
     def _dispatch(self) -> None:
-        dispatch.dispatch(self)
+        dispatch(self.state, self.work, self._launch)
+
+    def _launch(self, pool: Doc, node: Doc, job_id: str, task: Doc) -> None:
+        where = Placement(
+            pool["id"], node["id"], layout.node_root(self.state_dir, pool["id"], node["id"])
+        )
+        outcomes.mark_running(task, where, job_id)
+        task.pop("_stop", None)
+        self.state.save_task(job_id, task)
+        node["runningTasksCount"] += 1
+        node["runningTaskSlotsCount"] += task.get("requiredSlots", 1)
+        self.work.place(node["id"], job_id, task["id"])
+        if node["state"] != "running":
+            set_state(node, "running")
+        self.state.save_node(pool["id"], node)
+        threading.Thread(
+            target=execution.run_task,
+            args=(self, job_id, copy.deepcopy(task), where),
+            name=f"task-{task['id'][:24]}",
+            daemon=True,
+        ).start()
 
     def record_retry(self, job_id: str, task_id: str, attempt: int) -> None:
-        dispatch.record_retry(self, job_id, task_id, attempt)
+        outcomes.record_retry(self.state, job_id, task_id, attempt)
 
     def record_start_retry(self, where: Placement, attempt: int) -> None:
-        dispatch.record_start_retry(self, where, attempt)
+        outcomes.record_start_retry(self.state, where, attempt)
 
-    def task_ended(self, job_id: str, task_id: str, where: Placement, code: int | None,
-                   fail: Doc | None, reason: str | None) -> None:
-        dispatch.task_ended(self, job_id, task_id, where, code, fail, reason)
+    def task_ended(
+        self,
+        job_id: str,
+        task_id: str,
+        where: Placement,
+        code: int | None,
+        fail: Doc | None,
+        reason: str | None,
+    ) -> None:
+        outcomes.task_ended(self.state, self.work, job_id, task_id, where, code, fail, reason)
 
-    def start_task_ended(self, where: Placement, code: int | None, fail: Doc | None,
-                         reason: str | None) -> None:
-        dispatch.start_task_ended(self, where, code, fail, reason)
+    def start_task_ended(
+        self, where: Placement, code: int | None, fail: Doc | None, reason: str | None
+    ) -> None:
+        outcomes.start_task_ended(self.state, where, code, fail, reason)

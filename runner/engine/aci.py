@@ -27,8 +27,8 @@ from runner.engine.retry import Clock, Deadline, RetryPolicy, call_with_retry
 from runner.errors import Cancelled, PermanentError, RunnerError
 from runner.plan.action import Action
 from runner.plan.canonical import FingerprintKey
-from runner.plan.model import Change
-from runner.plan.observed import ObservedContainerGroup, parse_address
+from runner.plan.model import Address, Change
+from runner.plan.observed import ObservedContainerGroup
 from runner.spec.models import ContainerGroup
 
 INVALID_UPDATE = "InvalidContainerGroupUpdate"
@@ -39,7 +39,7 @@ TEARDOWN_TIMEOUT = 300.0
 @dataclass
 class AciApply:
     target: Target
-    specs: dict[str, ContainerGroup]  # by lower-cased address
+    specs: dict[Address, ContainerGroup]  # by folded address
     workspace: str
     emit: Emit
     clock: Clock
@@ -58,7 +58,7 @@ class AciApply:
     def follows(self, change: Change) -> bool:
         """An unchanged run-to-completion group is not finished (the plan starts finished
         ones again): its run is still going, and this apply waits for it."""
-        spec = self.specs.get(change.address.lower())
+        spec = self.specs.get(change.address.folded())
         return change.kind == "ContainerGroup" and spec is not None and spec.runs_to_completion
 
     def _subscription(self, change: Change, spec: ContainerGroup | None) -> str:
@@ -69,7 +69,7 @@ class AciApply:
     def _retry(self, fn: Any, change: Change, what: str, clock: Clock | None = None) -> Any:
         return call_with_retry(
             fn,
-            address=change.address,
+            address=str(change.address),
             what=what,
             emit=self.emit,
             policy=self.policy,
@@ -77,12 +77,12 @@ class AciApply:
         )
 
     def _progress(self, change: Change, message: str) -> None:
-        self.emit(StepProgress(address=change.address, message=message))
+        self.emit(StepProgress(address=str(change.address), message=message))
 
     # --- resource groups ------------------------------------------------------------
 
     def _resource_group(self, change: Change) -> StepOutcome:
-        name = parse_address(change.address)[1]
+        name = change.address.name
         rgs = resource_groups(self.target, self._subscription(change, None))
         if change.action is Action.CREATE:
             location = (change.after or {}).get("location") or "westeurope"
@@ -95,18 +95,20 @@ class AciApply:
         if change.action is Action.DELETE:
             op = self._retry(lambda: rgs.begin_delete(name), change, "delete")
             self._wait_operation(rgs, op, change, "delete resource group", self.clock)
-            return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
+            removed = [str(change.address)]
+            return StepOutcome(message="deleted", removed=removed, counts={"deleted": 1})
         raise PermanentError(f"{change.action} is not an action for a resource group")
 
     # --- container groups -------------------------------------------------------------
 
     def _group(self, change: Change) -> StepOutcome:
-        _, rg, name = parse_address(change.address)
-        spec = self.specs.get(change.address.lower())
+        rg, name = change.address.scope, change.address.name
+        spec = self.specs.get(change.address.folded())
         groups = container_groups(self.target, self._subscription(change, spec))
         if change.action is Action.DELETE:
             self._delete(groups, rg, name, change, self.clock)
-            return StepOutcome(message="deleted", removed=[change.address], counts={"deleted": 1})
+            removed = [str(change.address)]
+            return StepOutcome(message="deleted", removed=removed, counts={"deleted": 1})
         assert spec is not None, f"no spec for {change.address}"
         outcome = StepOutcome()
         sent: list[str] = []  # what Azure accepted so far: put, start, deleted
@@ -130,7 +132,7 @@ class AciApply:
             self._teardown(groups, spec, change, outcome)
         elif "deleted" in sent:
             # Stopped between the delete and the create of a replace: the old group is gone.
-            outcome.removed.append(change.address)
+            outcome.removed.append(str(change.address))
         return outcome
 
     def _send(
@@ -138,13 +140,13 @@ class AciApply:
     ) -> str:
         rg, name = spec.resource_group, spec.name
         if change.action is Action.CREATE:
-            if change.before is not None:
+            if change.waits_for_delete:
                 self._progress(change, "waiting for the previous delete to finish")
                 self._wait_gone(groups, rg, name, change, self.clock)
             self._put(groups, spec, change, sent)
             return "created"
         if change.action is Action.UPDATE:
-            if change.paths and all(p.startswith("tags.") for p in change.paths):
+            if change.tags_only:
                 self._retry(
                     lambda: groups.patch_tags(spec, workspace=self.workspace, key=self.key),
                     change,
@@ -215,7 +217,7 @@ class AciApply:
 
         status = poll_until(
             look,
-            address=change.address,
+            address=str(change.address),
             what=what,
             emit=self.emit,
             clock=clock,
@@ -232,7 +234,7 @@ class AciApply:
     ) -> None:
         op = call_with_retry(
             lambda: groups.begin_delete(rg, name),
-            address=change.address,
+            address=str(change.address),
             what="delete",
             emit=self.emit,
             policy=self.policy,
@@ -250,7 +252,7 @@ class AciApply:
 
         poll_until(
             look,
-            address=change.address,
+            address=str(change.address),
             what="waiting for the delete",
             emit=self.emit,
             clock=clock,
@@ -272,7 +274,7 @@ class AciApply:
         try:
             group = poll_until(
                 look,
-                address=change.address,
+                address=str(change.address),
                 what="run",
                 emit=self.emit,
                 clock=self.clock,
@@ -316,17 +318,17 @@ class AciApply:
     ) -> None:
         if not collect.removes(spec, out.ok):
             if not out.ok or spec.runs_to_completion:
-                out.left.append(change.address)
+                out.left.append(str(change.address))
             return
         # Teardown still runs after Ctrl-C: its waits get a clock the cancel cannot stop.
         clock = Clock(now=self.clock.now, cancel=threading.Event(), rng=self.clock.rng)
         try:
             self._delete(groups, spec.resource_group, spec.name, change, clock)
         except RunnerError as exc:
-            out.left.append(change.address)
+            out.left.append(str(change.address))
             out.message = f"{out.message}; teardown failed: {exc}"
             return
-        out.removed.append(change.address)
+        out.removed.append(str(change.address))
         out.counts["deleted"] = out.counts.get("deleted", 0) + 1
 
 

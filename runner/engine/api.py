@@ -25,7 +25,7 @@ from runner.errors import RunnerError
 from runner.plan.action import Action
 from runner.plan.canonical import FingerprintKey
 from runner.plan.diff import diff, diff_destroy
-from runner.plan.model import Change, Plan
+from runner.plan.model import Address, Change, Plan
 from runner.plan.observed import group_address
 from runner.spec.models import BatchJob, ContainerGroup
 
@@ -77,7 +77,7 @@ def build_plan(
     emit = emit or _nothing
     groups = _groups(specs)
     changes: list[Change] = []
-    orphans: tuple[str, ...] = ()
+    orphans: tuple[Address, ...] = ()
     if groups:
         views = "specs" if refresh else "needed"
         key = key_for(groups, key)
@@ -108,7 +108,7 @@ def _batch_changes(loaded: LoadedSpec, target: Target, workspace: str, emit: Emi
     assert isinstance(spec, BatchJob)
     observed = call_with_retry(
         lambda: read_batch_state(spec, target, workspace),
-        address=f"BatchJob/{spec.name}",
+        address=str(Address.batch(spec.name)),
         what="read",
         emit=emit,
     )
@@ -158,11 +158,8 @@ def apply(
             if cancel.is_set():
                 break
             batch = _batch_module()
-            mine = [
-                c
-                for c in plan.changes
-                if c.address.split("/")[:2] == ["BatchJob", loaded.spec.name]
-            ]
+            spec_address = Address.batch(loaded.spec.name)
+            mine = [c for c in plan.changes if c.address.root == spec_address]
             result.merge(
                 batch.run_batch_job(loaded, mine, target, emit, workspace=workspace, cancel=cancel)
             )
@@ -196,7 +193,7 @@ def _run_aci(
     clock = Clock(cancel=cancel)
     handler = AciApply(
         target=target,
-        specs={group_address(g.resource_group, g.name).lower(): g for g in groups},
+        specs={group_address(g.resource_group, g.name).folded(): g for g in groups},
         workspace=workspace,
         emit=emit,
         clock=clock,

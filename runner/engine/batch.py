@@ -24,7 +24,8 @@ from runner.engine.events import Emit, RunSummary
 from runner.engine.result import RunResult, StatusRow
 from runner.errors import RunnerError
 from runner.plan.action import Action
-from runner.plan.batch import Owner, address
+from runner.plan.batch import Owner
+from runner.plan.batch import step_address as address
 from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.plan.model import Change
 from runner.spec.models import BatchJob
@@ -50,16 +51,12 @@ def _containers(spec: BatchJob) -> dict[str, str]:
     }
 
 
-def _change(changes: list[Change], kind: str) -> Change:
-    return next(c for c in changes if c.address.split("/")[2] == kind)
+def _change(changes: list[Change], piece: str) -> Change:
+    return next(iter(steps.by_kind(changes, piece)))
 
 
 def _owned_containers(changes: list[Change]) -> set[str]:
-    return {
-        c.address.rsplit("/", 1)[1]
-        for c in steps.by_kind(changes, "container")
-        if c.action is Action.CREATE or (c.before or {}).get("ours")
-    }
+    return {c.address.leaf for c in steps.by_kind(changes, "container") if c.owned}
 
 
 def _clients(spec: BatchJob, target: Target) -> dict[str, object]:

@@ -23,7 +23,7 @@ from runner.backends import batch_nodes as bn
 from runner.engine.batch_context import BatchRun
 from runner.engine.events import StepProgress
 from runner.errors import PermanentError
-from runner.plan.batch import address
+from runner.plan.batch import step_address as address
 
 STALL_POLLS = 4
 BROKEN_NODE_STATES = frozenset({"starttaskfailed", "unusable"})

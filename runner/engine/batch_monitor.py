@@ -21,7 +21,8 @@ from runner.engine.batch_context import BatchRun, Stop
 from runner.engine.batch_health import PoolWatch
 from runner.engine.events import StepFinished, StepProgress, StepStarted
 from runner.errors import PermanentError, RunnerError
-from runner.plan.batch import ObservedTask, address
+from runner.plan.batch import ObservedTask
+from runner.plan.batch import step_address as address
 from runner.plan.batch_desired import DesiredTask
 
 POLL_START = 0.25

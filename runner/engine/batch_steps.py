@@ -16,26 +16,27 @@ from runner.engine.batch_context import BatchRun
 from runner.engine.events import StepFinished, StepProgress, StepStarted
 from runner.errors import PermanentError
 from runner.plan.action import Action
-from runner.plan.batch import address
+from runner.plan.batch import step_address as address
 from runner.plan.model import Change
 
 UPLOAD_WORKERS = 8
 CHUNK_WORKERS = 8  # add-task-collection requests in flight at once
 
 
-def by_kind(changes: list[Change], kind: str) -> list[Change]:
-    return [c for c in changes if c.address.split("/")[2] == kind]
+def by_kind(changes: list[Change], piece: str) -> list[Change]:
+    """The changes to one kind of piece of the spec: ``container``, ``blob``, ``task``..."""
+    return [c for c in changes if c.address.part is not None and c.address.part.kind == piece]
 
 
 def storage(run: BatchRun, changes: list[Change]) -> None:
     service = run.clients["blob"]
     for change in by_kind(changes, "container"):
         if change.action is Action.CREATE:
-            name = change.address.rsplit("/", 1)[1]
-            run.emit(StepStarted(address=change.address, step="create"))
+            name, at = change.address.leaf, str(change.address)
+            run.emit(StepStarted(address=at, step="create"))
             md = blob_metadata(run.name, run.workspace)
-            run.retry(change.address, partial(blob.create_container, service, name, md))
-            run.emit(StepFinished(address=change.address, step="create", outcome="ok"))
+            run.retry(at, partial(blob.create_container, service, name, md))
+            run.emit(StepFinished(address=at, step="create", outcome="ok"))
 
     files = {address(run.name, "blob", f.container, f.blob): f for f in run.desired.uploads}
     todo = [c for c in by_kind(changes, "blob") if c.action in (Action.CREATE, Action.UPDATE)]
@@ -47,8 +48,8 @@ def storage(run: BatchRun, changes: list[Change]) -> None:
     metadata = blob_metadata(run.name, run.workspace)
 
     def one(change: Change) -> None:
-        f = files[change.address]
-        run.retry(change.address, lambda: blob.upload(service, f, metadata))
+        f = files[str(change.address)]
+        run.retry(str(change.address), lambda: blob.upload(service, f, metadata))
         run.count("uploaded")
 
     with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
@@ -64,24 +65,25 @@ def pool(run: BatchRun, change: Change, signer: SasSigner) -> None:
     if change.action is Action.NOOP:
         return
     step = {Action.CREATE: "create", Action.REPLACE: "replace", Action.UPDATE: "update"}
-    run.emit(StepStarted(address=change.address, step=step[change.action]))
+    at = str(change.address)
+    run.emit(StepStarted(address=at, step=step[change.action]))
     if change.action is Action.REPLACE:
-        run.retry(change.address, lambda: bb.delete_pool(client, pool_id))
+        run.retry(at, lambda: bb.delete_pool(client, pool_id))
     if change.action in (Action.CREATE, Action.REPLACE):
-        if change.before is not None:
-            run.retry(change.address, lambda: bb.wait_gone(client, "pool", pool_id, run.deadline))
+        if change.waits_for_delete:
+            run.retry(at, lambda: bb.wait_gone(client, "pool", pool_id, run.deadline))
         create = partial(bb.create_pool, client, run.desired, signer, run.workspace)
-        run.retry(change.address, create)
+        run.retry(at, create)
     elif change.action is Action.UPDATE:
         nodes = int((change.before or {}).get("nodes", -1))
         run.retry(
-            change.address,
+            at,
             lambda: bb.update_pool(client, run.desired, signer, run.workspace, nodes),
         )
         if any(p.startswith("pool.startTask") for p in change.paths):
             # Tasks that run again must find the new start task's files on every node.
-            run.retry(change.address, partial(batch_nodes.reboot_nodes, client, pool_id))
-    run.emit(StepFinished(address=change.address, step=step[change.action], outcome="ok"))
+            run.retry(at, partial(batch_nodes.reboot_nodes, client, pool_id))
+    run.emit(StepFinished(address=at, step=step[change.action], outcome="ok"))
 
 
 def job(run: BatchRun, change: Change) -> None:
@@ -90,13 +92,14 @@ def job(run: BatchRun, change: Change) -> None:
     if change.action is Action.NOOP:
         return
     step = "replace" if change.action is Action.REPLACE else "create"
-    run.emit(StepStarted(address=change.address, step=step))
+    at = str(change.address)
+    run.emit(StepStarted(address=at, step=step))
     if change.action is Action.REPLACE:
-        run.retry(change.address, lambda: bb.delete_job(client, job_id))
-    if change.action is Action.REPLACE or change.before is not None:
-        run.retry(change.address, lambda: bb.wait_gone(client, "job", job_id, run.deadline))
-    run.retry(change.address, lambda: bb.create_job(client, run.desired, run.workspace))
-    run.emit(StepFinished(address=change.address, step=step, outcome="ok"))
+        run.retry(at, lambda: bb.delete_job(client, job_id))
+    if change.waits_for_delete:
+        run.retry(at, lambda: bb.wait_gone(client, "job", job_id, run.deadline))
+    run.retry(at, lambda: bb.create_job(client, run.desired, run.workspace))
+    run.emit(StepFinished(address=at, step=step, outcome="ok"))
 
 
 def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
@@ -104,10 +107,8 @@ def tasks(run: BatchRun, changes: list[Change], signer: SasSigner) -> None:
     they were added: chunks of 100, several requests in flight at once."""
     task_changes = by_kind(changes, "task")
     run.count("tasks_present", sum(1 for c in task_changes if c.action is Action.NOOP))
-    rerun = {c.address.rsplit("/", 1)[1] for c in task_changes if c.action is Action.REPLACE}
-    wanted = rerun | {
-        c.address.rsplit("/", 1)[1] for c in task_changes if c.action is Action.CREATE
-    }
+    rerun = {c.address.leaf for c in task_changes if c.action is Action.REPLACE}
+    wanted = rerun | {c.address.leaf for c in task_changes if c.action is Action.CREATE}
     if not wanted:
         return
     spec = run.desired.spec

@@ -20,7 +20,7 @@ from runner.engine.events import Emit, StepFinished, StepStarted, TeardownReport
 from runner.engine.result import RunResult
 from runner.engine.retry import call_with_retry
 from runner.errors import RunnerError, TargetError
-from runner.plan.batch import address
+from runner.plan.batch import step_address as address
 
 if TYPE_CHECKING:
     from runner.backends.target import Target

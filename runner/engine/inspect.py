@@ -60,13 +60,14 @@ def status(specs: list[LoadedSpec] | None, target: Target, *, workspace: str) ->
             for g in groups
         ]
         found = {
-            group_address(g.resource_group, g.name).lower(): g
+            group_address(g.resource_group, g.name).folded(): g
             for g in read_groups(target, stubs, emit=_nothing, clock=clock)
         }
         for g in groups:
             address = group_address(g.resource_group, g.name)
-            seen = found.get(address.lower())
-            rows.append(_row(seen) if seen else StatusRow(address, "ContainerGroup", "absent"))
+            seen = found.get(address.folded())
+            absent = StatusRow(str(address), "ContainerGroup", "absent")
+            rows.append(_row(seen) if seen else absent)
     for loaded in specs or ():
         if isinstance(loaded.spec, BatchJob):
             rows += _batch_status(loaded, target, workspace)
@@ -82,7 +83,8 @@ def _row(g: ObservedContainerGroup) -> StatusRow:
         "provisioning": g.provisioning_state,
     }
     state = g.instance_state or g.provisioning_state or "unknown"
-    return StatusRow(group_address(g.resource_group, g.name), "ContainerGroup", state, detail)
+    address = str(group_address(g.resource_group, g.name))
+    return StatusRow(address, "ContainerGroup", state, detail)
 
 
 def _explain_silence(groups: ContainerGroups, spec: ContainerGroup, names: list[str]) -> None:
@@ -111,7 +113,7 @@ def logs(
     if container and container not in {c.name for c in spec.containers}:
         raise RunnerError(f"{spec.name} has no container {container!r}")
     groups = container_groups(target, target.subscription_for(spec.subscription))
-    address = group_address(spec.resource_group, spec.name)
+    address = str(group_address(spec.resource_group, spec.name))
     seen = dict.fromkeys(names, 0)
     clock = Clock()
     while True:

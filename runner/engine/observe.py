@@ -16,6 +16,7 @@ from runner.engine.events import Emit
 from runner.engine.retry import Clock, call_with_retry
 from runner.plan.aci import canonical_group, changed_paths
 from runner.plan.canonical import FingerprintKey
+from runner.plan.model import Address
 from runner.plan.observed import (
     ObservedContainerGroup,
     ObservedResourceGroup,
@@ -28,7 +29,7 @@ from runner.spec.models import ContainerGroup
 GET_WORKERS = 16
 
 
-def subscriptions_of(specs: Sequence[ContainerGroup], target: Target) -> dict[str, str]:
+def subscriptions_of(specs: Sequence[ContainerGroup], target: Target) -> dict[Address, str]:
     return {
         group_address(s.resource_group, s.name): target.subscription_for(s.subscription)
         for s in specs
@@ -51,8 +52,8 @@ def read_state(
     subs = set(subscriptions_of(specs, target).values())
     if target.default_subscription:
         subs.add(target.default_subscription)
-    found_rgs: dict[str, ObservedResourceGroup] = {}
-    groups: dict[str, ObservedContainerGroup] = {}
+    found_rgs: dict[Address, ObservedResourceGroup] = {}
+    groups: dict[Address, ObservedContainerGroup] = {}
     for sub in sorted(subs):
         rgs, aci = resource_groups(target, sub), container_groups(target, sub)
         for rg in _retry(rgs.read_all, clock, emit):

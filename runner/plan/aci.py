@@ -357,7 +357,7 @@ def diff_group(
         "subscription": subscription,
     }
     if observed is None:
-        return Change(action=Action.CREATE, reason="does not exist yet", **common)
+        return Change(action=Action.CREATE, reason="does not exist yet", owned=True, **common)
     before = c.redact(observed.definition, SECRET_KEYS)
     if not observed.ownership.owned_by(workspace):
         return Change(
@@ -371,6 +371,8 @@ def diff_group(
             action=Action.CREATE,
             reason="a delete is still running; created once it finishes",
             before=before,
+            waits_for_delete=True,
+            owned=True,
             **common,
         )
     comparable, unsure = uncompared(after, observed.definition)
@@ -386,6 +388,8 @@ def diff_group(
             before=before,
             replace_paths=forcing,
             paths=shown,
+            waits_for_delete=True,
+            owned=True,
             **common,
         )
     if paths:
@@ -395,6 +399,8 @@ def diff_group(
             reason="; ".join(in_place + note),
             before=before,
             paths=shown,
+            tags_only=all(p.startswith("tags.") for p in shown),
+            owned=True,
             **common,
         )
     state = observed.instance_state
@@ -403,6 +409,7 @@ def diff_group(
             action=Action.UPDATE,
             reason="the last provisioning failed; the definition is sent again",
             before=before,
+            owned=True,
             **common,
         )
     if state == "Stopped" or (spec.runs_to_completion and observed.finished):
@@ -410,7 +417,10 @@ def diff_group(
             action=Action.START,
             reason=f"{(state or 'stopped').lower()} with an unchanged definition; started again",
             before=before,
+            owned=True,
             **common,
         )
     detail = f" ({state.lower()})" if state else ""
-    return Change(action=Action.NOOP, reason=f"up to date{detail}", before=before, **common)
+    return Change(
+        action=Action.NOOP, reason=f"up to date{detail}", before=before, owned=True, **common
+    )

@@ -27,7 +27,7 @@ from runner.plan.batch_observed import (
     ObservedTask,
     Owner,
 )
-from runner.plan.model import Change
+from runner.plan.model import Address, Change
 from runner.spec.models import BatchJob
 
 __all__ = [
@@ -48,8 +48,12 @@ POOL_REPLACE_FIELDS = ("vmSize", "image", "nodeAgentSku", "taskSlotsPerNode", "n
 JOB_REUSABLE_STATES = ("active", "enabling")
 
 
-def address(spec_name: str, kind: str, *parts: str) -> str:
-    return "/".join(("BatchJob", spec_name, kind, *parts))
+def address(spec_name: str, piece: str | None = None, *names: str) -> Address:
+    """A BatchJob spec, or one of its pieces: ``pool``, ``job``, ``container`` by name;
+    ``task`` by job and task id, ``blob`` by container and blob name."""
+    if len(names) == 2:
+        return Address.batch(spec_name, piece, names[1], parent=names[0])
+    return Address.batch(spec_name, piece, "/".join(names))
 
 
 def diff_batch(
@@ -74,12 +78,17 @@ def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: s
         addr = address(name, "task", desired.spec.job.id, task.id)
         deps = (job_change.address, address(name, "blob", task.input.container, task.input.blob))
         seen = None if fresh_job else observed.tasks.get(task.id)
-        changes.append(_task_change(addr, task, seen, deps))
+        changes.append(_task_change(addr, task, seen, deps, owned=job_change.owned))
     return changes
 
 
 def _task_change(
-    addr: str, task: DesiredTask, seen: ObservedTask | None, deps: tuple[str, ...]
+    addr: Address,
+    task: DesiredTask,
+    seen: ObservedTask | None,
+    deps: tuple[Address, ...],
+    *,
+    owned: bool,
 ) -> Change:
     if seen is None:
         return Change(
@@ -88,6 +97,7 @@ def _task_change(
             reason="not in the job yet",
             after=task.canonical(),
             depends_on=deps,
+            owned=owned,
         )
     before = {"id": seen.id, "state": seen.state, "exitCode": seen.exit_code}
     if seen.identity == task.identity:
@@ -97,6 +107,7 @@ def _task_change(
             reason=_task_state(seen),
             before=before,
             depends_on=deps,
+            owned=owned,
         )
     # A task's result belongs to what it ran on: one added with another command or other
     # inputs is deleted and added again, never reported as this definition's result.
@@ -116,6 +127,7 @@ def _task_change(
         after=task.canonical(),
         replace_paths=forced,
         depends_on=deps,
+        owned=owned,
     )
 
 
@@ -129,8 +141,8 @@ def _task_state(task: ObservedTask) -> str:
 
 
 def _container_change(spec: str, container: str, observed: ObservedBatch, workspace: str) -> Change:
-    """Foreign containers are used as they are (and never deleted by teardown): ``ours``
-    in ``before`` tells teardown which ones the runner made."""
+    """Foreign containers are used as they are and never deleted by teardown: ``owned``
+    tells teardown which ones the runner made."""
     addr = address(spec, "container", container)
     owner = observed.containers.get(container)
     if owner is not None:
@@ -140,8 +152,11 @@ def _container_change(spec: str, container: str, observed: ObservedBatch, worksp
             action=Action.NOOP,
             reason="exists" if ours else f"exists ({owner.describe()}; used, never deleted)",
             before={"name": container, "ours": ours},
+            owned=ours,
         )
-    return Change(address=addr, action=Action.CREATE, reason="missing", after={"name": container})
+    return Change(
+        address=addr, action=Action.CREATE, reason="missing", after={"name": container}, owned=True
+    )
 
 
 def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: str) -> Change:
@@ -151,7 +166,12 @@ def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: st
     seen = observed.blobs.get((f.container, f.blob))
     if seen is None:
         return Change(
-            address=addr, action=Action.CREATE, reason="not uploaded", after=after, depends_on=deps
+            address=addr,
+            action=Action.CREATE,
+            reason="not uploaded",
+            after=after,
+            depends_on=deps,
+            owned=True,
         )
     before = {"contentMd5": seen.md5}
     if seen.md5 == f.md5:
@@ -162,6 +182,7 @@ def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: st
             before=before,
             after=after,
             depends_on=deps,
+            owned=seen.owner.is_ours(spec, workspace),
         )
     if not seen.owner.is_ours(spec, workspace):
         return Change(
@@ -178,6 +199,7 @@ def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: st
         before=before,
         after=after,
         depends_on=deps,
+        owned=True,
     )
 
 
@@ -189,7 +211,12 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
     pool = observed.pool
     if pool is None:
         return Change(
-            address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
+            address=addr,
+            action=Action.CREATE,
+            reason="missing",
+            after=after,
+            depends_on=deps,
+            owned=True,
         )
     before = pool.canonical()
     blocked = _deleting_or_foreign(
@@ -197,7 +224,14 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
         pool.state,
         pool.owner.is_ours(spec, workspace),
         pool.owner.describe(),
-        Change(address=addr, action=Action.NOOP, before=before, after=after, depends_on=deps),
+        Change(
+            address=addr,
+            action=Action.NOOP,
+            before=before,
+            after=after,
+            depends_on=deps,
+            owned=True,
+        ),
     )
     if blocked:
         return blocked
@@ -206,11 +240,13 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
         return Change(
             address=addr,
             action=Action.REPLACE,
+            waits_for_delete=True,
             reason=f"{', '.join(forced)} cannot change on an existing pool",
             before=before,
             after=after,
             replace_paths=forced,
             depends_on=deps,
+            owned=True,
         )
     updated = [k for k in ("nodes", "lowPriorityNodes", "startTask") if before[k] != after[k]]
     restart = "; its nodes restart to run the new start task"
@@ -224,6 +260,7 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             after=after,
             paths=tuple(f"pool.{k}" for k in updated),
             depends_on=deps,
+            owned=True,
         )
     if pool.owner.hash and pool.owner.hash != desired.pool_hash:
         # Batch runs a start task again only on nodes that join or restart.
@@ -235,8 +272,11 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             after=after,
             paths=("pool.startTask.files",),
             depends_on=deps,
+            owned=True,
         )
-    return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)
+    return Change(
+        address=addr, action=Action.NOOP, reason="reused", before=before, after=after, owned=True
+    )
 
 
 def _deleting_or_foreign(
@@ -246,7 +286,11 @@ def _deleting_or_foreign(
     that exists and is not this workspace's is a conflict, never touched."""
     if state == "deleting":
         return base.model_copy(
-            update={"action": Action.CREATE, "reason": "being deleted; created again once gone"}
+            update={
+                "action": Action.CREATE,
+                "reason": "being deleted; created again once gone",
+                "waits_for_delete": True,
+            }
         )
     if not ours:
         return base.model_copy(
@@ -254,6 +298,7 @@ def _deleting_or_foreign(
                 "action": Action.CONFLICT,
                 "reason": f"{what} exists but was {owner}",
                 "depends_on": (),
+                "owned": False,
             }
         )
     return None
@@ -269,7 +314,12 @@ def _job_change(
     job = observed.job
     if job is None:
         return Change(
-            address=addr, action=Action.CREATE, reason="missing", after=after, depends_on=deps
+            address=addr,
+            action=Action.CREATE,
+            reason="missing",
+            after=after,
+            depends_on=deps,
+            owned=True,
         )
     before = {"id": job.id, "poolId": job.pool_id, "state": job.state}
     blocked = _deleting_or_foreign(
@@ -277,7 +327,14 @@ def _job_change(
         job.state,
         job.owner.is_ours(spec, workspace),
         job.owner.describe(),
-        Change(address=addr, action=Action.NOOP, before=before, after=after, depends_on=deps),
+        Change(
+            address=addr,
+            action=Action.NOOP,
+            before=before,
+            after=after,
+            depends_on=deps,
+            owned=True,
+        ),
     )
     if blocked:
         return blocked
@@ -285,20 +342,32 @@ def _job_change(
         return Change(
             address=addr,
             action=Action.REPLACE,
+            waits_for_delete=True,
             reason="bound to another pool",
             before=before,
             after=after,
             replace_paths=("job.poolId",),
             depends_on=deps,
+            owned=True,
         )
     if job.state not in JOB_REUSABLE_STATES:
         return Change(
             address=addr,
             action=Action.REPLACE,
+            waits_for_delete=True,
             reason=f"job is {job.state} and takes no new tasks",
             before=before,
             after=after,
             replace_paths=("job.state",),
             depends_on=deps,
+            owned=True,
         )
-    return Change(address=addr, action=Action.NOOP, reason="reused", before=before, after=after)
+    return Change(
+        address=addr, action=Action.NOOP, reason="reused", before=before, after=after, owned=True
+    )
+
+
+def step_address(spec_name: str, piece: str | None = None, *names: str) -> str:
+    """The text of ``address``: what the events of a Batch step (uploads, poll, collect,
+    teardown) name."""
+    return str(address(spec_name, piece, *names))

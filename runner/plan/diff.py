@@ -14,7 +14,7 @@ from runner.errors import RunnerError
 from runner.plan.aci import diff_group
 from runner.plan.action import Action
 from runner.plan.canonical import FingerprintKey
-from runner.plan.model import Change, Plan
+from runner.plan.model import Address, Change, Plan
 from runner.plan.observed import (
     ObservedContainerGroup,
     ObservedResourceGroup,
@@ -35,7 +35,7 @@ def diff(
     *,
     workspace: str,
     prune: bool = False,
-    subscriptions: dict[str, str] | None = None,
+    subscriptions: dict[Address, str] | None = None,
     key: FingerprintKey | None = None,
 ) -> Plan:
     """``subscriptions`` maps a group address to its subscription when it is not the
@@ -49,7 +49,8 @@ def diff(
         if rg in seen_rgs:
             continue
         seen_rgs.add(rg)
-        rg_changes.append(_rg_change(spec, observed.resource_group(spec.resource_group), subs))
+        found = observed.resource_group(spec.resource_group)
+        rg_changes.append(_rg_change(spec, found, subs, workspace))
 
     group_changes = [
         diff_group(
@@ -61,11 +62,11 @@ def diff(
         )
         for spec in desired
     ]
-    wanted = {group_address(s.resource_group, s.name).lower() for s in desired}
+    wanted = {group_address(s.resource_group, s.name).folded() for s in desired}
     orphans = [
         g
         for address, g in sorted(observed.container_groups.items())
-        if address.lower() not in wanted and g.ownership.owned_by(workspace)
+        if address.folded() not in wanted and g.ownership.owned_by(workspace)
     ]
     deletes: list[Change] = []
     if prune:
@@ -122,16 +123,19 @@ def diff_destroy(
 
 
 def _check_unique(desired: Sequence[ContainerGroup]) -> None:
-    seen: set[str] = set()
+    seen: set[Address] = set()
     for spec in desired:
         address = group_address(spec.resource_group, spec.name)
-        if address.lower() in seen:
+        if address.folded() in seen:
             raise PlanError(f"{address} is defined by more than one spec")
-        seen.add(address.lower())
+        seen.add(address.folded())
 
 
 def _rg_change(
-    spec: ContainerGroup, observed: ObservedResourceGroup | None, subs: dict[str, str]
+    spec: ContainerGroup,
+    observed: ObservedResourceGroup | None,
+    subs: dict[Address, str],
+    workspace: str,
 ) -> Change:
     address = rg_address(spec.resource_group)
     subscription = subs.get(group_address(spec.resource_group, spec.name))
@@ -143,6 +147,7 @@ def _rg_change(
             reason="does not exist yet",
             after=after,
             subscription=subscription,
+            owned=True,
         )
     before = {"location": observed.location.replace(" ", "").lower()}
     return Change(
@@ -152,6 +157,7 @@ def _rg_change(
         before=before,
         after=before,
         subscription=subscription,
+        owned=observed.ownership.owned_by(workspace),
     )
 
 
@@ -161,6 +167,7 @@ def _delete_group(g: ObservedContainerGroup, why: str) -> Change:
         action=Action.DELETE,
         reason=why,
         subscription=g.subscription or None,
+        owned=True,
     )
 
 
@@ -174,7 +181,7 @@ def _rg_deletes(
 ) -> list[Change]:
     """A resource group goes only when this workspace made it and no container group
     would be left in it: deleting a resource group deletes everything inside."""
-    deleted = {ch.address.lower() for ch in group_deletes}
+    deleted = {ch.address.folded() for ch in group_deletes}
     out: list[Change] = []
     for rg in sorted(observed.resource_groups.values(), key=lambda r: r.name.lower()):
         key = rg.name.lower()
@@ -187,15 +194,16 @@ def _rg_deletes(
             for g in observed.container_groups.values()
             if g.resource_group.lower() == key
         ]
-        remaining = [a for a in inside if a.lower() not in deleted]
+        remaining = [a for a in inside if a.folded() not in deleted]
         address = rg_address(rg.name)
         if remaining:
             out.append(
                 Change(
                     address=address,
                     action=Action.NOOP,
-                    reason=f"kept: still holds {', '.join(remaining)}",
+                    reason=f"kept: still holds {', '.join(map(str, remaining))}",
                     subscription=rg.subscription or None,
+                    owned=True,
                 )
             )
             continue
@@ -204,8 +212,9 @@ def _rg_deletes(
                 address=address,
                 action=Action.DELETE,
                 reason="made by this workspace and now empty",
-                depends_on=tuple(a for a in inside),
+                depends_on=tuple(inside),
                 subscription=rg.subscription or None,
+                owned=True,
             )
         )
     return out

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.plan.model import Address
+
 MANAGED_BY = "runner"
 
 # Instance states after which a run-to-completion group has nothing left to do.
@@ -82,8 +84,8 @@ class ObservedState(Frozen):
     """Everything read for one plan, keyed by address (``ResourceGroup/<rg>``,
     ``ContainerGroup/<rg>/<name>``); lookups ignore case as ARM names do."""
 
-    resource_groups: dict[str, ObservedResourceGroup] = Field(default_factory=dict)
-    container_groups: dict[str, ObservedContainerGroup] = Field(default_factory=dict)
+    resource_groups: dict[Address, ObservedResourceGroup] = Field(default_factory=dict)
+    container_groups: dict[Address, ObservedContainerGroup] = Field(default_factory=dict)
 
     def resource_group(self, name: str) -> ObservedResourceGroup | None:
         return _lookup(self.resource_groups, rg_address(name))
@@ -92,24 +94,19 @@ class ObservedState(Frozen):
         return _lookup(self.container_groups, group_address(rg, name))
 
 
-def rg_address(rg: str) -> str:
-    return f"ResourceGroup/{rg}"
+def rg_address(rg: str) -> Address:
+    return Address.resource_group(rg)
 
 
-def group_address(rg: str, name: str) -> str:
-    return f"ContainerGroup/{rg}/{name}"
+def group_address(rg: str, name: str) -> Address:
+    return Address.container_group(rg, name)
 
 
-def parse_address(address: str) -> tuple[str, ...]:
-    """``ContainerGroup/rg/web`` -> ``("ContainerGroup", "rg", "web")``."""
-    return tuple(address.split("/"))
-
-
-def _lookup(table: dict[str, Any], address: str) -> Any:
+def _lookup(table: dict[Address, Any], address: Address) -> Any:
     if address in table:
         return table[address]
-    lowered = address.lower()
+    folded = address.folded()
     for key, value in table.items():
-        if key.lower() == lowered:
+        if key.folded() == folded:
             return value
     return None

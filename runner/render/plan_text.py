@@ -45,7 +45,7 @@ class Folded:
 
 
 def _fold_key(change: Change) -> tuple[str, Action]:
-    return change.address.rsplit("/", 1)[0], change.action
+    return str(change.address.parent), change.action
 
 
 def fold(changes: Iterable[Change]) -> list[Change | Folded]:

@@ -123,7 +123,7 @@ def test_pool_and_job_just_made_read_back_as_no_ops(target, unique_name, tmp_pat
     assert observed.pool is not None and observed.pool.owner.is_ours(spec.name, "ws")
     assert observed.pool.owner.hash == d.pool_hash
     assert observed.job is not None and observed.job.pool_id == spec.pool.id
-    changes = {c.address.split("/")[2]: c for c in diff_desired(d, observed, workspace="ws")}
+    changes = {c.address.part.kind: c for c in diff_desired(d, observed, workspace="ws")}
     assert changes["pool"].action is Action.NOOP, changes["pool"]
     assert changes["job"].action is Action.NOOP, changes["job"]
     assert bb.task_counts(client, spec.job.id) == {
@@ -188,7 +188,7 @@ def test_pool_updated_in_place_reads_back_as_the_new_definition(
     )
     d2 = desired(after, tmp_path)
     pool = {
-        c.address.split("/")[2]: c for c in diff_desired(d2, _read(target, after), workspace="ws")
+        c.address.part.kind: c for c in diff_desired(d2, _read(target, after), workspace="ws")
     }
     assert pool["pool"].action is Action.UPDATE
     assert "pool.nodes" in pool["pool"].reason and "pool.startTask" in pool["pool"].reason
@@ -197,7 +197,7 @@ def test_pool_updated_in_place_reads_back_as_the_new_definition(
     deadline = time.monotonic() + 30
     while True:
         changes = {
-            c.address.split("/")[2]: c
+            c.address.part.kind: c
             for c in diff_desired(d2, _read(target, after), workspace="ws")
         }
         if changes["pool"].action is Action.NOOP or time.monotonic() > deadline:

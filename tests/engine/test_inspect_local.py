@@ -69,7 +69,7 @@ def test_prune_deletes_orphans_of_the_workspace_only(
     applied += [keep, gone]
     assert apply([keep, gone], target, workspace, events).ok
     plan = api.build_plan([keep], target, workspace)
-    assert plan.orphans == (f"ContainerGroup/{rg}/gone",)
+    assert [str(o) for o in plan.orphans] == [f"ContainerGroup/{rg}/gone"]
     assert not any(c.action is Action.DELETE for c in plan.changes)
     result = api.apply(plan, [keep], target, events, workspace=workspace, prune=True)
     assert result.ok, result.errors

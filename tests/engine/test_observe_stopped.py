@@ -46,7 +46,7 @@ def test_always_group_stopped_outside_runner_is_started_again(
 
     faults.reset_counters()
     plan = api.build_plan(specs, target, workspace, refresh=True)
-    by_name = {c.address.rsplit("/", 1)[1]: c for c in plan.changes}
+    by_name = {c.address.leaf: c for c in plan.changes}
     assert by_name["web"].action is Action.START, by_name["web"]
     assert by_name["api"].action is Action.NOOP
     assert group_gets(faults.counters()) == 2  # one per unchanged group: the list says no state

@@ -5,7 +5,8 @@ Observed container groups are written as the spec they were applied from (``appl
 which the driver turns into the canonical definition a reader would return, or as a literal
 ``definition``. Ownership defaults to this workspace. Secure values are fingerprinted with
 this machine's key, or, for a group with ``appliedWith: another-key``, with another's.
-"""
+A change may also name ``waits_for_delete``, ``owned``, ``tags_only`` and ``kind``, which
+the engine reads off the ``Change``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import yaml
 from runner.plan.aci import canonical_group
 from runner.plan.canonical import FingerprintKey
 from runner.plan.diff import diff, diff_destroy
+from runner.plan.model import Address, Change
 from runner.plan.observed import (
     ObservedContainerGroup,
     ObservedResourceGroup,
@@ -44,16 +46,18 @@ def _spec(doc: dict[str, Any], rg: str | None = None, name: str | None = None) -
 
 def _observed(doc: dict[str, Any]) -> ObservedState:
     rgs = {}
-    for address, raw in (doc.get("resourceGroups") or {}).items():
-        name = address.split("/", 1)[1]
+    for text, raw in (doc.get("resourceGroups") or {}).items():
+        address = Address.parse(text)
+        name = address.name
         rgs[address] = ObservedResourceGroup(
             name=name,
             location=raw.get("location", "westeurope"),
             ownership=Ownership(**raw.get("ownership", MINE)),
         )
     groups = {}
-    for address, raw in (doc.get("containerGroups") or {}).items():
-        _, rg, name = address.split("/")
+    for text, raw in (doc.get("containerGroups") or {}).items():
+        address = Address.parse(text)
+        rg, name = address.scope, address.name
         definition = raw.get("definition")
         if definition is None:
             key = KEYS[raw.get("appliedWith", "this-key")]
@@ -91,13 +95,10 @@ def test_plan_case(path: Path) -> None:
         return
     plan = run()
     expected = case["expected"]
-    assert [ch.address for ch in plan.changes] == [c["address"] for c in expected["changes"]]
-    got = [
-        _project(ch.model_dump(mode="json"), want)
-        for ch, want in zip(plan.changes, expected["changes"], strict=True)
-    ]
+    assert [str(ch.address) for ch in plan.changes] == [c["address"] for c in expected["changes"]]
+    got = [_project(ch, want) for ch, want in zip(plan.changes, expected["changes"], strict=True)]
     assert got == expected["changes"]
-    assert list(plan.orphans) == expected.get("orphans", [])
+    assert [str(o) for o in plan.orphans] == expected.get("orphans", [])
     if "has_changes" in expected:
         assert plan.has_changes is expected["has_changes"]
     for ch in plan.changes:
@@ -105,8 +106,13 @@ def test_plan_case(path: Path) -> None:
             assert "fp:" not in str(side), "secure fingerprints must be shown as (sensitive)"
 
 
-def _project(change: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+# What the engine is told beyond the action; not part of the JSON form, read off the Change.
+ENGINE_FIELDS = ("waits_for_delete", "owned", "tags_only", "kind")
+
+
+def _project(ch: Change, want: dict[str, Any]) -> dict[str, Any]:
     """Only the keys the case names are compared; ``reason`` matches as a substring."""
+    change = ch.model_dump(mode="json") | {k: getattr(ch, k) for k in ENGINE_FIELDS}
     out = {k: change[k] for k in want}
     for key in ("replace_paths", "paths", "depends_on"):
         if key in out:

@@ -115,11 +115,14 @@ def test_batch_plan_case(case: Path, tmp_path: Path) -> None:
     got = [f"{c.action.value} {c.address}" for c in changes]
     assert got == data["expected"]
     for addr, fields in (data.get("details") or {}).items():
-        change = next(c for c in changes if c.address == addr)
+        change = next(c for c in changes if str(c.address) == addr)
         if "replace_paths" in fields:
             assert list(change.replace_paths) == fields["replace_paths"]
         if "reason" in fields:
             assert fields["reason"] in change.reason
+        for name in ("kind", "waits_for_delete", "owned"):
+            if name in fields:
+                assert getattr(change, name) == fields[name], name
         if "after" in fields:
             assert change.after is not None
             for key, value in fields["after"].items():

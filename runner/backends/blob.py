@@ -19,17 +19,18 @@ from azure.storage.blob import BlobServiceClient, ContentSettings
 from runner.backends.batch_metadata import parse_owner
 from runner.backends.errors import error_code, translate
 from runner.errors import RunnerError, TemporaryError
-from runner.plan.batch import ObservedBlob, Owner
+from runner.plan.batch import ObservedBlob
 from runner.plan.batch_desired import LocalFile
+from runner.plan.ownership import Ownership
 
 
 def _md5_text(value: bytes | bytearray | None) -> str | None:
     return base64.b64encode(bytes(value)).decode() if value else None
 
 
-def read_containers(service: BlobServiceClient, names: list[str]) -> dict[str, Owner]:
+def read_containers(service: BlobServiceClient, names: list[str]) -> dict[str, Ownership]:
     """Existing containers among ``names`` with their ownership; absent ones are left out."""
-    found: dict[str, Owner] = {}
+    found: dict[str, Ownership] = {}
     for name in dict.fromkeys(names):
         try:
             props = service.get_container_client(name).get_container_properties()

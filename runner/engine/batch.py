@@ -24,10 +24,10 @@ from runner.engine.events import Emit, RunSummary
 from runner.engine.result import RunResult, StatusRow
 from runner.errors import RunnerError
 from runner.plan.action import Action
-from runner.plan.batch import Owner
 from runner.plan.batch import step_address as address
 from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.plan.model import Change
+from runner.plan.ownership import Ownership
 from runner.spec.models import BatchJob
 
 if TYPE_CHECKING:
@@ -150,12 +150,12 @@ def destroy_batch(
         return RunResult(ok=True, counts={"deleted": 0})
     spec = loaded.spec
     observed = bb.read_batch_state(spec, target, workspace)
-    mine = (spec.name, workspace)
+    mine = (workspace, spec.name)
     foreign = "not made by this spec in this workspace"
     keep = {}
-    if observed.pool is not None and not observed.pool.owner.is_ours(*mine):
+    if observed.pool is not None and not observed.pool.owner.owned_by(*mine):
         keep[address(spec.name, "pool", spec.pool.id)] = foreign
-    if observed.job is not None and not observed.job.owner.is_ours(*mine):
+    if observed.job is not None and not observed.job.owner.owned_by(*mine):
         keep[address(spec.name, "job", spec.job.id)] = foreign
     policy = spec.teardown.model_copy(
         update={"job": "always", "pool": "always", "containers": "always"}
@@ -169,7 +169,7 @@ def destroy_batch(
         deadline=time.monotonic() + TEARDOWN_BUDGET,
     )
     run.clients.update(_clients(spec, target))
-    owned = {c for c, o in observed.containers.items() if o.is_ours(*mine)}
+    owned = {c for c, o in observed.containers.items() if o.owned_by(*mine)}
     errors: list[str] = []
     removed, left = teardown(run, True, owned, errors, keep)
     counts = {"deleted": run.counts.get("deleted", 0)}
@@ -233,8 +233,8 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
     return rows
 
 
-def _owner_text(owner: Owner, spec: str, workspace: str) -> str:
-    if owner.is_ours(spec, workspace):
+def _owner_text(owner: Ownership, spec: str, workspace: str) -> str:
+    if owner.owned_by(workspace, spec):
         return "this spec"
     if owner.managed:
         return f"runner ({owner.spec} in {owner.workspace})"

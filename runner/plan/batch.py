@@ -25,9 +25,9 @@ from runner.plan.batch_observed import (
     ObservedJob,
     ObservedPool,
     ObservedTask,
-    Owner,
 )
 from runner.plan.model import Address, Change
+from runner.plan.ownership import Ownership
 from runner.spec.models import BatchJob
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
     "ObservedJob",
     "ObservedPool",
     "ObservedTask",
-    "Owner",
+    "Ownership",
     "diff_batch",
     "diff_desired",
     "address",
@@ -146,11 +146,11 @@ def _container_change(spec: str, container: str, observed: ObservedBatch, worksp
     addr = address(spec, "container", container)
     owner = observed.containers.get(container)
     if owner is not None:
-        ours = owner.is_ours(spec, workspace)
+        ours = owner.owned_by(workspace, spec)
         return Change(
             address=addr,
             action=Action.NOOP,
-            reason="exists" if ours else f"exists ({owner.describe()}; used, never deleted)",
+            reason="exists" if ours else f"exists ({owner.provenance()}; used, never deleted)",
             before={"name": container, "ours": ours},
             owned=ours,
         )
@@ -182,13 +182,13 @@ def _blob_change(spec: str, f: LocalFile, observed: ObservedBatch, workspace: st
             before=before,
             after=after,
             depends_on=deps,
-            owned=seen.owner.is_ours(spec, workspace),
+            owned=seen.owner.owned_by(workspace, spec),
         )
-    if not seen.owner.is_ours(spec, workspace):
+    if not seen.owner.owned_by(workspace, spec):
         return Change(
             address=addr,
             action=Action.CONFLICT,
-            reason=f"a different blob of that name exists, {seen.owner.describe()}",
+            reason=f"a different blob of that name exists, {seen.owner.provenance()}",
             before=before,
             after=after,
         )
@@ -222,8 +222,8 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
     blocked = _deleting_or_foreign(
         "pool",
         pool.state,
-        pool.owner.is_ours(spec, workspace),
-        pool.owner.describe(),
+        pool.owner.owned_by(workspace, spec),
+        pool.owner.provenance(),
         Change(
             address=addr,
             action=Action.NOOP,
@@ -325,8 +325,8 @@ def _job_change(
     blocked = _deleting_or_foreign(
         "job",
         job.state,
-        job.owner.is_ours(spec, workspace),
-        job.owner.describe(),
+        job.owner.owned_by(workspace, spec),
+        job.owner.provenance(),
         Change(
             address=addr,
             action=Action.NOOP,

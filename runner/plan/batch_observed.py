@@ -7,31 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Owner:
-    """Ownership read from metadata (parsed by ``backends/tags.py``)."""
-
-    managed: bool = False
-    spec: str | None = None
-    workspace: str | None = None
-    hash: str | None = None
-
-    def is_ours(self, spec: str, workspace: str) -> bool:
-        return self.managed and self.spec == spec and self.workspace == workspace
-
-    def describe(self) -> str:
-        """Who made it, as its ownership metadata says."""
-        if not self.managed:
-            return "not made by runner"
-        return f"made by runner spec {self.spec!r} in workspace {self.workspace!r}"
+from runner.plan.ownership import Ownership
 
 
 @dataclass(frozen=True)
 class ObservedPool:
     id: str
     state: str  # active, deleting
-    owner: Owner
+    owner: Ownership
     allocation_state: str = "steady"
     vm_size: str = ""
     image: dict[str, str] = field(default_factory=dict)
@@ -61,7 +44,7 @@ class ObservedJob:
     id: str
     state: str  # active, disabling, disabled, enabling, terminating, completed, deleting
     pool_id: str
-    owner: Owner
+    owner: Ownership
 
 
 @dataclass(frozen=True)
@@ -91,7 +74,7 @@ class ObservedBlob:
     container: str
     name: str
     md5: str | None
-    owner: Owner = field(default_factory=Owner)
+    owner: Ownership = field(default_factory=Ownership)
 
 
 @dataclass(frozen=True)
@@ -99,5 +82,5 @@ class ObservedBatch:
     pool: ObservedPool | None = None
     job: ObservedJob | None = None
     tasks: dict[str, ObservedTask] = field(default_factory=dict)
-    containers: dict[str, Owner] = field(default_factory=dict)  # existing container -> owner
+    containers: dict[str, Ownership] = field(default_factory=dict)  # existing container -> owner
     blobs: dict[tuple[str, str], ObservedBlob] = field(default_factory=dict)

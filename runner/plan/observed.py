@@ -11,8 +11,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner.plan.model import Address
+from runner.plan.ownership import MANAGED_BY, Ownership
 
-MANAGED_BY = "runner"
+__all__ = [
+    "MANAGED_BY",
+    "ObservedContainerGroup",
+    "ObservedResourceGroup",
+    "ObservedState",
+    "Ownership",
+]
 
 # Instance states after which a run-to-completion group has nothing left to do.
 FINISHED_STATES = frozenset({"Succeeded", "Failed", "Stopped", "Terminated"})
@@ -21,23 +28,6 @@ TERMINAL_PROVISIONING = frozenset({"Succeeded", "Failed", "Canceled"})
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Ownership(Frozen):
-    """Who made a resource, parsed from its tags by ``backends/tags.py``."""
-
-    managed_by: str | None = None
-    spec: str | None = None
-    workspace: str | None = None
-    hash: str | None = None
-
-    def owned_by(self, workspace: str) -> bool:
-        return self.managed_by == MANAGED_BY and self.workspace == workspace
-
-    def describe(self) -> str:
-        if self.managed_by != MANAGED_BY:
-            return "not managed by runner"
-        return f"managed by runner workspace {self.workspace!r} (spec {self.spec!r})"
 
 
 class ObservedResourceGroup(Frozen):

@@ -120,7 +120,7 @@ def test_pool_and_job_just_made_read_back_as_no_ops(target, unique_name, tmp_pat
     bb.create_job(client, d, "ws")
 
     observed = bb.read_batch_state(spec, target, "ws")
-    assert observed.pool is not None and observed.pool.owner.is_ours(spec.name, "ws")
+    assert observed.pool is not None and observed.pool.owner.owned_by("ws", spec.name)
     assert observed.pool.owner.hash == d.pool_hash
     assert observed.job is not None and observed.job.pool_id == spec.pool.id
     changes = {c.address.part.kind: c for c in diff_desired(d, observed, workspace="ws")}

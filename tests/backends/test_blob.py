@@ -54,10 +54,10 @@ def test_upload_sets_content_md5_and_listing_reads_it_with_owner(service, tmp_pa
 
     listed = blob.read_blobs(service, "md5-check")[("md5-check", "alice.txt")]
     assert listed.md5 == f.md5
-    assert listed.owner.is_ours("tw", "ws")
+    assert listed.owner.owned_by("ws", "tw")
     containers = blob.read_containers(service, ["md5-check", "absent-container"])
     assert list(containers) == ["md5-check"]
-    assert containers["md5-check"].is_ours("tw", "ws")
+    assert containers["md5-check"].owned_by("ws", "tw")
 
 
 def test_large_upload_in_blocks_still_carries_content_md5(service, tmp_path):

@@ -19,10 +19,10 @@ from runner.plan.batch import (
     ObservedJob,
     ObservedPool,
     ObservedTask,
-    Owner,
     diff_batch,
 )
 from runner.plan.batch_desired import DesiredBatch, desired_batch
+from runner.plan.ownership import Ownership
 from runner.spec.models import BatchJob
 
 CASES = sorted((Path(__file__).parent / "cases" / "batch").glob("*.yaml"))
@@ -33,15 +33,17 @@ def md5_of(text: str) -> str:
     return base64.b64encode(hashlib.md5(text.encode()).digest()).decode()
 
 
-def owner(value: str | None, spec: str) -> Owner:
+def owner(value: str | None, spec: str) -> Ownership:
     """``ours`` (this spec and workspace; ``ours-stale-hash`` with a runner-hash of another
     definition), ``other-spec``, ``other-workspace`` or unmanaged."""
     return {
-        "ours": Owner(True, spec, WORKSPACE, None),
-        "ours-stale-hash": Owner(True, spec, WORKSPACE, "0" * 64),
-        "other-spec": Owner(True, "someone-else", WORKSPACE, None),
-        "other-workspace": Owner(True, spec, "elsewhere", None),
-    }.get(value or "", Owner())
+        "ours": Ownership(managed_by="runner", spec=spec, workspace=WORKSPACE),
+        "ours-stale-hash": Ownership(
+            managed_by="runner", spec=spec, workspace=WORKSPACE, hash="0" * 64
+        ),
+        "other-spec": Ownership(managed_by="runner", spec="someone-else", workspace=WORKSPACE),
+        "other-workspace": Ownership(managed_by="runner", spec=spec, workspace="elsewhere"),
+    }.get(value or "", Ownership())
 
 
 def observed_task(data: dict[str, Any], desired: DesiredBatch) -> ObservedTask:

@@ -50,8 +50,6 @@ TENANT = "00000000-0000-0000-0000-000000000000"
 # What Entra answers a client-credentials grant with; iat and nbf are set 5 minutes back.
 TOKEN_LIFETIME = 3599
 BACKDATE = 300
-# The Flask extension under which the ARM and Batch apps find the platform.
-IDENTITY_EXTENSION = "runner.identity"
 
 # Resources whose service principals every tenant has, by the audience a token names.
 ARM_AUDIENCES = (

@@ -30,7 +30,7 @@ from runner.local.admin import admin_blueprint
 from runner.local.context import ServiceContext
 from runner.local.endpoints import PortTaken, listen, load_ports, save_ports
 from runner.local.faults import install, parse_rules
-from runner.local.identity import IDENTITY_EXTENSION, create_identity_app, load_identity
+from runner.local.identity import Identity, create_identity_app, load_identity
 from runner.local.nodes import transfer
 from runner.local.tls import CertPaths, ensure_certificate
 
@@ -97,13 +97,13 @@ def _make_runtime(ctx: ServiceContext, name: str) -> Any:
     return DockerRuntime(ctx)
 
 
-def _batch_app(ctx: ServiceContext) -> Flask | None:
+def _batch_app(ctx: ServiceContext, identity: Identity) -> Flask | None:
     try:
         from runner.local.batch.app import create_batch_app
     except ImportError as exc:  # part 2 of the local target may be absent
         log.warning("Batch API not available: %s", exc)
         return None
-    app: Flask = create_batch_app(ctx)
+    app: Flask = create_batch_app(ctx, identity)
     install(app, ctx.faults, "batch")
     return app
 
@@ -179,14 +179,13 @@ def _serve(
         if "pid" in status and not stop.is_set():
             write_json(state_dir / STATUS_FILE, status)
 
+    identity = load_identity(state_dir)
+    identity_app = create_identity_app(identity)
     group_runtime = _make_runtime(ctx, runtime)
-    arm_app = create_arm_app(ctx, runtime=group_runtime)
+    arm_app = create_arm_app(ctx, runtime=group_runtime, identity=identity)
     install(arm_app, ctx.faults, "arm")
     arm_app.register_blueprint(admin_blueprint(ctx, on_docker_switch=publish))
 
-    identity = load_identity(state_dir)
-    identity_app = create_identity_app(identity)
-    arm_app.extensions[IDENTITY_EXTENSION] = identity
 
     kept = load_ports(state_dir)
     sockets = {"arm": listen(HOST, kept.get("arm", 0), "arm", state_dir)}
@@ -203,9 +202,8 @@ def _serve(
     cleanup.callback(_run_hooks, ctx)
     # After Azurite: the Batch scheduler at once runs the tasks a restart requeued, and
     # they fetch their files from it.
-    batch_app = _batch_app(ctx)
+    batch_app = _batch_app(ctx, identity)
     if batch_app is not None:
-        batch_app.extensions[IDENTITY_EXTENSION] = identity
         sockets["batch"] = listen(HOST, kept.get("batch", 0), "batch", state_dir)
         cleanup.callback(sockets["batch"].close)
     cleanup.callback(group_runtime.stop)

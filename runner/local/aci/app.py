@@ -29,6 +29,7 @@ from runner.local.arm.resource_groups import ResourceGroups, resource_group_blue
 from runner.local.arm.resources import resources_blueprint
 from runner.local.context import ServiceContext
 from runner.local.faults import ADMIN_PREFIX
+from runner.local.identity import Identity
 
 WORKERS = 32
 # Headers ARM sends with every answer.
@@ -40,16 +41,24 @@ ARM_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
 # Errors that ARM answers before a resource provider sees the request.
-GATEWAY_CODES = frozenset({
-    "AuthenticationFailed", "MissingApiVersionParameter", "NoRegisteredProviderFound",
-    "InvalidApiVersionParameter", "ResourceGroupNotFound", "InvalidResourceNamespace",
-    "SubscriptionNotFound", "InvalidResourceType",
-})
+GATEWAY_CODES = frozenset(
+    {
+        "AuthenticationFailed",
+        "MissingApiVersionParameter",
+        "NoRegisteredProviderFound",
+        "InvalidApiVersionParameter",
+        "ResourceGroupNotFound",
+        "InvalidResourceNamespace",
+        "SubscriptionNotFound",
+        "InvalidResourceType",
+    }
+)
 
 
 _PROVIDER_TYPE = re.compile(
     r"^(?:/subscriptions/[^/]+(?:/resourceGroups/[^/]+)?)?/providers/"
-    r"Microsoft\.ContainerInstance/([^/]+)")
+    r"Microsoft\.ContainerInstance/([^/]+)"
+)
 _ACI_TYPES = {"containerGroups", "locations", "operations", "serviceAssociationLinks"}
 
 
@@ -58,14 +67,20 @@ def _not_found() -> ArmError:
     InvalidResourceType, anything else NotFound."""
     match = _PROVIDER_TYPE.match(request.path)
     if match and match.group(1) not in _ACI_TYPES:
-        return arm_error("InvalidResourceType", type=match.group(1),
-                         namespace="Microsoft.ContainerInstance",
-                         version=request.args.get("api-version", ""))
+        return arm_error(
+            "InvalidResourceType",
+            type=match.group(1),
+            namespace="Microsoft.ContainerInstance",
+            version=request.args.get("api-version", ""),
+        )
     return arm_error("NotFound", path=request.path)
 
 
-def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> Flask:
-    """The ARM API on ``runtime`` (Docker unless given; ``InstantRuntime`` for shape tests)."""
+def create_arm_app(
+    ctx: ServiceContext, runtime: GroupRuntime | None = None, identity: Identity | None = None
+) -> Flask:
+    """The ARM API on ``runtime`` (Docker unless given; ``InstantRuntime`` for shape tests);
+    with ``identity``, bearer tokens that are JWTs are checked as that platform's."""
     if runtime is None:
         from runner.local.containers import DockerRuntime
 
@@ -78,14 +93,14 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
     ctx.shutdown_hooks.append(lambda: workers.shutdown(wait=False, cancel_futures=True))
     resource_groups = ResourceGroups(ctx.store, workers)
     groups = ContainerGroups(ctx, runtime, resource_groups, workers)
-    app.extensions["runner_aci"] = groups
     app.register_blueprint(resource_group_blueprint(resource_groups, retry_after))
     app.register_blueprint(providers_blueprint(Providers(ctx.store), ctx.settings.subscription))
     app.register_blueprint(resources_blueprint(resource_groups, [groups.list]))
 
     versions: dict[str, tuple[str, ...]] = {}
-    for rule, method, endpoint, view, supported in bind(Handlers(groups, retry_after),
-                                                      LocationHandlers(groups)):
+    for rule, method, endpoint, view, supported in bind(
+        Handlers(groups, retry_after), LocationHandlers(groups)
+    ):
         app.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
         versions[endpoint] = supported
 
@@ -93,7 +108,7 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
     def arm_checks() -> None:
         if request.path.startswith(ADMIN_PREFIX):
             return
-        check_bearer()
+        check_bearer(identity)
         supported = versions.get(request.endpoint or "")
         if supported is not None:
             check_api_version(supported, "containerGroups")
@@ -105,8 +120,10 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
         # ARM stamps every answer (keeping a caller's correlation id); clients log these ids.
         request_id = str(uuid.uuid4())
         response.headers.setdefault("x-ms-request-id", request_id)
-        response.headers.setdefault("x-ms-correlation-request-id",
-                                    request.headers.get("x-ms-correlation-request-id", request_id))
+        response.headers.setdefault(
+            "x-ms-correlation-request-id",
+            request.headers.get("x-ms-correlation-request-id", request_id),
+        )
         response.headers.setdefault("x-ms-routing-request-id", f"LOCAL:{request_id}")
         for name, value in ARM_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -121,7 +138,7 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
     @app.errorhandler(ArmError)
     def arm_failure(error: ArmError) -> Response:
         if error.status == 401:
-            response = unauthorized_response(error)
+            response = unauthorized_response(error, identity)
         else:
             response = json_response(error.body(), error.status)
         if error.code in GATEWAY_CODES:
@@ -136,8 +153,9 @@ def create_arm_app(ctx: ServiceContext, runtime: GroupRuntime | None = None) -> 
         elif error.code == 404:
             failure = _not_found()
         else:
-            failure = ArmError(error.code or 500, error.name.replace(" ", ""),
-                               error.description or error.name)
+            failure = ArmError(
+                error.code or 500, error.name.replace(" ", ""), error.description or error.name
+            )
         return json_response(failure.body(), failure.status)
 
     groups.resume()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Response, request
 
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.handlers import state
 from runner.local.batch.http import base_url, ok
 from runner.local.batch.query import compile_filter, page
+from runner.local.batch.service import BatchService
 
 IMAGES = [
     ("batch.node.ubuntu 22.04", "canonical", "0001-com-ubuntu-server-jammy", "22_04-lts"),
@@ -21,37 +21,57 @@ IMAGES = [
 ]
 # Node states as BatchNodeCounts names them (camelCase), keyed by the node's wire state.
 COUNTED = {
-    "creating": "creating", "idle": "idle", "offline": "offline", "preempted": "preempted",
-    "rebooting": "rebooting", "reimaging": "reimaging", "running": "running",
-    "starting": "starting", "starttaskfailed": "startTaskFailed", "leavingpool": "leavingPool",
-    "unknown": "unknown", "unusable": "unusable", "waitingforstarttask": "waitingForStartTask",
-    "deallocated": "deallocated", "deallocating": "deallocating", "upgradingos": "upgradingOS",
+    "creating": "creating",
+    "idle": "idle",
+    "offline": "offline",
+    "preempted": "preempted",
+    "rebooting": "rebooting",
+    "reimaging": "reimaging",
+    "running": "running",
+    "starting": "starting",
+    "starttaskfailed": "startTaskFailed",
+    "leavingpool": "leavingPool",
+    "unknown": "unknown",
+    "unusable": "unusable",
+    "waitingforstarttask": "waitingForStartTask",
+    "deallocated": "deallocated",
+    "deallocating": "deallocating",
+    "upgradingos": "upgradingOS",
 }
 
 
-def list_supported_images() -> Response:
+def list_supported_images(batch: BatchService) -> Response:
     keep = compile_filter(request.args.get("$filter"))
-    images = [{
-        "nodeAgentSKUId": sku,
-        "imageReference": {"publisher": publisher, "offer": offer, "sku": image_sku,
-                           "version": "latest"},
-        "osType": "linux",
-        "verificationType": "verified",
-    } for sku, publisher, offer, image_sku in IMAGES]
+    images = [
+        {
+            "nodeAgentSKUId": sku,
+            "imageReference": {
+                "publisher": publisher,
+                "offer": offer,
+                "sku": image_sku,
+                "version": "latest",
+            },
+            "osType": "linux",
+            "verificationType": "verified",
+        }
+        for sku, publisher, offer, image_sku in IMAGES
+    ]
     images = [i for i in images if keep(i)]
     return ok(page(images, request.args, base_url(), "/supportedimages"), "supportedimages")
 
 
-def list_pool_node_counts() -> Response:
+def list_pool_node_counts(batch: BatchService) -> Response:
     keep = compile_filter(request.args.get("$filter"))
     rows = []
-    with state().lock:
-        for pool in state().pools.values():
+    with batch.state.lock:
+        for pool in batch.state.pools.values():
             if not keep(pool):
                 continue
-            counts = {kind: dict.fromkeys([*COUNTED.values(), "total"], 0)
-                      for kind in ("dedicated", "lowPriority")}
-            for node in state().nodes.get(pool["id"], {}).values():
+            counts = {
+                kind: dict.fromkeys([*COUNTED.values(), "total"], 0)
+                for kind in ("dedicated", "lowPriority")
+            }
+            for node in batch.state.nodes.get(pool["id"], {}).values():
                 kind = counts["dedicated" if node.get("isDedicated", True) else "lowPriority"]
                 kind[COUNTED.get(node["state"], "unknown")] += 1
                 kind["total"] += 1
@@ -59,19 +79,19 @@ def list_pool_node_counts() -> Response:
     return ok(page(rows, request.args, base_url(), "/nodecounts"), "poolnodecounts")
 
 
-def list_applications() -> Response:
+def list_applications(batch: BatchService) -> Response:
     # The local account has no application packages.
     return ok(page([], request.args, base_url(), "/applications"), "applications")
 
 
-def get_application(application_id: str) -> Response:
+def get_application(batch: BatchService, application_id: str) -> Response:
     raise BatchServiceError("ApplicationNotFound")
 
 
-def list_job_schedules() -> Response:
+def list_job_schedules(batch: BatchService) -> Response:
     # Job schedules are not emulated: the account has none, and a named one is not found.
     return ok(page([], request.args, base_url(), "/jobschedules"), "jobschedules")
 
 
-def job_schedule_not_found(**_: str) -> Response:
+def job_schedule_not_found(batch: BatchService, **_: str) -> Response:
     raise BatchServiceError("JobScheduleNotFound")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from runner.local.batch import jobs, pools, versions
 from runner.local.batch.errors import BatchServiceError
@@ -19,30 +19,26 @@ from runner.local.batch.http import (
     preconditions,
 )
 from runner.local.batch.query import by_id, compile_filter, page
-from runner.local.batch.state import BatchState, Doc
+from runner.local.batch.service import BatchService
+from runner.local.batch.state import Doc
 from runner.local.batch.wire import job_out, node_out, pool_out, select
 
 
-def state() -> BatchState:
-    return current_app.extensions["runner.batch"].state  # type: ignore[no-any-return]
+def _guard_pool(batch: BatchService, pool_id: str) -> None:
+    with batch.state.lock:
+        preconditions(dict(pools.get_pool(batch.state, pool_id)))
 
 
-def _guard_pool(pool_id: str) -> None:
-    with state().lock:
-        preconditions(dict(pools.get_pool(state(), pool_id)))
+def _guard_job(batch: BatchService, job_id: str) -> None:
+    with batch.state.lock:
+        preconditions(dict(jobs.get_job(batch.state, job_id)))
 
 
-def _guard_job(job_id: str) -> None:
-    with state().lock:
-        preconditions(dict(jobs.get_job(state(), job_id)))
-
-
-def _slow(entity: Doc, due: str) -> None:
+def _slow(batch: BatchService, entity: Doc, due: str) -> None:
     """An injected ``lro_latency`` fault holds the operation that long (see faults.py)."""
-    faults = getattr(current_app.extensions["runner.batch"].ctx, "faults", None)
-    latency = faults.lro_latency("batch", request.method, request.path) if faults else 0.0
+    latency = batch.faults.lro_latency("batch", request.method, request.path)
     if latency:
-        with state().lock:
+        with batch.state.lock:
             entity[due] = time.time() + latency
 
 
@@ -51,138 +47,150 @@ def _legacy() -> bool:
     return versions.cloud_services(api_version())
 
 
-def create_pool() -> Response:
-    doc = pools.create_pool(state(), body(), _legacy())
-    _slow(doc, "_steady_at")
+def create_pool(batch: BatchService) -> Response:
+    doc = pools.create_pool(batch.state, body(), _legacy())
+    _slow(batch, doc, "_steady_at")
     return created(f"{base_url()}/pools/{doc['id']}", doc)
 
 
-def list_pools() -> Response:
+def list_pools(batch: BatchService) -> Response:
     keep = compile_filter(request.args.get("$filter"))
-    with state().lock:
-        body = page(by_id(p for p in state().pools.values() if keep(p)), request.args,
-                    base_url(), "/pools")
-        body["value"] = [select(pool_out(p, base_url()), request.args.get("$select"))
-                         for p in body["value"]]
+    with batch.state.lock:
+        body = page(
+            by_id(p for p in batch.state.pools.values() if keep(p)),
+            request.args,
+            base_url(),
+            "/pools",
+        )
+        body["value"] = [
+            select(pool_out(p, base_url()), request.args.get("$select")) for p in body["value"]
+        ]
     return ok(body, "pools")
 
 
-def get_pool(pool_id: str) -> Response:
-    with state().lock:
-        doc = pool_out(pools.get_pool(state(), pool_id), base_url())
+def get_pool(batch: BatchService, pool_id: str) -> Response:
+    with batch.state.lock:
+        doc = pool_out(pools.get_pool(batch.state, pool_id), base_url())
     if (unchanged := preconditions(doc)) is not None:
         return unchanged
     return ok(select(doc, request.args.get("$select")), "pools/@Element", doc)
 
 
-def pool_exists(pool_id: str) -> Response:
+def pool_exists(batch: BatchService, pool_id: str) -> Response:
     try:
-        with state().lock:
-            doc = dict(pools.get_pool(state(), pool_id))
+        with batch.state.lock:
+            doc = dict(pools.get_pool(batch.state, pool_id))
     except BatchServiceError:
         return no_content(404)
     return no_content(200, entity=doc)
 
 
-def patch_pool(pool_id: str) -> Response:
-    _guard_pool(pool_id)
-    doc = pools.patch_pool(state(), pool_id, body())
+def patch_pool(batch: BatchService, pool_id: str) -> Response:
+    _guard_pool(batch, pool_id)
+    doc = pools.patch_pool(batch.state, pool_id, body())
     return action(200, doc)
 
 
-def replace_pool_properties(pool_id: str) -> Response:
-    doc = pools.replace_pool_properties(state(), pool_id, body())
+def replace_pool_properties(batch: BatchService, pool_id: str) -> Response:
+    doc = pools.replace_pool_properties(batch.state, pool_id, body())
     return action(204, doc)
 
 
-def resize_pool(pool_id: str) -> Response:
-    doc = pools.resize_pool(state(), pool_id, body())
-    _slow(doc, "_steady_at")
+def resize_pool(batch: BatchService, pool_id: str) -> Response:
+    doc = pools.resize_pool(batch.state, pool_id, body())
+    _slow(batch, doc, "_steady_at")
     return action(202, doc)
 
 
-def stop_resize(pool_id: str) -> Response:
-    doc = pools.stop_resize(state(), pool_id)
+def stop_resize(batch: BatchService, pool_id: str) -> Response:
+    doc = pools.stop_resize(batch.state, pool_id)
     return action(202, doc)
 
 
-def delete_pool(pool_id: str) -> Response:
-    _guard_pool(pool_id)
-    _slow(pools.delete_pool(state(), pool_id), "_gone_at")
+def delete_pool(batch: BatchService, pool_id: str) -> Response:
+    _guard_pool(batch, pool_id)
+    _slow(batch, pools.delete_pool(batch.state, pool_id), "_gone_at")
     return no_content(202)
 
 
-def list_nodes(pool_id: str) -> Response:
+def list_nodes(batch: BatchService, pool_id: str) -> Response:
     keep = compile_filter(request.args.get("$filter"))
-    with state().lock:
-        pool = pools.get_pool(state(), pool_id)
-        items = [node_out(n, pool["id"], base_url())
-                 for n in by_id(state().nodes.get(pool["id"], {}).values())]
+    with batch.state.lock:
+        pool = pools.get_pool(batch.state, pool_id)
+        items = [
+            node_out(n, pool["id"], base_url())
+            for n in by_id(batch.state.nodes.get(pool["id"], {}).values())
+        ]
     items = [select(n, request.args.get("$select")) for n in items if keep(n)]
     return ok(page(items, request.args, base_url(), f"/pools/{pool_id}/nodes"), "nodes")
 
 
-def get_node(pool_id: str, node_id: str) -> Response:
-    with state().lock:
-        doc = node_out(pools.get_node(state(), pool_id, node_id), pool_id, base_url())
+def get_node(batch: BatchService, pool_id: str, node_id: str) -> Response:
+    with batch.state.lock:
+        doc = node_out(pools.get_node(batch.state, pool_id, node_id), pool_id, base_url())
     return ok(select(doc, request.args.get("$select")), "nodes/@Element")
 
 
-def create_job() -> Response:
-    doc = jobs.create_job(state(), body(), _legacy())
+def create_job(batch: BatchService) -> Response:
+    doc = jobs.create_job(batch.state, body(), _legacy())
     # Batch names the job's first execution ("job-1", as in a task's root folder
     # workitems/<job>/job-1/<task>) in both headers; Azure's recorded answers show it.
     return created(f"{base_url()}/jobs/job-1", doc)
 
 
-def list_jobs() -> Response:
+def list_jobs(batch: BatchService) -> Response:
     keep = compile_filter(request.args.get("$filter"))
-    with state().lock:
-        body = page(by_id(j for j in state().jobs.values() if keep(j)), request.args,
-                    base_url(), "/jobs")
-        body["value"] = [select(job_out(j, base_url()), request.args.get("$select"))
-                         for j in body["value"]]
+    with batch.state.lock:
+        body = page(
+            by_id(j for j in batch.state.jobs.values() if keep(j)),
+            request.args,
+            base_url(),
+            "/jobs",
+        )
+        body["value"] = [
+            select(job_out(j, base_url()), request.args.get("$select")) for j in body["value"]
+        ]
     return ok(body, "jobs")
 
 
-def get_job(job_id: str) -> Response:
-    with state().lock:
-        doc = job_out(jobs.get_job(state(), job_id), base_url())
+def get_job(batch: BatchService, job_id: str) -> Response:
+    with batch.state.lock:
+        doc = job_out(jobs.get_job(batch.state, job_id), base_url())
     if (unchanged := preconditions(doc)) is not None:
         return unchanged
     return ok(select(doc, request.args.get("$select")), "jobs/@Element", doc)
 
 
-def patch_job(job_id: str) -> Response:
-    _guard_job(job_id)
-    doc = jobs.patch_job(state(), job_id, body(), replace=request.method == "PUT")
+def patch_job(batch: BatchService, job_id: str) -> Response:
+    _guard_job(batch, job_id)
+    doc = jobs.patch_job(batch.state, job_id, body(), replace=request.method == "PUT")
     return action(200, doc)
 
 
-def terminate_job(job_id: str) -> Response:
-    _guard_job(job_id)
+def terminate_job(batch: BatchService, job_id: str) -> Response:
+    _guard_job(batch, job_id)
     reason = body(optional=True).get("terminateReason")
-    return action(202, jobs.terminate_job(state(), job_id, reason))
+    return action(202, jobs.terminate_job(batch.state, job_id, reason))
 
 
-def disable_job(job_id: str) -> Response:
-    _guard_job(job_id)
-    return action(202, jobs.disable_job(state(), job_id, body()))
+def disable_job(batch: BatchService, job_id: str) -> Response:
+    _guard_job(batch, job_id)
+    return action(202, jobs.disable_job(batch.state, job_id, body()))
 
 
-def enable_job(job_id: str) -> Response:
-    _guard_job(job_id)
-    return action(202, jobs.enable_job(state(), job_id))
+def enable_job(batch: BatchService, job_id: str) -> Response:
+    _guard_job(batch, job_id)
+    return action(202, jobs.enable_job(batch.state, job_id))
 
 
-def preparation_and_release_status(job_id: str) -> Response:
-    with state().lock:
-        jobs.get_job(state(), job_id)
+def preparation_and_release_status(batch: BatchService, job_id: str) -> Response:
+    with batch.state.lock:
+        jobs.get_job(batch.state, job_id)
     # No job preparation or release task runs locally, so no node has a status to list.
     return ok({"value": []}, "jobpreparationandreleasetaskstatuslist")
 
 
-def delete_job(job_id: str) -> Response:
-    _guard_job(job_id)
-    _slow(jobs.delete_job(state(), job_id), "_gone_at")
+def delete_job(batch: BatchService, job_id: str) -> Response:
+    _guard_job(batch, job_id)
+    _slow(batch, jobs.delete_job(batch.state, job_id), "_gone_at")
     return no_content(202)

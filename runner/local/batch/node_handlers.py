@@ -9,77 +9,77 @@ runs its start task again; users are remembered on the node but no account is ma
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from runner.local.batch import files, pools
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.handlers import state
 from runner.local.batch.http import action, body, no_content, ok, request_id
 from runner.local.batch.pools import require, set_state
+from runner.local.batch.service import BatchService
 from runner.local.batch.state import Doc
 from runner.local.batch.wire import parse_iso
 from runner.local.nodes import layout, transfer
 
 
-def _node(pool_id: str, node_id: str) -> Doc:
-    return pools.get_node(state(), pool_id, node_id)
+def _node(batch: BatchService, pool_id: str, node_id: str) -> Doc:
+    return pools.get_node(batch.state, pool_id, node_id)
 
 
-def disable_scheduling(pool_id: str, node_id: str) -> Response:
+def disable_scheduling(batch: BatchService, pool_id: str, node_id: str) -> Response:
     option = body(optional=True).get("nodeDisableSchedulingOption") or "requeue"
-    with state().lock:
-        node = _node(pool_id, node_id)
+    with batch.state.lock:
+        node = _node(batch, pool_id, node_id)
         node["schedulingState"] = "disabled"
         if option in ("requeue", "terminate"):
             reason = "requeue" if option == "requeue" else "terminated"
-            current_app.extensions["runner.batch"].scheduler.stop_tasks_on(node["id"], reason)
-        state().save_node(pool_id, node)
+            batch.scheduler.stop_tasks_on(node["id"], reason)
+        batch.state.save_node(pool_id, node)
     return action(200)
 
 
-def enable_scheduling(pool_id: str, node_id: str) -> Response:
-    with state().lock:
-        node = _node(pool_id, node_id)
+def enable_scheduling(batch: BatchService, pool_id: str, node_id: str) -> Response:
+    with batch.state.lock:
+        node = _node(batch, pool_id, node_id)
         node["schedulingState"] = "enabled"
-        state().save_node(pool_id, node)
-        state().notify()
+        batch.state.save_node(pool_id, node)
+        batch.state.notify()
     return action(200)
 
 
-def reboot(pool_id: str, node_id: str) -> Response:
+def reboot(batch: BatchService, pool_id: str, node_id: str) -> Response:
     body(optional=True)
-    sched = current_app.extensions["runner.batch"].scheduler
-    with state().lock:
-        node = _node(pool_id, node_id)
+    sched = batch.scheduler
+    with batch.state.lock:
+        node = _node(batch, pool_id, node_id)
         if node["state"] not in ("idle", "running", "starttaskfailed", "unusable"):
             raise BatchServiceError("OperationNotValidOnNode", NodeState=node["state"])
         sched.stop_tasks_on(node["id"], "requeue")
         node.pop("startTaskInfo", None)
         set_state(node, "rebooting")  # the scheduler boots it again on its next pass
-        state().save_node(pool_id, node)
-        state().notify()
+        batch.state.save_node(pool_id, node)
+        batch.state.notify()
     return action(202)
 
 
-def reimage(pool_id: str, node_id: str) -> Response:
-    with state().lock:
-        _node(pool_id, node_id)
+def reimage(batch: BatchService, pool_id: str, node_id: str) -> Response:
+    with batch.state.lock:
+        _node(batch, pool_id, node_id)
     # Batch reimages only cloud service nodes; a virtual machine node cannot be reimaged.
     raise BatchServiceError(
         "OperationNotValidOnNode", Reason="Reimage is not supported on virtual machine nodes."
     )
 
 
-def create_user(pool_id: str, node_id: str) -> Response:
+def create_user(batch: BatchService, pool_id: str, node_id: str) -> Response:
     user = body()
     require(user, "name")
-    with state().lock:
-        node = _node(pool_id, node_id)
+    with batch.state.lock:
+        node = _node(batch, pool_id, node_id)
         users = node.setdefault("_users", {})
         if user["name"].lower() in users:
             raise BatchServiceError("NodeUserExists")
         users[user["name"].lower()] = {"name": user["name"], "isAdmin": bool(user.get("isAdmin"))}
-        state().save_node(pool_id, node)
+        batch.state.save_node(pool_id, node)
     return action(201)
 
 
@@ -90,25 +90,25 @@ def _user(node: Doc, name: str) -> Doc:
     return user  # type: ignore[no-any-return]
 
 
-def replace_user(pool_id: str, node_id: str, user_name: str) -> Response:
+def replace_user(batch: BatchService, pool_id: str, node_id: str, user_name: str) -> Response:
     body()
-    with state().lock:
-        _user(_node(pool_id, node_id), user_name)
+    with batch.state.lock:
+        _user(_node(batch, pool_id, node_id), user_name)
     return action(200)
 
 
-def delete_user(pool_id: str, node_id: str, user_name: str) -> Response:
-    with state().lock:
-        node = _node(pool_id, node_id)
+def delete_user(batch: BatchService, pool_id: str, node_id: str, user_name: str) -> Response:
+    with batch.state.lock:
+        node = _node(batch, pool_id, node_id)
         _user(node, user_name)
         node["_users"].pop(user_name.lower(), None)
-        state().save_node(pool_id, node)
+        batch.state.save_node(pool_id, node)
     return action(200)
 
 
-def remote_login_settings(pool_id: str, node_id: str) -> Response:
-    with state().lock:
-        node = _node(pool_id, node_id)
+def remote_login_settings(batch: BatchService, pool_id: str, node_id: str) -> Response:
+    with batch.state.lock:
+        node = _node(batch, pool_id, node_id)
         ssh = next(
             (
                 e
@@ -124,24 +124,22 @@ def remote_login_settings(pool_id: str, node_id: str) -> Response:
     )
 
 
-def upload_logs(pool_id: str, node_id: str) -> Response:
+def upload_logs(batch: BatchService, pool_id: str, node_id: str) -> Response:
     """Uploads the node's logs to the caller's container. A local node keeps no agent logs,
     so what it uploads is its start task's output, when it has run since ``startTime``."""
     options = body()
     require(options, "containerUrl", "startTime")
-    with state().lock:
-        pool = pools.get_pool(state(), pool_id)
-        node = _node(pool_id, node_id)
-    root = layout.node_root(
-        current_app.extensions["runner.batch"].state_dir, pool["id"], node["id"]
-    )
+    with batch.state.lock:
+        pool = pools.get_pool(batch.state, pool_id)
+        node = _node(batch, pool_id, node_id)
+    root = layout.node_root(batch.state_dir, pool["id"], node["id"])
     try:
         since = parse_iso(str(options["startTime"])).timestamp()
     except ValueError:
         raise BatchServiceError(
             "InvalidPropertyValue", PropertyName="startTime", PropertyValue=options["startTime"]
         ) from None
-    folder = f"batch-{state().account}/{pool['id']}/{node['id']}/{request_id()}"
+    folder = f"batch-{batch.state.account}/{pool['id']}/{node['id']}/{request_id()}"
     logs = [
         (path, f"{folder}/startup/{path.name}")
         for path in sorted((root / "startup").glob("std*.txt"))
@@ -159,12 +157,10 @@ def upload_logs(pool_id: str, node_id: str) -> Response:
     )
 
 
-def delete_node_file(pool_id: str, node_id: str, file_path: str) -> Response:
-    with state().lock:
-        pool = pools.get_pool(state(), pool_id)
-        node = _node(pool_id, node_id)
-    root = layout.node_root(
-        current_app.extensions["runner.batch"].state_dir, pool["id"], node["id"]
-    )
+def delete_node_file(batch: BatchService, pool_id: str, node_id: str, file_path: str) -> Response:
+    with batch.state.lock:
+        pool = pools.get_pool(batch.state, pool_id)
+        node = _node(batch, pool_id, node_id)
+    root = layout.node_root(batch.state_dir, pool["id"], node["id"])
     files.delete(root, file_path, request.args.get("recursive", "false").lower() == "true")
     return no_content(200)  # Batch names no DataServiceId here

@@ -18,16 +18,20 @@ from flask import Response
 
 from runner.local.batch import pools
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.handlers import state
 from runner.local.batch.http import action, body, ok
 from runner.local.batch.pools import set_state, touch
+from runner.local.batch.service import BatchService
 from runner.local.batch.wire import format_duration, now_iso, parse_duration
 
 Doc = dict[str, Any]
 FIRST = ("TargetDedicatedNodes", "TargetLowPriorityNodes", "NodeDeallocationOption")
 _ASSIGN = re.compile(r"^\s*\$(\w+)\s*=\s*(.+?)\s*$", re.DOTALL)
-_OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-                         ast.Div: operator.truediv}
+_OPS: dict[type, Any] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 
 def _value(node: ast.AST, known: dict[str, Any]) -> Any:
@@ -39,8 +43,12 @@ def _value(node: ast.AST, known: dict[str, Any]) -> Any:
         return _OPS[type(node.op)](_value(node.left, known), _value(node.right, known))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_value(node.operand, known)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-            and node.func.id in ("min", "max") and node.args:
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("min", "max")
+        and node.args
+    ):
         return {"min": min, "max": max}[node.func.id](_value(a, known) for a in node.args)
     raise ValueError(ast.dump(node))
 
@@ -60,8 +68,11 @@ def evaluate(formula: str, pool: Doc) -> str:
             known[match.group(1)] = _value(ast.parse(expr, mode="eval").body, known)
         except (ValueError, SyntaxError, TypeError, ZeroDivisionError):
             raise BatchServiceError(
-                "InvalidPropertyValue", PropertyName="autoScaleFormula", PropertyValue=formula,
-                Reason="The formula is not one the local account can evaluate.") from None
+                "InvalidPropertyValue",
+                PropertyName="autoScaleFormula",
+                PropertyValue=formula,
+                Reason="The formula is not one the local account can evaluate.",
+            ) from None
     shown = [*FIRST, *(k for k in known if k not in FIRST)]
     return ";".join(f"${k}={_text(known[k])}" for k in shown)
 
@@ -75,16 +86,19 @@ def _text(value: Any) -> str:
 def _interval(value: Any) -> str:
     seconds = parse_duration(str(value)) if value else 15 * 60
     if seconds is None or not 300 <= seconds <= 168 * 3600:
-        raise BatchServiceError("InvalidPropertyValue", PropertyName="autoScaleEvaluationInterval",
-                                PropertyValue=str(value),
-                                Reason="The value must be between 5 minutes and 168 hours.")
+        raise BatchServiceError(
+            "InvalidPropertyValue",
+            PropertyName="autoScaleEvaluationInterval",
+            PropertyValue=str(value),
+            Reason="The value must be between 5 minutes and 168 hours.",
+        )
     return format_duration(seconds)
 
 
-def enable_auto_scale(pool_id: str) -> Response:
+def enable_auto_scale(batch: BatchService, pool_id: str) -> Response:
     request_body = body()
-    with state().lock:
-        doc = pools.get_pool(state(), pool_id)
+    with batch.state.lock:
+        doc = pools.get_pool(batch.state, pool_id)
         if doc["state"] == "deleting":
             raise BatchServiceError("PoolBeingDeleted")
         formula = request_body.get("autoScaleFormula") or doc.get("autoScaleFormula")
@@ -95,46 +109,49 @@ def enable_auto_scale(pool_id: str) -> Response:
         doc["autoScaleFormula"] = formula
         doc["autoScaleEvaluationInterval"] = _interval(
             request_body.get("autoScaleEvaluationInterval")
-            or doc.get("autoScaleEvaluationInterval"))
+            or doc.get("autoScaleEvaluationInterval")
+        )
         touch(doc)
-        state().save_pool(doc)
+        batch.state.save_pool(doc)
         return action(200, dict(doc))
 
 
-def disable_auto_scale(pool_id: str) -> Response:
-    with state().lock:
-        doc = pools.get_pool(state(), pool_id)
+def disable_auto_scale(batch: BatchService, pool_id: str) -> Response:
+    with batch.state.lock:
+        doc = pools.get_pool(batch.state, pool_id)
         doc["enableAutoScale"] = False
         for key in ("autoScaleFormula", "autoScaleEvaluationInterval", "autoScaleRun"):
             doc.pop(key, None)
         touch(doc)
-        state().save_pool(doc)
+        batch.state.save_pool(doc)
         return action(200, dict(doc))
 
 
-def evaluate_auto_scale(pool_id: str) -> Response:
+def evaluate_auto_scale(batch: BatchService, pool_id: str) -> Response:
     formula = body().get("autoScaleFormula")
     if not formula:
         raise BatchServiceError("MissingRequiredProperty", PropertyName="autoScaleFormula")
-    with state().lock:
-        doc = pools.get_pool(state(), pool_id)
+    with batch.state.lock:
+        doc = pools.get_pool(batch.state, pool_id)
         results = evaluate(formula, doc)
-    response = ok({"timestamp": now_iso(), "results": results},
-                  "Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun")
+    response = ok(
+        {"timestamp": now_iso(), "results": results},
+        "Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun",
+    )
     response.headers["DataServiceId"] = action(200).headers["DataServiceId"]
     return response
 
 
-def remove_nodes(pool_id: str) -> Response:
+def remove_nodes(batch: BatchService, pool_id: str) -> Response:
     request_body = body()
     node_ids = request_body.get("nodeList")
     if not isinstance(node_ids, list) or not node_ids:
         raise BatchServiceError("MissingRequiredProperty", PropertyName="nodeList")
-    with state().lock:
-        doc = pools.get_pool(state(), pool_id)
+    with batch.state.lock:
+        doc = pools.get_pool(batch.state, pool_id)
         if doc["allocationState"] != "steady":
             raise BatchServiceError("PoolNotSteady")
-        nodes = state().nodes.get(doc["id"], {})
+        nodes = batch.state.nodes.get(doc["id"], {})
         missing = [n for n in node_ids if n not in nodes]
         if missing:
             raise BatchServiceError("NodeNotFound", NodeId=missing[0])
@@ -143,11 +160,11 @@ def remove_nodes(pool_id: str) -> Response:
         doc["targetDedicatedNodes"] = max(0, doc["targetDedicatedNodes"] - len(node_ids))
         set_state(doc, "resizing", "allocationState")
         touch(doc)
-        state().save_pool(doc)
-        state().notify()
+        batch.state.save_pool(doc)
+        batch.state.notify()
         return action(202, dict(doc))
 
 
-def list_usage_metrics() -> Response:
+def list_usage_metrics(batch: BatchService) -> Response:
     # Usage is reported per hour of VM time; local nodes cost nothing, so none is listed.
     return ok({"value": []}, "poolusagemetrics")

@@ -15,13 +15,17 @@ from runner.local.batch import task_handlers as t
 Handler = Callable[..., Response]
 
 # (rule, methods, handler); paths and verbs from azure/batch/_operations/_operations.py.
+# Each handler takes the account's ``BatchService`` first, then the rule's variables.
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/applications", ("GET",), a.list_applications),
     ("/applications/<application_id>", ("GET",), a.get_application),
     ("/poolusagemetrics", ("GET",), p.list_usage_metrics),
     ("/jobschedules", ("GET",), a.list_job_schedules),
-    ("/jobschedules/<schedule_id>", ("GET", "HEAD", "PATCH", "PUT", "DELETE"),
-     a.job_schedule_not_found),
+    (
+        "/jobschedules/<schedule_id>",
+        ("GET", "HEAD", "PATCH", "PUT", "DELETE"),
+        a.job_schedule_not_found,
+    ),
     ("/jobschedules/<schedule_id>/<action>", ("GET", "POST"), a.job_schedule_not_found),
     ("/supportedimages", ("GET",), a.list_supported_images),
     ("/nodecounts", ("GET",), a.list_pool_node_counts),
@@ -42,10 +46,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/pools/<pool_id>/nodes", ("GET",), h.list_nodes),
     ("/pools/<pool_id>/nodes/<node_id>", ("GET",), h.get_node),
     ("/pools/<pool_id>/nodes/<node_id>/files", ("GET",), t.list_node_files),
-    ("/pools/<pool_id>/nodes/<node_id>/files/<path:file_path>", ("GET", "HEAD"),
-     t.get_node_file),
-    ("/pools/<pool_id>/nodes/<node_id>/files/<path:file_path>", ("DELETE",),
-     n.delete_node_file),
+    ("/pools/<pool_id>/nodes/<node_id>/files/<path:file_path>", ("GET", "HEAD"), t.get_node_file),
+    ("/pools/<pool_id>/nodes/<node_id>/files/<path:file_path>", ("DELETE",), n.delete_node_file),
     ("/pools/<pool_id>/nodes/<node_id>/disablescheduling", ("POST",), n.disable_scheduling),
     ("/pools/<pool_id>/nodes/<node_id>/enablescheduling", ("POST",), n.enable_scheduling),
     ("/pools/<pool_id>/nodes/<node_id>/reboot", ("POST",), n.reboot),
@@ -53,8 +55,7 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/pools/<pool_id>/nodes/<node_id>/users", ("POST",), n.create_user),
     ("/pools/<pool_id>/nodes/<node_id>/users/<user_name>", ("PUT",), n.replace_user),
     ("/pools/<pool_id>/nodes/<node_id>/users/<user_name>", ("DELETE",), n.delete_user),
-    ("/pools/<pool_id>/nodes/<node_id>/remoteloginsettings", ("GET",),
-     n.remote_login_settings),
+    ("/pools/<pool_id>/nodes/<node_id>/remoteloginsettings", ("GET",), n.remote_login_settings),
     ("/pools/<pool_id>/nodes/<node_id>/uploadbatchservicelogs", ("POST",), n.upload_logs),
     ("/jobs", ("POST",), h.create_job),
     ("/jobs", ("GET",), h.list_jobs),
@@ -64,8 +65,11 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/jobs/<job_id>/terminate", ("POST",), h.terminate_job),
     ("/jobs/<job_id>/disable", ("POST",), h.disable_job),
     ("/jobs/<job_id>/enable", ("POST",), h.enable_job),
-    ("/jobs/<job_id>/jobpreparationandreleasetaskstatus", ("GET",),
-     h.preparation_and_release_status),
+    (
+        "/jobs/<job_id>/jobpreparationandreleasetaskstatus",
+        ("GET",),
+        h.preparation_and_release_status,
+    ),
     ("/jobs/<job_id>/taskcounts", ("GET",), t.task_counts),
     ("/jobs/<job_id>/tasks", ("POST",), t.create_task),
     ("/jobs/<job_id>/tasks", ("GET",), t.list_tasks),
@@ -77,8 +81,6 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/jobs/<job_id>/tasks/<task_id>/subtasksinfo", ("GET",), t.list_subtasks),
     ("/jobs/<job_id>/tasks/<task_id>/terminate", ("POST",), t.terminate_task),
     ("/jobs/<job_id>/tasks/<task_id>/files", ("GET",), t.list_task_files),
-    ("/jobs/<job_id>/tasks/<task_id>/files/<path:file_path>", ("GET", "HEAD"),
-     t.get_task_file),
-    ("/jobs/<job_id>/tasks/<task_id>/files/<path:file_path>", ("DELETE",),
-     t.delete_task_file),
+    ("/jobs/<job_id>/tasks/<task_id>/files/<path:file_path>", ("GET", "HEAD"), t.get_task_file),
+    ("/jobs/<job_id>/tasks/<task_id>/files/<path:file_path>", ("DELETE",), t.delete_task_file),
 ]

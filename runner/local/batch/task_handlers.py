@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from runner.local.batch import files, jobs, pools, tasks, versions
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.handlers import state
 from runner.local.batch.http import (
     action,
     api_version,
@@ -21,20 +20,21 @@ from runner.local.batch.http import (
     preconditions,
 )
 from runner.local.batch.query import compile_filter, page
+from runner.local.batch.service import BatchService
 from runner.local.batch.wire import select, task_out, task_url
 from runner.local.nodes import layout
 
 
-def create_task(job_id: str) -> Response:
-    doc = tasks.create_task(state(), job_id, body())
+def create_task(batch: BatchService, job_id: str) -> Response:
+    doc = tasks.create_task(batch.state, job_id, body())
     return created(task_url(base_url(), job_id, doc["id"]), doc)
 
 
-def create_task_collection(job_id: str) -> Response:
+def create_task_collection(batch: BatchService, job_id: str) -> Response:
     values = body().get("value")
     if not isinstance(values, list):
         raise BatchServiceError("MissingRequiredProperty", PropertyName="value")
-    job, results = tasks.create_tasks(state(), job_id, values)
+    job, results = tasks.create_tasks(batch.state, job_id, values)
     for result in results:
         if result["status"] == "success":
             result["location"] = task_url(base_url(), job["id"], result["taskId"])
@@ -42,65 +42,71 @@ def create_task_collection(job_id: str) -> Response:
     return ok({"value": results}, "taskaddresult")
 
 
-def list_tasks(job_id: str) -> Response:
+def list_tasks(batch: BatchService, job_id: str) -> Response:
     keep = compile_filter(request.args.get("$filter"))
-    with state().lock:
-        job = jobs.get_job(state(), job_id)
+    with batch.state.lock:
+        job = jobs.get_job(batch.state, job_id)
         # Filter and page the live documents; only the page is copied out.
-        body = page([t for t in state().tasks[job["id"]].values() if keep(t)], request.args,
-                    base_url(), f"/jobs/{job_id}/tasks")
-        body["value"] = [select(task_out(t, job["id"], base_url()), request.args.get("$select"))
-                         for t in body["value"]]
+        body = page(
+            [t for t in batch.state.tasks[job["id"]].values() if keep(t)],
+            request.args,
+            base_url(),
+            f"/jobs/{job_id}/tasks",
+        )
+        body["value"] = [
+            select(task_out(t, job["id"], base_url()), request.args.get("$select"))
+            for t in body["value"]
+        ]
     return ok(body, "tasks")
 
 
-def get_task(job_id: str, task_id: str) -> Response:
-    with state().lock:
-        job, doc = tasks.get_task(state(), job_id, task_id)
+def get_task(batch: BatchService, job_id: str, task_id: str) -> Response:
+    with batch.state.lock:
+        job, doc = tasks.get_task(batch.state, job_id, task_id)
         out = task_out(doc, job["id"], base_url())
     if (unchanged := preconditions(out)) is not None:
         return unchanged
     return ok(select(out, request.args.get("$select")), "tasks/@Element", out)
 
 
-def delete_task(job_id: str, task_id: str) -> Response:
-    tasks.delete_task(state(), job_id, task_id)
+def delete_task(batch: BatchService, job_id: str, task_id: str) -> Response:
+    tasks.delete_task(batch.state, job_id, task_id)
     return no_content(200)
 
 
-def replace_task(job_id: str, task_id: str) -> Response:
-    return action(200, tasks.replace_task(state(), job_id, task_id, body()))
+def replace_task(batch: BatchService, job_id: str, task_id: str) -> Response:
+    return action(200, tasks.replace_task(batch.state, job_id, task_id, body()))
 
 
-def reactivate_task(job_id: str, task_id: str) -> Response:
-    return action(204, tasks.reactivate_task(state(), job_id, task_id))
+def reactivate_task(batch: BatchService, job_id: str, task_id: str) -> Response:
+    return action(204, tasks.reactivate_task(batch.state, job_id, task_id))
 
 
-def list_subtasks(job_id: str, task_id: str) -> Response:
-    with state().lock:
-        tasks.get_task(state(), job_id, task_id)
+def list_subtasks(batch: BatchService, job_id: str, task_id: str) -> Response:
+    with batch.state.lock:
+        tasks.get_task(batch.state, job_id, task_id)
     # Only multi-instance tasks have subtasks, and they are not emulated.
     return ok({"value": []}, "Microsoft.Azure.Batch.Protocol.Entities.SubtaskInformations")
 
 
-def delete_task_file(job_id: str, task_id: str, file_path: str) -> Response:
-    folder, _ = _task_folder(job_id, task_id)
+def delete_task_file(batch: BatchService, job_id: str, task_id: str, file_path: str) -> Response:
+    folder, _ = _task_folder(batch, job_id, task_id)
     if folder is None:
         raise BatchServiceError("FileNotFound")
     files.delete(folder, file_path, request.args.get("recursive", "false").lower() == "true")
     return no_content(200)  # Batch names no DataServiceId here
 
 
-def terminate_task(job_id: str, task_id: str) -> Response:
-    tasks.terminate_task(state(), job_id, task_id)
-    with state().lock:
-        _, doc = tasks.get_task(state(), job_id, task_id)
+def terminate_task(batch: BatchService, job_id: str, task_id: str) -> Response:
+    tasks.terminate_task(batch.state, job_id, task_id)
+    with batch.state.lock:
+        _, doc = tasks.get_task(batch.state, job_id, task_id)
         entity = dict(doc)
     return action(204, entity)
 
 
-def task_counts(job_id: str) -> Response:
-    result = tasks.task_counts(state(), job_id)
+def task_counts(batch: BatchService, job_id: str) -> Response:
+    result = tasks.task_counts(batch.state, job_id)
     version = api_version()
     if versions.since(version, versions.TASK_SLOTS_SINCE):
         return ok(result, "taskcountsresult/@Element")
@@ -111,25 +117,23 @@ def task_counts(job_id: str) -> Response:
     return ok(counts, "taskcounts/@Element")
 
 
-def _task_folder(job_id: str, task_id: str) -> tuple[Path | None, str]:
-    with state().lock:
-        job, doc = tasks.get_task(state(), job_id, task_id)
+def _task_folder(batch: BatchService, job_id: str, task_id: str) -> tuple[Path | None, str]:
+    with batch.state.lock:
+        job, doc = tasks.get_task(batch.state, job_id, task_id)
         info = doc.get("nodeInfo")
     url = f"{task_url(base_url(), job['id'], doc['id'])}/files"
     if not info:
         return None, url
-    root = layout.node_root(current_app.extensions["runner.batch"].state_dir,
-                            info["poolId"], info["nodeId"])
+    root = layout.node_root(batch.state_dir, info["poolId"], info["nodeId"])
     return root / info["taskRootDirectory"], url
 
 
-def _node_folder(pool_id: str, node_id: str) -> tuple[Path, str]:
-    with state().lock:
-        pool = pools.get_pool(state(), pool_id)
-        node = pools.get_node(state(), pool_id, node_id)
+def _node_folder(batch: BatchService, pool_id: str, node_id: str) -> tuple[Path, str]:
+    with batch.state.lock:
+        pool = pools.get_pool(batch.state, pool_id)
+        node = pools.get_node(batch.state, pool_id, node_id)
     url = f"{base_url()}/pools/{pool['id']}/nodes/{node['id']}/files"
-    root = layout.node_root(current_app.extensions["runner.batch"].state_dir, pool["id"],
-                            node["id"])
+    root = layout.node_root(batch.state_dir, pool["id"], node["id"])
     return root, url
 
 
@@ -177,21 +181,21 @@ def _dir_error() -> Response:
     raise BatchServiceError("OperationNotValidAtThisTime", "The specified path is a directory.")
 
 
-def list_task_files(job_id: str, task_id: str) -> Response:
-    folder, url = _task_folder(job_id, task_id)
+def list_task_files(batch: BatchService, job_id: str, task_id: str) -> Response:
+    folder, url = _task_folder(batch, job_id, task_id)
     return _list(folder, url, f"/jobs/{job_id}/tasks/{task_id}/files")
 
 
-def get_task_file(job_id: str, task_id: str, file_path: str) -> Response:
-    folder, url = _task_folder(job_id, task_id)
+def get_task_file(batch: BatchService, job_id: str, task_id: str, file_path: str) -> Response:
+    folder, url = _task_folder(batch, job_id, task_id)
     return _serve(folder, file_path, url)
 
 
-def list_node_files(pool_id: str, node_id: str) -> Response:
-    folder, url = _node_folder(pool_id, node_id)
+def list_node_files(batch: BatchService, pool_id: str, node_id: str) -> Response:
+    folder, url = _node_folder(batch, pool_id, node_id)
     return _list(folder, url, f"/pools/{pool_id}/nodes/{node_id}/files")
 
 
-def get_node_file(pool_id: str, node_id: str, file_path: str) -> Response:
-    folder, url = _node_folder(pool_id, node_id)
+def get_node_file(batch: BatchService, pool_id: str, node_id: str, file_path: str) -> Response:
+    folder, url = _node_folder(batch, pool_id, node_id)
     return _serve(folder, file_path, url)

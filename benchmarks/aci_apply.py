@@ -82,16 +82,16 @@ def timed_apply(folder: Path, workspace: str) -> float:
 
 def plan_requests(folder: Path, workspace: str, status: dict[str, Any]) -> tuple[int, bool]:
     """Requests sent by a plan of the specs in ``folder``, and whether it had no changes."""
+    from runner.backends import local_target
     from runner.backends.target import get_target
     from runner.engine import api
-    from runner.local import control
     from runner.spec.loader import load_specs
 
     specs = load_specs([folder])
     target = get_target("local")
-    control.reset_counters(status)
+    local_target.reset_counters(status)
     plan = api.build_plan(specs, target, workspace)
-    seen = control.counters(status)
+    seen = local_target.counters(status)
     for route, n in sorted(seen.items(), key=lambda kv: -kv[1]):
         print(f"  {n:5d}  {route}", flush=True)
     return sum(seen.values()), not plan.has_changes
@@ -117,23 +117,23 @@ def main() -> int:
         work = Path(tmp)
         os.environ["RUNNER_LOCAL_DIR"] = str(work / "local")
         os.environ["RUNNER_LOCAL_RUNTIME"] = "instant"
-        from runner.local import lifecycle
+        from runner.backends import local_target
 
-        status = lifecycle.up(work / "local")
+        status = local_target.up(work / "local")
         try:
             return run(work, status, args)
         finally:
-            lifecycle.down(work / "local", purge=True)
+            local_target.down(work / "local", purge=True)
 
 
 def run(work: Path, status: dict[str, Any], args: argparse.Namespace) -> int:
-    from runner.local import control
+    from runner.backends import local_target
 
     # Warm up imports, connections and the emulator's first requests.
     timed_apply(write_specs(work / "warm", "bench-warm", 1, "warm"), "bench-warm")
     destroy("bench-warm")
 
-    control.set_faults(
+    local_target.set_faults(
         status,
         [
             {
@@ -153,7 +153,7 @@ def run(work: Path, status: dict[str, Any], args: argparse.Namespace) -> int:
         many_specs = write_specs(work / f"many-{i}", f"bench-many-{i}", args.groups, "many")
         ones.append(timed_apply(one_specs, f"bench-one-{i}"))
         manys.append(timed_apply(many_specs, f"bench-many-{i}"))
-    control.clear_faults(status)
+    local_target.clear_faults(status)
     one, many = statistics.median(ones), statistics.median(manys)
     label = f"apply of {args.groups} groups vs 1, {int(args.latency * 1000)} ms LRO latency"
     print_ratio(f"{label} (median of {args.runs})", many, one)

@@ -179,9 +179,9 @@ def bench_add(target: Any, count: int, sample: int) -> None:
 
 
 def bench_monitor(target: Any, status: dict[str, Any]) -> None:
+    from runner.backends import local_target
     from runner.engine import batch_monitor
     from runner.engine.batch_steps import add_in_chunks
-    from runner.local import control
 
     pairs = task_list(target, "m", MONITOR_TASKS, command="sleep 0.2")
     run = make_run(
@@ -195,9 +195,9 @@ def bench_monitor(target: Any, status: dict[str, Any]) -> None:
         inputs.upload_blob(task.input.blob, b"one two two\n")
     add_in_chunks(run, "bench", [o for _, o in pairs])
 
-    control.reset_counters(status)
+    local_target.reset_counters(status)
     counts = batch_monitor.wait_for_tasks(run)
-    seen = control.counters(status)
+    seen = local_target.counters(status)
     polls = sum(n for key, n in seen.items() if "taskcounts" in key.lower())
     total = sum(seen.values())
     per_poll = total / polls if polls else float("inf")
@@ -228,16 +228,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="runner-bench-batch-") as tmp:
         state = Path(tmp) / "local"
         os.environ["RUNNER_LOCAL_DIR"] = str(state)
-        from runner.backends.target import local_target
-        from runner.local import lifecycle
+        from runner.backends import local_target
+        from runner.backends.target import local_target as target_of
 
-        status = lifecycle.up(state)
+        status = local_target.up(state)
         try:
-            target = local_target(status)
+            target = target_of(status)
             bench_add(target, args.tasks, args.sample)
             bench_monitor(target, status)
         finally:
-            lifecycle.down(state, purge=True)
+            local_target.down(state, purge=True)
     return 0
 
 

@@ -94,7 +94,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     """The local target on free ports, state in a temporary folder; its status dict."""
     from session_cleanup import signals_deferred
 
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     state = tmp_path_factory.mktemp("runner-local")
     previous = os.environ.get("RUNNER_LOCAL_DIR")
@@ -103,12 +103,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         # A SIGTERM during the start waits for it to end, then stops the target below.
         with signals_deferred():
             try:
-                status = lifecycle.up(state)
+                status = local_target.up(state)
             except Exception as exc:
                 missing_service(f"the local target did not start: {exc}")
         yield status
     finally:
-        lifecycle.down(state, purge=True)
+        local_target.down(state, purge=True)
         if previous is None:
             os.environ.pop("RUNNER_LOCAL_DIR", None)
         else:
@@ -184,24 +184,24 @@ class Faults:
         self.status = status
 
     def set(self, rules: list[dict[str, Any]]) -> None:
-        from runner.local import control
+        from runner.backends import local_target
 
-        control.set_faults(self.status, rules)
+        local_target.set_faults(self.status, rules)
 
     def clear(self) -> None:
-        from runner.local import control
+        from runner.backends import local_target
 
-        control.clear_faults(self.status)
+        local_target.clear_faults(self.status)
 
     def counters(self) -> dict[str, int]:
-        from runner.local import control
+        from runner.backends import local_target
 
-        return control.counters(self.status)
+        return local_target.counters(self.status)
 
     def reset_counters(self) -> None:
-        from runner.local import control
+        from runner.backends import local_target
 
-        control.reset_counters(self.status)
+        local_target.reset_counters(self.status)
 
 
 @pytest.fixture
@@ -217,12 +217,12 @@ def faults(emulator: dict[str, Any]) -> Iterator[Faults]:
 @pytest.fixture
 def transitions(emulator: dict[str, Any]) -> Iterator[Callable[[dict[str, Any]], None]]:
     """Sets how fast models advance (``{"aci.provisioning": {"mode": "seconds", ...}}``)."""
-    from runner.local import control
+    from runner.backends import local_target
 
     def set_progressions(progressions: dict[str, Any]) -> None:
-        control.set_transitions(emulator, progressions)
+        local_target.set_transitions(emulator, progressions)
 
     try:
         yield set_progressions
     finally:
-        control.set_transitions(emulator, {})
+        local_target.set_transitions(emulator, {})

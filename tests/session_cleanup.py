@@ -115,13 +115,13 @@ def stop_leftovers(root: Path) -> list[str]:
     found = processes_naming(root)
     if not found:
         return []
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     for argv in found.values():
         state = _state_dir(argv)
         if state is not None:
             with contextlib.suppress(Exception):  # a backstop must not end the run itself
-                lifecycle.down(Path(state))
+                local_target.down(Path(state))
     _terminate(list(processes_naming(root)))
     return [f"{pid}: {' '.join(argv)[:200]}" for pid, argv in sorted(found.items())]
 

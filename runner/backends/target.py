@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runner.backends import local_target as local_client
 from runner.backends.credentials import (
     ARM_ENDPOINT,
     StaticTokenCredential,
@@ -326,8 +327,6 @@ def _env(*names: str) -> str | None:
 
 def local_target(status: Mapping[str, Any]) -> Target:
     """A target aimed at a running local emulator, from its status dict."""
-    from runner.local.lifecycle import unreachable
-
     described = dict(status)
     return Target(
         name="local",
@@ -337,7 +336,7 @@ def local_target(status: Mapping[str, Any]) -> Target:
         credential_factory=StaticTokenCredential,
         batch=dict(status.get("batch") or {}),
         storage=dict(status.get("storage") or {}),
-        unreachable=lambda url: unreachable(described, url),
+        unreachable=lambda url: local_client.unreachable(described, url),
     )
 
 
@@ -364,9 +363,7 @@ def azure_target() -> Target:
 def get_target(name: str | None = None) -> Target:
     chosen = name or os.environ.get("RUNNER_TARGET") or "local"
     if chosen == "local":
-        from runner.local.lifecycle import ensure_up
-
-        return local_target(ensure_up())
+        return local_target(local_client.ensure_up())
     if chosen == "azure":
         return azure_target()
     raise TargetError(f"unknown target {chosen!r}: expected one of {', '.join(TARGETS)}")

@@ -1,7 +1,7 @@
-"""``runner local up|down|status``: the local target's emulator.
+"""``runner local up|down|status``: the local target's emulator, through its client
+(``runner.backends.local_target``), which starts the server as a process of its own.
 
-``runner.local`` (Flask, Docker) is imported inside the command bodies so that
-``runner --help`` stays fast.
+The client is imported inside the command bodies so that ``runner --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -30,19 +30,15 @@ def local() -> None:
 
 
 def _fault_rules(faults: tuple[str, ...], faults_file: Path | None) -> dict[str, Any] | None:
-    from runner.local.faults import parse_rule_text, parse_rules
+    if not (faults or faults_file):
+        return None
+    from runner.backends import local_target
 
-    rules: list[dict[str, Any]] = []
     try:
-        if faults_file is not None:
-            data = json.loads(faults_file.read_text())
-            rules += [r.to_dict() for r in parse_rules(data)]
-            for rule in rules:
-                rule.pop("hits", None)
-        rules += [parse_rule_text(text) for text in faults]
-    except (OSError, ValueError) as exc:
+        rules = local_target.fault_rules(faults, faults_file)
+    except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault/--faults-file") from None
-    return {"rules": rules} if (faults or faults_file) else None
+    return {"rules": rules}
 
 
 def _print_status(status: dict[str, Any], output: str) -> None:
@@ -85,10 +81,10 @@ def up(
     state_dir: Path | None, faults: tuple[str, ...], faults_file: Path | None, output: str
 ) -> None:
     """Start the local target in the background (a running one is reused)."""
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     rules = _fault_rules(faults, faults_file)
-    status = lifecycle.up(state_dir, faults=rules)
+    status = local_target.up(state_dir, faults=rules)
     _print_status(status, output)
 
 
@@ -97,11 +93,11 @@ def up(
 @click.option("--purge", is_flag=True, help="Also delete its state: resources, certificate.")
 def down(state_dir: Path | None, purge: bool) -> None:
     """Stop the local target and everything it started (containers, Azurite)."""
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
-    folder = state_dir or lifecycle.default_state_dir()
-    running = lifecycle.status(folder) is not None
-    lifecycle.down(folder, purge=purge)
+    folder = state_dir or local_target.default_state_dir()
+    running = local_target.status(folder) is not None
+    local_target.down(folder, purge=purge)
     what = "stopped" if running else "was not running"
     click.echo(f"local target {what}{'; state deleted' if purge else ''} ({folder})")
 
@@ -111,14 +107,14 @@ def down(state_dir: Path | None, purge: bool) -> None:
 @output_option
 def status(state_dir: Path | None, output: str) -> None:
     """Show the local target's endpoints; exit 1 when it is not running."""
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
-    current = lifecycle.status(state_dir)
+    current = local_target.status(state_dir)
     if current is None:
         if output == "json":
             click.echo("null")
             sys.exit(1)
-        folder = state_dir or lifecycle.default_state_dir()
+        folder = state_dir or local_target.default_state_dir()
         raise TargetError(
             f"the local target is not running ({folder}); start it with `runner local up`"
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.local.faults import FaultInjector
+from runner.local.layout import docker_environment
 from runner.local.settings import Settings, load_settings
 from runner.local.store import Store
 from runner.local.transitions import Progressions
@@ -22,19 +22,6 @@ STORE_FILE = "state.sqlite3"
 OWNER_LABEL = "runner.local.instance"
 # How long a failed connection to the Docker engine is remembered before trying again.
 DOCKER_RETRY_SECONDS = 3.0
-# What docker's ``from_env`` reads; the engine of an emulator is named by these alone.
-DOCKER_VARIABLES = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
-
-
-def docker_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The Docker variables of ``environ`` (default: this process's), ``DOCKER_HOST``
-    always spelt out, so that two callers naming one engine compare equal."""
-    source = os.environ if environ is None else environ
-    # docker-py treats an empty value as an unset one.
-    found = {name: source[name] for name in DOCKER_VARIABLES if source.get(name)}
-    found.setdefault("DOCKER_HOST", DEFAULT_DOCKER_HOST)
-    return found
 
 
 class ServiceContext:

@@ -15,14 +15,8 @@ import os
 import socket
 from pathlib import Path
 
-ENDPOINTS_FILE = "endpoints.json"
-# What each port serves, in the words a user sees in `runner local status`.
-ROLES = {
-    "arm": "ARM endpoint",
-    "batch": "Batch URL",
-    "blob": "Blob endpoint (Azurite)",
-    "identity": "identity endpoint",
-}
+from runner.local.layout import ENDPOINTS_FILE, ROLES
+
 LISTEN_BACKLOG = 128
 
 

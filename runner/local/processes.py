@@ -1,9 +1,11 @@
 """The processes a state folder runs, and the lock that lets only one emulator serve it.
 
-The emulator holds ``serve.lock`` (``flock``) for as long as it lives; ``lifecycle.up``
-takes it before spawning and hands it to the child, so there is no moment at which a second
-start could slip in. Processes are found again by their command lines, which name the state
-folder, so that ``down`` also stops what an interrupted start left without a pid file.
+The emulator holds ``serve.lock`` (``flock``) for as long as it lives; its client
+(``runner.backends.local_target.up``) takes it before spawning and hands it to the child, so
+there is no moment at which a second start could slip in. Processes are found again by their
+command lines, which name the state folder, so that ``down`` also stops what an interrupted
+start left without a pid file. Standard library only: the client imports this module (see
+``runner.local.layout``).
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ def _signalable(pid: int) -> bool:
     return True
 
 
-def stop(pid: int, timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM, then SIGKILL once ``timeout`` has passed."""
+def stop(pid: int, timeout: float = STOP_TIMEOUT) -> bool:
+    """SIGTERM, then SIGKILL once ``timeout`` has passed; False when it took SIGKILL (the
+    process had no chance to clean up after itself)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -75,11 +78,13 @@ def stop(pid: int, timeout: float = STOP_TIMEOUT) -> None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         time.sleep(0.05)
-    if alive(pid):
+    killed = alive(pid)
+    if killed:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+    return not killed
 
 
 def emulators_of(state_dir: Path) -> list[int]:

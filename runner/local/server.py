@@ -1,7 +1,7 @@
 """The emulator process: ARM (with ACI), Batch and identity-platform apps on loopback HTTPS
 ports, and Azurite (over HTTPS, taking bearer tokens, with ``RUNNER_LOCAL_BLOB_OAUTH=1``).
 
-Started detached by ``runner.local.lifecycle.up`` as ``python -m runner.local serve``;
+Started detached by ``runner.backends.local_target.up`` as ``python -m runner.local serve``;
 writes ``status.json`` once every part answers and removes it when it stops. It serves its
 state folder alone (``runner.local.processes``) and on the ports of its earlier starts
 (``runner.local.endpoints``).
@@ -31,13 +31,10 @@ from runner.local.context import ServiceContext
 from runner.local.endpoints import PortTaken, listen, load_ports, save_ports
 from runner.local.faults import install, parse_rules
 from runner.local.identity import Identity, create_identity_app, load_identity
+from runner.local.layout import CHILDREN_FILE, STATUS_FILE, write_json
 from runner.local.nodes import transfer
 from runner.local.tls import CertPaths, ensure_certificate
 
-STATUS_FILE = "status.json"
-CHILDREN_FILE = "children.json"
-# Why the last start failed, in words for the user; read by ``lifecycle.up``.
-START_ERROR_FILE = "start-error.txt"
 HOST = "127.0.0.1"
 # Set when the target starts: Azurite serves HTTPS and takes Entra tokens (user delegation
 # SAS included), as Azure Storage does; plain HTTP with shared key and SAS otherwise.
@@ -47,12 +44,6 @@ log = logging.getLogger("runner.local")
 
 class StartError(RuntimeError):
     """The emulator cannot serve its state folder; the message says why and what to do."""
-
-
-def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
 
 
 def _start(app: Flask, sock: socket.socket, cert: Path, key: Path) -> BaseWSGIServer:
@@ -66,7 +57,7 @@ def _start(app: Flask, sock: socket.socket, cert: Path, key: Path) -> BaseWSGISe
 
 
 def _hold_state_folder(state_dir: Path, lock_fd: int | None) -> int:
-    """The fd of the serve lock, taken here or handed over by ``lifecycle.up``."""
+    """The fd of the serve lock, taken here or handed over by ``local_target.up``."""
     if lock_fd is None:
         fd = processes.try_lock(state_dir)
     else:

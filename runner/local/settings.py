@@ -8,7 +8,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-SETTINGS_FILE = "settings.json"
+from runner.local.layout import SETTINGS_FILE
+
 # A fixed, recognisable subscription: any subscription id in a URL is accepted anyway.
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 

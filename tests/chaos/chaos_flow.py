@@ -66,13 +66,13 @@ class Reference:
 def settle(status: dict[str, Any], within: float = 10.0) -> dict[str, int]:
     """Waits until the emulator's counters stop moving (requests a killed client had in
     flight are finished) and returns them."""
-    from runner.local import control
+    from runner.backends import local_target
 
-    last = control.counters(status)
+    last = local_target.counters(status)
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         time.sleep(QUIET_FOR)
-        now = control.counters(status)
+        now = local_target.counters(status)
         if now == last:
             return now
         last = now
@@ -82,13 +82,13 @@ def settle(status: dict[str, Any], within: float = 10.0) -> dict[str, int]:
 def reference_run(world: World, cli: Cli, prepare: Prepare | None = None) -> Reference:
     """An uninterrupted apply (after ``prepare``, if given): what every resumed run must
     equal. Destroyed after."""
-    from runner.local import control
+    from runner.backends import local_target
 
     if prepare is not None:
         prepare(cli)
-    control.reset_counters(cli.status)
+    local_target.reset_counters(cli.status)
     run = cli("apply", *world.apply_args()).expect(0)
-    requests = sum(control.counters(cli.status).values())
+    requests = sum(local_target.counters(cli.status).values())
     # Lines up to the run's summary: points past it would meet a run whose work is done.
     lines = run.out.splitlines()
     working = next((i for i, line in enumerate(lines) if '"RunSummary"' in line), len(lines))
@@ -104,16 +104,17 @@ def reference_run(world: World, cli: Cli, prepare: Prepare | None = None) -> Ref
 
 
 def _with_faults(cli: Cli, point: KillPoint, action: Any) -> Run:
-    from runner.local import control
+    from runner.backends import local_target
 
     if point.faults:
-        control.set_faults(cli.status, STORM)
+        local_target.set_faults(cli.status, STORM)
     try:
         run: Run = action()
     finally:
         if point.faults:
-            FIGURES.faults_injected += sum(r.get("hits", 0) for r in control.get_faults(cli.status))
-            control.clear_faults(cli.status)
+            hits = (r.get("hits", 0) for r in local_target.get_faults(cli.status))
+            FIGURES.faults_injected += sum(hits)
+            local_target.clear_faults(cli.status)
     return run
 
 
@@ -134,9 +135,9 @@ def run_point(
         _run_point(world, cli, point, reference, scan)
     except BaseException:
         # Later points reuse the names: what this one left must not become their start.
-        from runner.local import control
+        from runner.backends import local_target
 
-        control.clear_faults(cli.status)
+        local_target.clear_faults(cli.status)
         cli("destroy", *world.destroy_args())
         raise
     finally:

@@ -1,7 +1,7 @@
 """``runner`` in a subprocess, stopped by a signal at a chosen point of its run.
 
 A point is "after the Nth request the emulator counted" (read through
-``runner.local.control.counters``, reset when the apply starts) or "after the Nth JSON
+``runner.backends.local_target.counters``, reset when the apply starts) or "after the Nth JSON
 line the apply printed" (which also reaches the Blob steps: Azurite's requests are not
 counted). Points are given as fractions of an uninterrupted run's totals, so the same
 list spreads over any run.
@@ -166,9 +166,9 @@ class Cli:
     def interrupted(self, args: list[str], point: KillPoint, totals: dict[str, int]) -> Run:
         """Starts ``runner *args``, sends ``point.sig`` once the point is reached, and
         returns the finished run. ``signalled`` is False when the run ended first."""
-        from runner.local import control
+        from runner.backends import local_target
 
-        control.reset_counters(self.status)
+        local_target.reset_counters(self.status)
         proc = subprocess.Popen(
             self.argv(args),
             cwd=self.cwd,
@@ -190,7 +190,7 @@ class Cli:
         deadline = time.monotonic() + CLI_TIMEOUT
         try:
             while proc.poll() is None and time.monotonic() < deadline:
-                requests = sum(control.counters(self.status).values())
+                requests = sum(local_target.counters(self.status).values())
                 lines = list(out)
                 if point.reached(requests, lines, totals):
                     if proc.poll() is None:

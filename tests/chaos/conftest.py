@@ -90,9 +90,9 @@ def scan(known_secrets: dict[str, str]) -> Scan:
 @pytest.fixture(scope="session")
 def instance(emulator: dict[str, Any]) -> str:
     """The emulator's instance id: its Docker containers carry it as a label."""
-    from runner.local import control
+    from runner.backends import local_target
 
-    health = control.health(emulator)
+    health = local_target.health(emulator)
     assert health, "the local target does not answer its health check"
     return str(health["instance"])
 

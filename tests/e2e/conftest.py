@@ -100,14 +100,14 @@ class Requests:
         self.status = status
 
     def reset(self) -> None:
-        from runner.local import control
+        from runner.backends import local_target
 
-        control.reset_counters(self.status)
+        local_target.reset_counters(self.status)
 
     def counters(self) -> dict[str, int]:
-        from runner.local import control
+        from runner.backends import local_target
 
-        return control.counters(self.status)
+        return local_target.counters(self.status)
 
     def puts(self) -> int:
         return group_requests(self.counters(), "PUT")

@@ -192,9 +192,9 @@ def test_429_and_500_on_a_tenth_of_batch_and_arm_requests_are_survived(
 
 
 def _rules(emulator: dict[str, Any]) -> list[dict[str, Any]]:
-    from runner.local import control
+    from runner.backends import local_target
 
-    return control.get_faults(emulator)
+    return local_target.get_faults(emulator)
 
 
 def test_reapply_with_more_inputs_adds_and_uploads_only_the_new_ones(

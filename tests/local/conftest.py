@@ -20,14 +20,14 @@ def resource_group(resource_client: Any, unique_name: Callable[[str], str]) -> I
 def instant_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A second local target whose groups run on the instant runtime (no Docker): for tests
     of the HTTP answers that run Azure's own client code and images as written."""
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     state = tmp_path_factory.mktemp("instant-target")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
-        status = lifecycle.up(state)
+        status = local_target.up(state)
     yield status
-    lifecycle.down(state, purge=True)
+    local_target.down(state, purge=True)
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +35,12 @@ def identity_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     """A local target of its own that poses as Azure too: its identity endpoint's tokens,
     Azurite over HTTPS taking them (``RUNNER_LOCAL_BLOB_OAUTH=1``); groups on the instant
     runtime, as what is under test is how clients authenticate, not Docker."""
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     state = tmp_path_factory.mktemp("identity-target")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
         patch.setenv("RUNNER_LOCAL_BLOB_OAUTH", "1")
-        status = lifecycle.up(state)
+        status = local_target.up(state)
     yield status
-    lifecycle.down(state, purge=True)
+    local_target.down(state, purge=True)

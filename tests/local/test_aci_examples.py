@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from runner.local import lifecycle
+from runner.backends import local_target
 
 EXAMPLES = Path(__file__).parent / "examples"
 CASES = sorted(EXAMPLES.glob("*.json"))
@@ -29,9 +29,9 @@ def instant_status(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     state = tmp_path_factory.mktemp("examples-target")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
-        status = lifecycle.up(state)
+        status = local_target.up(state)
     yield status
-    lifecycle.down(state, purge=True)
+    local_target.down(state, purge=True)
 
 
 class Replay:

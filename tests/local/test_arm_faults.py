@@ -113,11 +113,11 @@ def test_counters_count_requests_per_route_template(
 def test_faults_set_at_up_time_apply_from_the_first_request(
     tmp_path: Any, make_arm_client: Any
 ) -> None:
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     state = tmp_path / "target"
     rules = {"rules": [{"fault": "500", "api": "arm", "method": "PUT", "count": 1}]}
-    status = lifecycle.up(state, faults=rules)
+    status = local_target.up(state, faults=rules)
     try:
         resources = make_arm_client(status, "resource")
         with pytest.raises(HttpResponseError) as err:
@@ -126,4 +126,4 @@ def test_faults_set_at_up_time_apply_from_the_first_request(
         assert resources.resource_groups.create_or_update(
             "rg1", {"location": "westeurope"}).name == "rg1"
     finally:
-        lifecycle.down(state, purge=True)
+        local_target.down(state, purge=True)

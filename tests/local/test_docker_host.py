@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from target_helpers import group_spec, runner, target_env
 
-from runner.local import control, lifecycle
+from runner.backends import local_target
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def state(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "target"
     yield folder
-    lifecycle.down(folder, purge=True)
+    local_target.down(folder, purge=True)
 
 
 def test_following_the_docker_host_advice_runs_the_group(
@@ -55,7 +55,7 @@ def test_a_target_whose_engine_answers_stays_on_it(
     state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
-    status = lifecycle.up(state)
-    assert not control.use_docker(status, {"DOCKER_HOST": f"unix://{tmp_path}/other.sock"})
+    status = local_target.up(state)
+    assert not local_target.use_docker(status, {"DOCKER_HOST": f"unix://{tmp_path}/other.sock"})
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/other.sock")
-    assert lifecycle.up(state)["docker"]["host"] == status["docker"]["host"]
+    assert local_target.up(state)["docker"]["host"] == status["docker"]["host"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 from aci_helpers import container, group, group_state, wait_for
 
-from runner.local import control, lifecycle
+from runner.backends import local_target
 from runner.local.context import OWNER_LABEL
 
 
@@ -22,34 +24,34 @@ def instant_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
     state = tmp_path / "instant"
     yield state
-    lifecycle.down(state, purge=True)
+    local_target.down(state, purge=True)
 
 
 def test_up_is_idempotent_and_down_stops_the_process(instant_target: Path) -> None:
-    first = lifecycle.up(instant_target)
-    assert lifecycle.up(instant_target) == first
-    assert lifecycle.status(instant_target) == first
+    first = local_target.up(instant_target)
+    assert local_target.up(instant_target) == first
+    assert local_target.status(instant_target) == first
     assert Path(first["ca_bundle"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
-    lifecycle.down(instant_target)
-    assert lifecycle.status(instant_target) is None
-    assert control.health(first) is None
+    local_target.down(instant_target)
+    assert local_target.status(instant_target) is None
+    assert local_target.health(first) is None
     assert instant_target.exists()
-    lifecycle.down(instant_target, purge=True)
+    local_target.down(instant_target, purge=True)
     assert not instant_target.exists()
 
 
 def test_resources_survive_a_restart_of_the_emulator(
     instant_target: Path, make_arm_client: Any
 ) -> None:
-    status = lifecycle.up(instant_target)
+    status = local_target.up(instant_target)
     resources = make_arm_client(status, "resource")
     resources.resource_groups.create_or_update("keep", {"location": "westeurope"})
     aci = make_arm_client(status, "aci")
     body = group([container("app", "any-image:1")], tags={"owner": "me"})
     aci.container_groups.begin_create_or_update("keep", "kept", body).result()
-    lifecycle.down(instant_target)
+    local_target.down(instant_target)
 
-    restarted = lifecycle.up(instant_target)
+    restarted = local_target.up(instant_target)
     assert restarted["pid"] != status["pid"]
     assert restarted["ca_bundle"] == status["ca_bundle"]
     aci = make_arm_client(restarted, "aci")
@@ -61,19 +63,19 @@ def test_resources_survive_a_restart_of_the_emulator(
 
 
 def test_lists_are_paged_with_next_link(instant_target: Path, make_arm_client: Any) -> None:
-    status = lifecycle.up(instant_target)
+    status = local_target.up(instant_target)
     make_arm_client(status, "resource").resource_groups.create_or_update(
         "many", {"location": "westeurope"})
     aci = make_arm_client(status, "aci")
     for i in range(130):
         body = group([container("app", "any-image:1")])
         aci.container_groups.begin_create_or_update("many", f"g{i:03d}", body, polling=False)
-    control.reset_counters(status)
+    local_target.reset_counters(status)
     names = [g.name for g in aci.container_groups.list_by_resource_group("many")]
     assert names == [f"g{i:03d}" for i in range(130)]
     route = ("GET /subscriptions/{sub}/resourceGroups/{rg}/providers/"
              "Microsoft.ContainerInstance/containerGroups")
-    assert control.counters(status)[route] == 2
+    assert local_target.counters(status)[route] == 2
     assert len(list(aci.container_groups.list())) == 130
 
 
@@ -99,7 +101,7 @@ def test_down_removes_the_targets_containers(
     tmp_path: Path, make_arm_client: Any, docker_client: Any, test_image: str
 ) -> None:
     state = tmp_path / "docker-target"
-    status = lifecycle.up(state)
+    status = local_target.up(state)
     try:
         make_arm_client(status, "resource").resource_groups.create_or_update(
             "rg", {"location": "westeurope"})
@@ -112,7 +114,7 @@ def test_down_removes_the_targets_containers(
                 if c.labels[OWNER_LABEL] in instance]
         assert {c.labels["runner.local.role"] for c in mine} == {"holder", "container"}
     finally:
-        lifecycle.down(state, purge=True)
+        local_target.down(state, purge=True)
     left = [c for c in docker_client.containers.list(all=True, filters=owned)
             if c.labels[OWNER_LABEL] in instance]
     assert left == []
@@ -123,7 +125,7 @@ def test_no_reachable_docker_engine_fails_the_group_with_what_to_do(
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     state = tmp_path / "no-engine"
-    status = lifecycle.up(state)
+    status = local_target.up(state)
     try:
         make_arm_client(status, "resource").resource_groups.create_or_update(
             "rg", {"location": "westeurope"})
@@ -139,7 +141,7 @@ def test_no_reachable_docker_engine_fails_the_group_with_what_to_do(
         message = got.containers[0].instance_view.events[0].message
         assert "no Docker engine answers" in message and "DOCKER_HOST" in message
     finally:
-        lifecycle.down(state, purge=True)
+        local_target.down(state, purge=True)
 
 
 def test_cli_local_up_status_down(tmp_path: Path) -> None:
@@ -157,7 +159,7 @@ def test_cli_local_up_status_down(tmp_path: Path) -> None:
 
         status = json.loads(started.stdout)
         assert status["arm"]["endpoint"].startswith("https://127.0.0.1:")
-        assert control.get_faults(status)[0]["fault"] == "429"
+        assert local_target.get_faults(status)[0]["fault"] == "429"
         shown = runner("status", "--output", "json")
         assert json.loads(shown.stdout) == status
         assert "ARM endpoint" in runner("status").stdout
@@ -166,3 +168,26 @@ def test_cli_local_up_status_down(tmp_path: Path) -> None:
         assert stopped.returncode == 1 and "not running" in stopped.stderr
     finally:
         runner("down", "--purge")
+
+
+
+def test_down_after_the_emulator_was_killed_removes_its_containers(
+    tmp_path: Path, make_arm_client: Any, docker_client: Any, test_image: str
+) -> None:
+    """A killed emulator cleans up nothing: ``down`` removes its containers for it."""
+    state = tmp_path / "killed-target"
+    status = local_target.up(state)
+    instance = json.loads((state / "settings.json").read_text())["instance_id"]
+    owned = {"label": f"{OWNER_LABEL}={instance}"}
+    try:
+        make_arm_client(status, "resource").resource_groups.create_or_update(
+            "rg", {"location": "westeurope"})
+        aci = make_arm_client(status, "aci")
+        body = group([container("app", test_image, ["sh", "-c", "sleep 600"])])
+        aci.container_groups.begin_create_or_update("rg", "web", body).result()
+        os.kill(status["pid"], signal.SIGKILL)
+        wait_for(lambda: local_target.status(state), lambda s: s is None, "the emulator to die")
+        assert docker_client.containers.list(all=True, filters=owned)
+    finally:
+        local_target.down(state, purge=True)
+    assert docker_client.containers.list(all=True, filters=owned) == []

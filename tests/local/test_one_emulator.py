@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from target_helpers import alive, azurites, emulators, runner, target_env, wait_for
 
-from runner.local import lifecycle
+from runner.backends import local_target
 
 pytestmark = pytest.mark.integration
 
@@ -24,13 +24,13 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
     folder = tmp_path / "target"
     yield folder
-    lifecycle.down(folder, purge=True)
+    local_target.down(folder, purge=True)
     for pid in emulators(folder) + azurites(folder):  # whatever a failure left
         os.kill(pid, signal.SIGKILL)
 
 
 def serve(state: Path) -> subprocess.Popen[bytes]:
-    """The emulator started by hand, as ``lifecycle.up`` spawns it."""
+    """The emulator started by hand, as ``local_target.up`` spawns it."""
     return subprocess.Popen(
         [sys.executable, "-m", "runner.local", "serve", "--state-dir", str(state)],
         stdout=subprocess.DEVNULL,
@@ -60,7 +60,7 @@ def test_an_interrupted_up_run_again_leaves_one_emulator(
     up.send_signal(sig)
     up.communicate(timeout=60)
 
-    status = lifecycle.up(state)  # at once: the first emulator is still starting
+    status = local_target.up(state)  # at once: the first emulator is still starting
     assert emulators(state) == [status["pid"]]
     assert len(azurites(state)) == 1
     if sig == signal.SIGINT:  # the interrupted start stopped what it had spawned
@@ -71,13 +71,13 @@ def test_an_interrupted_up_run_again_leaves_one_emulator(
 
 
 def test_the_emulator_refuses_a_state_folder_another_one_serves(state: Path) -> None:
-    status = lifecycle.up(state)
+    status = local_target.up(state)
     second = serve(state)
     _, err = second.communicate(timeout=30)
     assert second.returncode == 3
     assert f"process {status['pid']} already serves the local target in" in err.decode()
     assert emulators(state) == [status["pid"]]
-    assert lifecycle.status(state) == status
+    assert local_target.status(state) == status
 
 
 def test_up_waits_for_an_emulator_that_is_still_starting(state: Path) -> None:
@@ -88,18 +88,18 @@ def test_up_waits_for_an_emulator_that_is_still_starting(state: Path) -> None:
         "the emulator to hold its folder",
     )
     try:
-        status = lifecycle.up(state)
+        status = local_target.up(state)
         assert status["pid"] == starting.pid
         assert emulators(state) == [starting.pid]
     finally:
-        lifecycle.down(state)
+        local_target.down(state)
         starting.communicate(timeout=30)
 
 
 def test_down_stops_what_an_interrupted_start_left(state: Path) -> None:
     # An emulator whose starter died before it wrote anything down, next to an Azurite
     # whose emulator was killed before it recorded it.
-    status = lifecycle.up(state)
+    status = local_target.up(state)
     azurite = azurites(state)
     os.kill(status["pid"], signal.SIGKILL)
     wait_for(lambda: alive(status["pid"]), lambda a: not a, "the emulator to die")
@@ -107,7 +107,7 @@ def test_down_stops_what_an_interrupted_start_left(state: Path) -> None:
         (state / name).unlink()
     starting = serve(state)
 
-    lifecycle.down(state, purge=True)
+    local_target.down(state, purge=True)
     starting.communicate(timeout=30)
     assert emulators(state) == []
     assert azurites(state) == []

@@ -24,8 +24,8 @@ from target_helpers import (
     wait_for,
 )
 
+from runner.backends import local_target
 from runner.errors import TargetError
-from runner.local import lifecycle
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 def state(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "target"
     yield folder
-    lifecycle.down(folder, purge=True)
+    local_target.down(folder, purge=True)
 
 
 def endpoints(status: dict[str, Any]) -> tuple[str, str, str]:
@@ -42,39 +42,39 @@ def endpoints(status: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def test_endpoints_stay_the_same_across_a_restart_and_a_crash(state: Path) -> None:
-    first = lifecycle.up(state)
-    lifecycle.down(state)
-    restarted = lifecycle.up(state)
+    first = local_target.up(state)
+    local_target.down(state)
+    restarted = local_target.up(state)
     assert restarted["pid"] != first["pid"]
     assert endpoints(restarted) == endpoints(first)
 
     # A killed emulator leaves its Azurite listening; the restart stops it and takes its port.
     os.kill(restarted["pid"], signal.SIGKILL)
-    wait_for(lambda: lifecycle.status(state), lambda s: s is None, "the emulator to die")
-    again = lifecycle.up(state)
+    wait_for(lambda: local_target.status(state), lambda s: s is None, "the emulator to die")
+    again = local_target.up(state)
     assert endpoints(again) == endpoints(first)
     assert len(azurites(state)) == 1
 
 
 @pytest.mark.parametrize("role", ["arm", "blob"])
 def test_a_port_taken_while_stopped_is_named_with_what_to_do(state: Path, role: str) -> None:
-    status = lifecycle.up(state)
+    status = local_target.up(state)
     url = status["arm"]["endpoint"] if role == "arm" else status["storage"]["blob_endpoint"]
     port = int(url.split(":")[2].split("/")[0])
-    lifecycle.down(state)
+    local_target.down(state)
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         with pytest.raises(TargetError) as raised:
-            lifecycle.up(state)
+            local_target.up(state)
     message = str(raised.value)
     assert f"port {port}" in message and "in use by process" in message
     assert str(os.getpid()) in message  # the squatter, named
     assert "runner local down --purge" in message
-    assert lifecycle.status(state) is None
+    assert local_target.status(state) is None
     # Once the port is free again, the target starts where it was.
-    assert endpoints(lifecycle.up(state)) == endpoints(status)
+    assert endpoints(local_target.up(state)) == endpoints(status)
 
 
 def test_apply_resumes_after_the_local_target_restarts(state: Path, tmp_path: Path) -> None:
@@ -94,11 +94,11 @@ def test_apply_resumes_after_the_local_target_restarts(state: Path, tmp_path: Pa
     apply = start_runner(env, tmp_path, "apply", *args)
     try:
         read_until(apply, polling)
-        status = lifecycle.status(state)
+        status = local_target.status(state)
         assert status is not None
-        from runner.backends.target import local_target
+        from runner.backends.target import local_target as target_of
 
-        client = local_target(status).batch_client("local")
+        client = target_of(status).batch_client("local")
         wait_for(
             lambda: [t.state for t in client.list_tasks("resume-job")],
             lambda states: "completed" in {str(getattr(s, "value", s)) for s in states},
@@ -107,7 +107,7 @@ def test_apply_resumes_after_the_local_target_restarts(state: Path, tmp_path: Pa
     finally:
         apply.kill()
         apply.communicate(timeout=60)
-    lifecycle.down(state)  # what `runner local down` does
+    local_target.down(state)  # what `runner local down` does
 
     again = runner(env, tmp_path, "apply", *args)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr

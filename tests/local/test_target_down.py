@@ -22,9 +22,9 @@ from target_helpers import (
 
 from runner.backends import aci as aci_backend
 from runner.backends import blob as blob_backend
-from runner.backends.target import local_target
+from runner.backends import local_target
+from runner.backends.target import local_target as target_of
 from runner.errors import TargetError, TemporaryError
-from runner.local import lifecycle
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +37,20 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RUNNER_LOCAL_RUNTIME", "instant")
     folder = tmp_path / "target"
     yield folder
-    lifecycle.down(folder, purge=True)
+    local_target.down(folder, purge=True)
 
 
 def kill_emulator(status: dict[str, Any]) -> None:
     os.kill(status["pid"], signal.SIGKILL)
     wait_for(
-        lambda: lifecycle.status(Path(status["ca_bundle"]).parent),
+        lambda: local_target.status(Path(status["ca_bundle"]).parent),
         lambda s: s is None,
         "the emulator to die",
     )
 
 
 def test_apply_reports_a_killed_emulator_at_once(state: Path, tmp_path: Path) -> None:
-    status = lifecycle.up(state)
+    status = local_target.up(state)
     spec = batch_spec(tmp_path, "dead", "sleep 60", files=2, slots=2)
     apply = start_runner(
         target_env(state),
@@ -82,8 +82,8 @@ def test_apply_reports_a_killed_emulator_at_once(state: Path, tmp_path: Path) ->
 
 
 def test_arm_calls_fail_at_once_when_the_emulator_is_gone(state: Path) -> None:
-    status = lifecycle.up(state)
-    client = local_target(status).aci_client(status["arm"]["subscription"])
+    status = local_target.up(state)
+    client = target_of(status).aci_client(status["arm"]["subscription"])
     assert aci_backend.read_container_group(client, "rg", "nothing") is None
     kill_emulator(status)
     with pytest.raises(TargetError) as raised:
@@ -93,8 +93,8 @@ def test_arm_calls_fail_at_once_when_the_emulator_is_gone(state: Path) -> None:
 
 
 def test_a_killed_azurite_is_named_with_what_to_do(state: Path) -> None:
-    status = lifecycle.up(state)
-    service = local_target(status).blob_service("local")
+    status = local_target.up(state)
+    service = target_of(status).blob_service("local")
     assert blob_backend.read_containers(service, ["nothing"]) == {}
     children = json.loads((state / "children.json").read_text())
     os.kill(children["azurite"], signal.SIGKILL)
@@ -103,15 +103,15 @@ def test_a_killed_azurite_is_named_with_what_to_do(state: Path) -> None:
     message = str(raised.value)
     assert f"its Azurite (pid {children['azurite']}) is not running" in message
     assert "runner local down" in message
-    assert lifecycle.status(state) is not None  # the emulator itself still runs
+    assert local_target.status(state) is not None  # the emulator itself still runs
 
 
 def test_a_dropped_connection_from_a_live_target_is_still_temporary(state: Path) -> None:
-    from runner.local import control
+    from runner.backends import local_target
 
-    status = lifecycle.up(state)
-    client = local_target(status).aci_client(status["arm"]["subscription"])
-    control.set_faults(
+    status = local_target.up(state)
+    client = target_of(status).aci_client(status["arm"]["subscription"])
+    local_target.set_faults(
         status,
         [{"api": "arm", "method": "GET", "route": "containerGroups", "fault": "drop", "count": 1}],
     )

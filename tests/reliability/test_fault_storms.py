@@ -32,9 +32,9 @@ _examples = itertools.count(1)
 
 
 def rules_after(faults: Any) -> list[dict[str, Any]]:
-    from runner.local import control
+    from runner.backends import local_target
 
-    return control.get_faults(faults.status)
+    return local_target.get_faults(faults.status)
 
 
 def storm_settings(examples: int) -> settings:

@@ -18,23 +18,23 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def own_target(tmp_path: Path) -> Iterator[Path]:
     """A second local target, so restarting it leaves the run-wide one alone."""
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     yield tmp_path / "target"
-    lifecycle.down(tmp_path / "target", purge=True)
+    local_target.down(tmp_path / "target", purge=True)
 
 
 def start(folder: Path) -> dict[str, Any]:
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     try:
-        return lifecycle.up(folder)
+        return local_target.up(folder)
     except Exception as exc:  # noqa: BLE001 - reported as the test's failure
         pytest.fail(f"the local target did not start: {exc}")
 
 
 def test_state_survives_a_restart_and_running_tasks_are_requeued(own_target):
-    from runner.local import lifecycle
+    from runner.backends import local_target
 
     client = batch_client_for(start(own_target))
     pool_id, job_id = make_pool_and_job(client, "restart", nodes=1, slots=2)
@@ -45,7 +45,7 @@ def test_state_survives_a_restart_and_running_tasks_are_requeued(own_target):
     wait_for(lambda: client.get_task(job_id, "busy"),
              lambda t: t.state == bm.BatchTaskState.RUNNING, "the busy task to run")
 
-    lifecycle.down(own_target)
+    local_target.down(own_target)
     client = batch_client_for(start(own_target))
 
     assert client.get_pool(pool_id).state == bm.BatchPoolState.ACTIVE

@@ -35,7 +35,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from fixtures_batch import batch_client_for
 
-from runner.local import control, lifecycle
+from runner.backends import local_target
 
 pytestmark = pytest.mark.integration
 
@@ -116,9 +116,9 @@ def header_differences(expected: dict[str, str], actual: Any) -> list[str]:
 @pytest.fixture
 def account(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A local target of its own: the recorded lists show every pool of the account."""
-    status = lifecycle.up(tmp_path / "target")
+    status = local_target.up(tmp_path / "target")
     yield status
-    lifecycle.down(tmp_path / "target", purge=True)
+    local_target.down(tmp_path / "target", purge=True)
 
 
 def relative(link: str) -> str:
@@ -167,14 +167,14 @@ def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any
     recording = json.loads(case.read_text())
     client = batch_client_for(account)
     if recording.get("transitions"):
-        control.set_transitions(account, recording["transitions"])
+        local_target.set_transitions(account, recording["transitions"])
     problems: list[str] = []
     next_uri = ""
     subs: dict[str, str] = {}
     for number, entry in enumerate(recording["entries"]):
         entry = substitute(entry, subs)
         if entry.get("transitions"):
-            control.set_transitions(account, entry["transitions"])
+            local_target.set_transitions(account, entry["transitions"])
         uri = next_uri if entry["uri"] == "{next}" else entry["uri"]
         kwargs = {"json": entry["body"]} if entry.get("body") is not None else {}
         try:

@@ -1,4 +1,13 @@
-"""Start, find and stop the local target's background process."""
+"""The local target's client: start, find and stop its background process, and the admin
+API of a running one (health, faults, counters, model speeds, Docker engine).
+
+The server (``runner.local``) runs in a process of its own, ``python -m runner.local
+serve``; this module talks to it through its state folder, its admin API over HTTPS and
+short ``python -m runner.local`` commands, so that the CLI loads none of the server's web,
+TLS or Docker libraries. Of ``runner.local`` it imports only ``layout`` (the state folder's
+file names) and ``processes`` (the serve lock, finding its processes), both standard
+library only; ``pyproject.toml``'s import-linter contracts keep it so.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +16,38 @@ import fcntl
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from runner.errors import TargetError
 from runner.local import processes
-from runner.local.control import health, set_faults, use_docker
-from runner.local.endpoints import ROLES as ENDPOINT_ROLES
-from runner.local.server import CHILDREN_FILE, START_ERROR_FILE, STATUS_FILE, write_json
+from runner.local.layout import (
+    CHILDREN_FILE,
+    FAULTS_FILE,
+    LOG_FILE,
+    ROLES,
+    SETTINGS_FILE,
+    START_ERROR_FILE,
+    STATUS_FILE,
+    docker_environment,
+    read_json,
+    write_json,
+)
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
-LOG_FILE = "server.log"
-FAULTS_FILE = "faults.json"
+ADMIN_TIMEOUT = 10.0
+# A command of the server package run for the client; it imports Flask or Docker itself.
+HELPER_TIMEOUT = 120.0
+
+# --- lifecycle --------------------------------------------------------------------
 
 
 def default_state_dir() -> Path:
@@ -43,19 +66,12 @@ def _resolve(state_dir: Path | None) -> Path:
     return Path(state_dir).resolve() if state_dir is not None else default_state_dir()
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def status(state_dir: Path | None = None) -> dict[str, Any] | None:
     """The running target's status dict, or None when it is not running."""
-    data = _read_json(_resolve(state_dir) / STATUS_FILE)
+    data = read_json(_resolve(state_dir) / STATUS_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
         return None
-    if not _alive(data["pid"]) or health(data) is None:
+    if not processes.alive(data["pid"]) or health(data) is None:
         return None
     return data
 
@@ -124,8 +140,6 @@ def _running_or_lock(folder: Path) -> tuple[dict[str, Any] | None, int | None]:
 
 
 def _hand_docker_environment(folder: Path, current: dict[str, Any]) -> dict[str, Any]:
-    from runner.local.context import docker_environment
-
     wanted = docker_environment()
     running = (current.get("docker") or {}).get("environment")
     if running is None or running == wanted:
@@ -218,16 +232,18 @@ def down(state_dir: Path | None = None, purge: bool = False) -> None:
     if not folder.exists():
         return
     with _locked(folder):
-        data = _read_json(folder / STATUS_FILE)
+        data = read_json(folder / STATUS_FILE)
         recorded = data if isinstance(data, dict) else {}
-        # Emulators first: each stops its own Azurite and containers on SIGTERM.
-        for pid in _emulators(folder, recorded):
-            processes.stop(pid, STOP_TIMEOUT)
+        # Emulators first: each stops its own Azurite and containers on SIGTERM, and
+        # removes its status file before it does.
+        stopped = [processes.stop(pid, STOP_TIMEOUT) for pid in _emulators(folder, recorded)]
         for pid in _azurites(folder):
             processes.stop(pid, STOP_TIMEOUT)
+        crashed = (folder / STATUS_FILE).exists() or not all(stopped)
         for name in (STATUS_FILE, CHILDREN_FILE):
             (folder / name).unlink(missing_ok=True)
-        _remove_containers(folder, recorded)
+        if crashed:
+            _remove_containers(folder, recorded)
     if purge:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -252,7 +268,7 @@ def _is_emulator(pid: int) -> bool:
 
 def _azurites(folder: Path) -> list[int]:
     found = set(processes.azurites_of(folder))
-    children = _read_json(folder / CHILDREN_FILE)
+    children = read_json(folder / CHILDREN_FILE)
     candidates = list(children.values()) if isinstance(children, dict) else []
     candidates.append(_read_pid(folder / "azurite" / "azurite.pid"))
     for pid in candidates:
@@ -276,29 +292,50 @@ def _is_azurite(pid: int) -> bool:
     return b"azurite" in args and processes.alive(pid)
 
 
-def _alive(pid: int) -> bool:
-    return processes.alive(pid)
-
-
 def _remove_containers(folder: Path, recorded: dict[str, Any]) -> None:
     """Removes Docker containers left by a target that did not stop cleanly, from the
-    engine it used and from this process's."""
-    from runner.local.containers import remove_owned_containers
-    from runner.local.context import docker_environment
-    from runner.local.settings import SETTINGS_FILE
-
-    settings = _read_json(folder / SETTINGS_FILE)
+    engine it used and from this process's: a command of the server package does, as
+    it is the one that speaks Docker."""
+    settings = read_json(folder / SETTINGS_FILE)
     if not (isinstance(settings, dict) and settings.get("instance_id")):
         return
     engines = [docker_environment()]
     used = (recorded.get("docker") or {}).get("environment")
     if isinstance(used, dict) and used not in engines:
         engines.insert(0, used)
+    command = ["remove-containers", "--instance", str(settings["instance_id"])]
     for environment in engines:
-        remove_owned_containers(settings["instance_id"], environment)
+        command += ["--engine", json.dumps(environment)]
+    _server_command(command)
 
 
-def unreachable(status: dict[str, Any], url: str) -> str | None:
+def _server_command(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runner.local", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=HELPER_TIMEOUT,
+        check=False,
+    )
+
+
+def fault_rules(texts: tuple[str, ...] = (), file: Path | None = None) -> list[dict[str, Any]]:
+    """Fault rules from ``--fault`` texts (``key=value,...``) and a JSON rules file, checked
+    by the server's own parser; ``ValueError`` says what is wrong with them."""
+    args = ["fault-rules"]
+    for text in texts:
+        args += ["--fault", text]
+    if file is not None:
+        args += ["--faults-file", str(file)]
+    done = _server_command(args)
+    if done.returncode != 0:
+        raise ValueError(done.stderr.strip() or f"fault rules refused (exit {done.returncode})")
+    rules: list[dict[str, Any]] = json.loads(done.stdout)
+    return rules
+
+
+def unreachable(status: Mapping[str, Any], url: str) -> str | None:
     """Why nothing answers at ``url``, one of the endpoints of the target ``status``
     describes, when that is because the target is not running: its emulator (for ARM and
     Batch) or its Azurite (for Blob). None when they run, or ``url`` is not the target's:
@@ -307,9 +344,9 @@ def unreachable(status: dict[str, Any], url: str) -> str | None:
     if role is None:
         return None
     folder = status.get("state_dir")
-    current = _read_json(Path(folder) / STATUS_FILE) if folder else status
+    current = read_json(Path(folder) / STATUS_FILE) if folder else status
     where = f"state folder {folder}" if folder else "its state folder"
-    head = f"nothing listens at {_origin(url)}, the local target's {ENDPOINT_ROLES[role]}"
+    head = f"nothing listens at {_origin(url)}, the local target's {ROLES[role]}"
     again = (
         "Run the command again: it starts the local target (or start it with `runner local "
         "up`), and what was done so far is kept."
@@ -330,7 +367,7 @@ def unreachable(status: dict[str, Any], url: str) -> str | None:
     return None
 
 
-def _role_of(status: dict[str, Any], url: str) -> str | None:
+def _role_of(status: Mapping[str, Any], url: str) -> str | None:
     endpoints = {
         "arm": (status.get("arm") or {}).get("endpoint"),
         "batch": (status.get("batch") or {}).get("url"),
@@ -343,3 +380,68 @@ def _role_of(status: dict[str, Any], url: str) -> str | None:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port}"
+
+
+# --- admin API of a running target ------------------------------------------------
+
+
+def _call(status: Mapping[str, Any], method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        status["control"].rstrip("/") + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"} if data is not None else {},
+    )
+    context = ssl.create_default_context(cafile=status["ca_bundle"])
+    with urllib.request.urlopen(req, context=context, timeout=ADMIN_TIMEOUT) as resp:
+        raw = resp.read()
+    return json.loads(raw) if raw else None
+
+
+def health(status: Mapping[str, Any], timeout: float = 2.0) -> dict[str, Any] | None:
+    """The admin health answer, or None when nothing (or something else) answers."""
+    try:
+        req = urllib.request.Request(status["control"].rstrip("/") + "/health")
+        context = ssl.create_default_context(cafile=status["ca_bundle"])
+        with urllib.request.urlopen(req, context=context, timeout=timeout) as resp:
+            answer: dict[str, Any] = json.loads(resp.read())
+    except (OSError, ValueError, KeyError):
+        return None
+    return answer if answer.get("pid") == status.get("pid") else None
+
+
+def use_docker(status: Mapping[str, Any], environment: dict[str, str]) -> bool:
+    """Hands the caller's Docker variables to the target; True when it uses that engine now
+    (it moves only while its own engine does not answer)."""
+    answer: dict[str, Any] = _call(status, "PUT", "/docker", {"environment": environment})
+    return bool(answer["in_use"])
+
+
+def set_faults(status: Mapping[str, Any], rules: list[dict[str, Any]]) -> None:
+    """Replaces the fault rules (see ``runner.local.faults.FaultRule`` for the fields)."""
+    _call(status, "PUT", "/faults", {"rules": rules})
+
+
+def get_faults(status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    answer: dict[str, Any] = _call(status, "GET", "/faults")
+    return list(answer["rules"])
+
+
+def clear_faults(status: Mapping[str, Any]) -> None:
+    _call(status, "DELETE", "/faults")
+
+
+def counters(status: Mapping[str, Any]) -> dict[str, int]:
+    """Requests seen per ``"METHOD route-template"`` since the start or the last reset."""
+    return dict(_call(status, "GET", "/counters"))
+
+
+def reset_counters(status: Mapping[str, Any]) -> None:
+    _call(status, "DELETE", "/counters")
+
+
+def set_transitions(status: Mapping[str, Any], progressions: dict[str, dict[str, Any]]) -> None:
+    """Sets how fast models advance: ``{"aci.provisioning": {"mode": "seconds", "value": 1}}``;
+    an empty dict goes back to ``immediate`` everywhere."""
+    _call(status, "PUT", "/transitions", progressions)

@@ -20,7 +20,6 @@ from runner.local.batch.http import (
 )
 from runner.local.batch.query import by_id, compile_filter, page
 from runner.local.batch.service import BatchService
-from runner.local.batch.state import Doc
 from runner.local.batch.wire import job_out, node_out, pool_out, select
 
 
@@ -34,12 +33,24 @@ def _guard_job(batch: BatchService, job_id: str) -> None:
         preconditions(dict(jobs.get_job(batch.state, job_id)))
 
 
-def _slow(batch: BatchService, entity: Doc, due: str) -> None:
-    """An injected ``lro_latency`` fault holds the operation that long (see faults.py)."""
+def _slow_pool(batch: BatchService, pool_id: str, *, gone: bool = False) -> None:
+    """An injected ``lro_latency`` fault holds the pool's resize (or its delete, when
+    ``gone``) that long (see faults.py)."""
     latency = batch.faults.lro_latency("batch", request.method, request.path)
     if latency:
         with batch.state.lock:
-            entity[due] = time.time() + latency
+            record = batch.state.pool_runtime(pool_id)
+            if gone:
+                record.gone_at = time.time() + latency
+            else:
+                record.steady_at = time.time() + latency
+
+
+def _slow_job_delete(batch: BatchService, job_id: str) -> None:
+    latency = batch.faults.lro_latency("batch", request.method, request.path)
+    if latency:
+        with batch.state.lock:
+            batch.state.job_runtime(job_id).gone_at = time.time() + latency
 
 
 def _legacy() -> bool:
@@ -49,7 +60,7 @@ def _legacy() -> bool:
 
 def create_pool(batch: BatchService) -> Response:
     doc = pools.create_pool(batch.state, body(), _legacy())
-    _slow(batch, doc, "_steady_at")
+    _slow_pool(batch, doc["id"])
     return created(f"{base_url()}/pools/{doc['id']}", doc)
 
 
@@ -98,7 +109,7 @@ def replace_pool_properties(batch: BatchService, pool_id: str) -> Response:
 
 def resize_pool(batch: BatchService, pool_id: str) -> Response:
     doc = pools.resize_pool(batch.state, pool_id, body())
-    _slow(batch, doc, "_steady_at")
+    _slow_pool(batch, doc["id"])
     return action(202, doc)
 
 
@@ -109,7 +120,7 @@ def stop_resize(batch: BatchService, pool_id: str) -> Response:
 
 def delete_pool(batch: BatchService, pool_id: str) -> Response:
     _guard_pool(batch, pool_id)
-    _slow(batch, pools.delete_pool(batch.state, pool_id), "_gone_at")
+    _slow_pool(batch, pools.delete_pool(batch.state, pool_id)["id"], gone=True)
     return no_content(202)
 
 
@@ -192,5 +203,5 @@ def preparation_and_release_status(batch: BatchService, job_id: str) -> Response
 
 def delete_job(batch: BatchService, job_id: str) -> Response:
     _guard_job(batch, job_id)
-    _slow(batch, jobs.delete_job(batch.state, job_id), "_gone_at")
+    _slow_job_delete(batch, jobs.delete_job(batch.state, job_id)["id"])
     return no_content(202)

@@ -19,11 +19,20 @@ from runner.local.batch.pools import (
     set_state,
     touch,
 )
+from runner.local.batch.runtime import AutoPool
 from runner.local.batch.state import BatchState, Doc, find_by_id
 from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
-PATCHABLE = ("priority", "maxParallelTasks", "allowTaskPreemption", "constraints", "poolInfo",
-             "onAllTasksComplete", "metadata", "displayName")
+PATCHABLE = (
+    "priority",
+    "maxParallelTasks",
+    "allowTaskPreemption",
+    "constraints",
+    "poolInfo",
+    "onAllTasksComplete",
+    "metadata",
+    "displayName",
+)
 
 
 def create_job(state: BatchState, body: dict[str, Any], legacy: bool = False) -> Doc:
@@ -53,16 +62,26 @@ def create_job(state: BatchState, body: dict[str, Any], legacy: bool = False) ->
             "priority": number(body, "priority", 0, -1000, 1000),
             "allowTaskPreemption": bool(body.get("allowTaskPreemption", False)),
             "maxParallelTasks": number(body, "maxParallelTasks", -1, -1, 1_000_000),
-            "constraints": {"maxWallClockTime": MAX_DURATION, "maxTaskRetryCount": 0,
-                            **(body.get("constraints") or {})},
+            "constraints": {
+                "maxWallClockTime": MAX_DURATION,
+                "maxTaskRetryCount": 0,
+                **(body.get("constraints") or {}),
+            },
             "poolInfo": defaults.pool_info(body["poolInfo"]),
             "onAllTasksComplete": body.get("onAllTasksComplete") or "noaction",
             "onTaskFailure": body.get("onTaskFailure") or "noaction",
-            "executionInfo": {"startTime": now, "poolId": body["poolInfo"].get("poolId")
-                              or _auto_pool(state, auto)},
+            "executionInfo": {
+                "startTime": now,
+                "poolId": body["poolInfo"].get("poolId") or _auto_pool(state, auto),
+            },
         }
-        for key in ("displayName", "metadata", "commonEnvironmentSettings", "jobManagerTask",
-                    "networkConfiguration"):
+        for key in (
+            "displayName",
+            "metadata",
+            "commonEnvironmentSettings",
+            "jobManagerTask",
+            "networkConfiguration",
+        ):
             if body.get(key) is not None:
                 doc[key] = body[key]
         if body.get("jobPreparationTask"):
@@ -83,8 +102,9 @@ def _auto_pool(state: BatchState, auto: Doc) -> str:
     pool_id = str(uuid.uuid4()).upper()
     pool_id = f"{prefix}_{pool_id}" if prefix else pool_id
     pool = new_pool({**auto["pool"], "id": pool_id})
-    pool["_autoPool"] = {"lifetime": auto.get("poolLifetimeOption"),
-                         "keepAlive": bool(auto.get("keepAlive", False))}
+    state.pool_runtime(pool_id).auto_pool = AutoPool(
+        auto.get("poolLifetimeOption"), bool(auto.get("keepAlive", False))
+    )
     state.pools[pool_id] = pool
     state.nodes[pool_id] = {}
     state.save_pool(pool)
@@ -101,8 +121,8 @@ def release_auto_pool(state: BatchState, job: Doc) -> None:
     if job["poolInfo"].get("poolId"):
         return
     pool = state.pools.get(job["executionInfo"].get("poolId") or "")
-    auto = (pool or {}).get("_autoPool")
-    if pool is not None and auto and auto["lifetime"] == "job" and not auto["keepAlive"]:
+    auto = state.pool_runtime(pool["id"]).auto_pool if pool is not None else None
+    if pool is not None and auto and auto.lifetime == "job" and not auto.keep_alive:
         delete_pool(state, pool["id"])
 
 
@@ -135,8 +155,11 @@ def patch_job(state: BatchState, job_id: str, body: dict[str, Any], replace: boo
                 doc[key] = defaults.pool_info(body[key]) if key == "poolInfo" else body[key]
             elif replace and key in ("metadata", "constraints"):
                 doc.pop(key, None)
-        doc["constraints"] = {"maxWallClockTime": MAX_DURATION, "maxTaskRetryCount": 0,
-                              **(doc.get("constraints") or {})}
+        doc["constraints"] = {
+            "maxWallClockTime": MAX_DURATION,
+            "maxTaskRetryCount": 0,
+            **(doc.get("constraints") or {}),
+        }
         touch(doc)
         state.save_job(doc)
         state.notify()
@@ -151,7 +174,9 @@ def terminate_job(state: BatchState, job_id: str, reason: str | None) -> Doc:
         if doc["state"] in ("completed", "terminating"):
             raise BatchServiceError("JobCompleted")
         doc["previousState"], doc["previousStateTransitionTime"] = (
-            doc["state"], doc["stateTransitionTime"])
+            doc["state"],
+            doc["stateTransitionTime"],
+        )
         set_state(doc, "terminating")
         doc["executionInfo"]["terminateReason"] = reason or "UserTerminate"
         touch(doc)
@@ -164,15 +189,20 @@ def disable_job(state: BatchState, job_id: str, body: dict[str, Any]) -> Doc:
     """Stops new tasks from starting; ``disableTasks`` says what happens to running ones."""
     option = body.get("disableTasks")
     if option not in ("requeue", "terminate", "wait"):
-        raise BatchServiceError("InvalidPropertyValue" if option else "MissingRequiredProperty",
-                                PropertyName="disableTasks", PropertyValue=option)
+        raise BatchServiceError(
+            "InvalidPropertyValue" if option else "MissingRequiredProperty",
+            PropertyName="disableTasks",
+            PropertyValue=option,
+        )
     with state.lock:
         doc = get_job(state, job_id)
         if doc["state"] not in ("active", "disabling", "disabled"):
             raise BatchServiceError("JobNotActive")
         if doc["state"] == "active":
             doc["previousState"], doc["previousStateTransitionTime"] = (
-                doc["state"], doc["stateTransitionTime"])
+                doc["state"],
+                doc["stateTransitionTime"],
+            )
             set_state(doc, "disabled")
             if option != "wait":
                 for task in state.tasks.get(doc["id"], {}).values():
@@ -189,11 +219,14 @@ def enable_job(state: BatchState, job_id: str) -> Doc:
     with state.lock:
         doc = get_job(state, job_id)
         if doc["state"] not in ("active", "disabling", "disabled", "enabling"):
-            raise BatchServiceError("JobNotActive" if doc["state"] != "completed"
-                                    else "JobCompleted")
+            raise BatchServiceError(
+                "JobNotActive" if doc["state"] != "completed" else "JobCompleted"
+            )
         if doc["state"] != "active":
             doc["previousState"], doc["previousStateTransitionTime"] = (
-                doc["state"], doc["stateTransitionTime"])
+                doc["state"],
+                doc["stateTransitionTime"],
+            )
             set_state(doc, "active")
         touch(doc)
         state.save_job(doc)
@@ -207,7 +240,9 @@ def delete_job(state: BatchState, job_id: str) -> Doc:
         if doc["state"] == "deleting":
             return doc
         doc["previousState"], doc["previousStateTransitionTime"] = (
-            doc["state"], doc["stateTransitionTime"])
+            doc["state"],
+            doc["stateTransitionTime"],
+        )
         set_state(doc, "deleting")
         touch(doc)
         release_auto_pool(state, doc)

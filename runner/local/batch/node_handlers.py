@@ -21,6 +21,11 @@ from runner.local.batch.wire import parse_iso
 from runner.local.nodes import layout, transfer
 
 
+def _node_pool(batch: BatchService, pool_id: str) -> str:
+    """The pool's id as it was made: Batch ids are case-insensitive, the records are not."""
+    return str(pools.get_pool(batch.state, pool_id)["id"])
+
+
 def _node(batch: BatchService, pool_id: str, node_id: str) -> Doc:
     return pools.get_node(batch.state, pool_id, node_id)
 
@@ -33,7 +38,7 @@ def disable_scheduling(batch: BatchService, pool_id: str, node_id: str) -> Respo
         if option in ("requeue", "terminate"):
             reason = "requeue" if option == "requeue" else "terminated"
             batch.scheduler.stop_tasks_on(node["id"], reason)
-        batch.state.save_node(pool_id, node)
+        batch.state.save_node(_node_pool(batch, pool_id), node)
     return action(200)
 
 
@@ -41,7 +46,7 @@ def enable_scheduling(batch: BatchService, pool_id: str, node_id: str) -> Respon
     with batch.state.lock:
         node = _node(batch, pool_id, node_id)
         node["schedulingState"] = "enabled"
-        batch.state.save_node(pool_id, node)
+        batch.state.save_node(_node_pool(batch, pool_id), node)
         batch.state.notify()
     return action(200)
 
@@ -56,7 +61,7 @@ def reboot(batch: BatchService, pool_id: str, node_id: str) -> Response:
         sched.stop_tasks_on(node["id"], "requeue")
         node.pop("startTaskInfo", None)
         set_state(node, "rebooting")  # the scheduler boots it again on its next pass
-        batch.state.save_node(pool_id, node)
+        batch.state.save_node(_node_pool(batch, pool_id), node)
         batch.state.notify()
     return action(202)
 
@@ -75,16 +80,20 @@ def create_user(batch: BatchService, pool_id: str, node_id: str) -> Response:
     require(user, "name")
     with batch.state.lock:
         node = _node(batch, pool_id, node_id)
-        users = node.setdefault("_users", {})
+        users = _users(batch, pool_id, node)
         if user["name"].lower() in users:
             raise BatchServiceError("NodeUserExists")
         users[user["name"].lower()] = {"name": user["name"], "isAdmin": bool(user.get("isAdmin"))}
-        batch.state.save_node(pool_id, node)
+        batch.state.save_node(_node_pool(batch, pool_id), node)
     return action(201)
 
 
-def _user(node: Doc, name: str) -> Doc:
-    user = node.get("_users", {}).get(name.lower())
+def _users(batch: BatchService, pool_id: str, node: Doc) -> dict[str, Doc]:
+    return batch.state.node_runtime(_node_pool(batch, pool_id), node["id"]).users
+
+
+def _user(users: dict[str, Doc], name: str) -> Doc:
+    user = users.get(name.lower())
     if user is None:
         raise BatchServiceError("NodeUserNotFound")
     return user  # type: ignore[no-any-return]
@@ -93,16 +102,17 @@ def _user(node: Doc, name: str) -> Doc:
 def replace_user(batch: BatchService, pool_id: str, node_id: str, user_name: str) -> Response:
     body()
     with batch.state.lock:
-        _user(_node(batch, pool_id, node_id), user_name)
+        _user(_users(batch, pool_id, _node(batch, pool_id, node_id)), user_name)
     return action(200)
 
 
 def delete_user(batch: BatchService, pool_id: str, node_id: str, user_name: str) -> Response:
     with batch.state.lock:
         node = _node(batch, pool_id, node_id)
-        _user(node, user_name)
-        node["_users"].pop(user_name.lower(), None)
-        batch.state.save_node(pool_id, node)
+        users = _users(batch, pool_id, node)
+        _user(users, user_name)
+        users.pop(user_name.lower(), None)
+        batch.state.save_node(_node_pool(batch, pool_id), node)
     return action(200)
 
 

@@ -44,7 +44,9 @@ def task_ended(
         still_busy = work.release(where.node_id, job_id, task_id)
         task = state.tasks.get(job_id, {}).get(task_id)
         # A stop asked for while the attempt was starting up counts as its reason.
-        reason = reason or (task or {}).pop("_stop", None)
+        if task is not None:
+            record = state.task_runtime(job_id, task_id)
+            reason, record.stop = reason or record.stop, None
         node = state.nodes.get(where.pool_id, {}).get(where.node_id)
         if node is not None:
             node["runningTasksCount"] = max(0, node["runningTasksCount"] - 1)

@@ -155,8 +155,9 @@ def remove_nodes(batch: BatchService, pool_id: str) -> Response:
         missing = [n for n in node_ids if n not in nodes]
         if missing:
             raise BatchServiceError("NodeNotFound", NodeId=missing[0])
-        doc["_remove"] = list(node_ids)
-        doc["_deallocation"] = request_body.get("nodeDeallocationOption") or "requeue"
+        record = batch.state.pool_runtime(doc["id"])
+        record.remove = list(node_ids)
+        record.deallocation = request_body.get("nodeDeallocationOption") or "requeue"
         doc["targetDedicatedNodes"] = max(0, doc["targetDedicatedNodes"] - len(node_ids))
         set_state(doc, "resizing", "allocationState")
         touch(doc)

@@ -11,13 +11,15 @@ from typing import Any
 
 from runner.local.batch import defaults
 from runner.local.batch.errors import BatchServiceError
+from runner.local.batch.runtime import PoolRuntime
 from runner.local.batch.state import BatchState, Doc, find_by_id
 from runner.local.batch.wire import new_etag, now_iso, parse_duration
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _RG = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
-IMAGE_ID = re.compile(_RG + r"(?:images/[^/]+|galleries/[^/]+/images/[^/]+(?:/versions/[^/]+)?)$",
-                      re.IGNORECASE)
+IMAGE_ID = re.compile(
+    _RG + r"(?:images/[^/]+|galleries/[^/]+/images/[^/]+(?:/versions/[^/]+)?)$", re.IGNORECASE
+)
 IMAGE_ID_REASON = (
     "The specified resource id must be of the format /subscriptions/{subscriptionId}/"
     "resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/images/{imageName}, "
@@ -25,13 +27,23 @@ IMAGE_ID_REASON = (
     "Microsoft.Compute/galleries/{galleryName}/images/{galleryImageName}/versions/"
     "{galleryImageVersionName}, or /subscriptions/{subscriptionId}/resourceGroups/"
     "{resourceGroupName}/providers/Microsoft.Compute/galleries/{galleryName}/images/"
-    "{galleryImageName}")
+    "{galleryImageName}"
+)
 SUBNET_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
 # Properties a PATCH may change; others are fixed once the pool exists.
-PATCHABLE = ("startTask", "metadata", "applicationPackageReferences", "targetNodeCommunicationMode",
-             "certificateReferences")
-REPLACEABLE = ("startTask", "metadata", "applicationPackageReferences",
-               "targetNodeCommunicationMode")
+PATCHABLE = (
+    "startTask",
+    "metadata",
+    "applicationPackageReferences",
+    "targetNodeCommunicationMode",
+    "certificateReferences",
+)
+REPLACEABLE = (
+    "startTask",
+    "metadata",
+    "applicationPackageReferences",
+    "targetNodeCommunicationMode",
+)
 
 
 def require(body: dict[str, Any], *names: str) -> None:
@@ -46,9 +58,12 @@ def require(body: dict[str, Any], *names: str) -> None:
 def check_id(value: str, name: str = "id") -> None:
     if not ID.match(value):
         raise BatchServiceError(
-            "InvalidPropertyValue", PropertyName=name, PropertyValue=value,
+            "InvalidPropertyValue",
+            PropertyName=name,
+            PropertyValue=value,
             Reason="The id can contain any combination of alphanumeric characters including "
-            "hyphens and underscores, and cannot contain more than 64 characters.")
+            "hyphens and underscores, and cannot contain more than 64 characters.",
+        )
 
 
 def number(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
@@ -57,9 +72,12 @@ def number(body: dict[str, Any], name: str, default: int, low: int, high: int) -
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BatchServiceError("InvalidPropertyValue", PropertyName=name,
-                                PropertyValue=str(value),
-                                Reason=f"The value must be between {low} and {high}.")
+        raise BatchServiceError(
+            "InvalidPropertyValue",
+            PropertyName=name,
+            PropertyValue=str(value),
+            Reason=f"The value must be between {low} and {high}.",
+        )
     return value
 
 
@@ -70,8 +88,9 @@ def duration(body: dict[str, Any], name: str) -> None:
         if value is not None:
             parse_duration(str(value))
     except ValueError:
-        raise BatchServiceError("InvalidPropertyValue", PropertyName=name,
-                                PropertyValue=str(value)) from None
+        raise BatchServiceError(
+            "InvalidPropertyValue", PropertyName=name, PropertyValue=str(value)
+        ) from None
 
 
 def touch(doc: Doc) -> None:
@@ -106,24 +125,31 @@ def check_pool_body(body: dict[str, Any], subscription: str, legacy: bool) -> No
     """Batch's checks of a pool body that need no state (recorded answers of Azure)."""
     has_vm = bool(body.get("virtualMachineConfiguration"))
     if not has_vm and not (legacy and body.get("cloudServiceConfiguration")):
-        raise BatchServiceError("MissingRequiredProperty",
-                                PropertyName="virtualMachineConfiguration")
+        raise BatchServiceError(
+            "MissingRequiredProperty", PropertyName="virtualMachineConfiguration"
+        )
     image = (body.get("virtualMachineConfiguration") or {}).get("imageReference") or {}
     image_id = image.get("virtualMachineImageId")
     if image_id and not IMAGE_ID.match(image_id):
         raise BatchServiceError(
-            "InvalidPropertyValue", PropertyName="virtualMachineImageId",
-            PropertyValue=image_id, Reason=IMAGE_ID_REASON)
+            "InvalidPropertyValue",
+            PropertyName="virtualMachineImageId",
+            PropertyValue=image_id,
+            Reason=IMAGE_ID_REASON,
+        )
     subnet = (body.get("networkConfiguration") or {}).get("subnetId")
     if subnet:
         # The local account has no virtual networks: any subnet is one it cannot use.
         match = SUBNET_SUBSCRIPTION.match(subnet)
-        reason = (f"The specified subnetId is in a different subscription and cannot be used "
-                  f"with the current Batch account in subscription {subscription}"
-                  if match and match.group(1).lower() != subscription.lower()
-                  else "The specified subnet does not exist.")
-        raise BatchServiceError("InvalidPropertyValue", PropertyName="subnetId",
-                                PropertyValue=subnet, Reason=reason)
+        reason = (
+            f"The specified subnetId is in a different subscription and cannot be used "
+            f"with the current Batch account in subscription {subscription}"
+            if match and match.group(1).lower() != subscription.lower()
+            else "The specified subnet does not exist."
+        )
+        raise BatchServiceError(
+            "InvalidPropertyValue", PropertyName="subnetId", PropertyValue=subnet, Reason=reason
+        )
 
 
 def new_pool(body: dict[str, Any]) -> Doc:
@@ -153,9 +179,15 @@ def new_pool(body: dict[str, Any]) -> Doc:
     doc["enableInterNodeCommunication"] = bool(body.get("enableInterNodeCommunication", False))
     if body.get("displayName") is not None:
         doc["displayName"] = body["displayName"]
-    for key in ("networkConfiguration", "startTask", "userAccounts",
-                "applicationPackageReferences", "applicationLicenses", "metadata",
-                "mountConfiguration"):
+    for key in (
+        "networkConfiguration",
+        "startTask",
+        "userAccounts",
+        "applicationPackageReferences",
+        "applicationLicenses",
+        "metadata",
+        "mountConfiguration",
+    ):
         if body.get(key) not in (None, []):
             doc[key] = body[key]
     if doc.get("networkConfiguration"):
@@ -172,8 +204,7 @@ def new_pool(body: dict[str, Any]) -> Doc:
     if vm:
         doc["virtualMachineConfiguration"] = defaults.vm_configuration(vm)
     else:
-        doc["cloudServiceConfiguration"] = defaults.cloud_service(
-            body["cloudServiceConfiguration"])
+        doc["cloudServiceConfiguration"] = defaults.cloud_service(body["cloudServiceConfiguration"])
     for key in ("targetNodeCommunicationMode", "upgradePolicy", "resourceTags"):
         if body.get(key) is not None:
             doc[key] = body[key]
@@ -238,14 +269,16 @@ def resize_pool(state: BatchState, pool_id: str, body: dict[str, Any]) -> Doc:
         if doc["allocationState"] != "steady":
             raise BatchServiceError("PoolNotSteady")
         if doc.get("enableAutoScale"):
-            raise BatchServiceError("OperationNotValidAtThisTime",
-                                    "The pool has auto-scale enabled and cannot be resized.")
+            raise BatchServiceError(
+                "OperationNotValidAtThisTime",
+                "The pool has auto-scale enabled and cannot be resized.",
+            )
         for key in ("targetDedicatedNodes", "targetLowPriorityNodes"):
             if body.get(key) is not None:
                 doc[key] = number(body, key, 0, 0, 1000)
         if body.get("resizeTimeout"):
             doc["resizeTimeout"] = body["resizeTimeout"]
-        doc["_deallocation"] = body.get("nodeDeallocationOption") or "requeue"
+        state.pool_runtime(doc["id"]).deallocation = body.get("nodeDeallocationOption") or "requeue"
         doc.pop("resizeErrors", None)
         set_state(doc, "resizing", "allocationState")
         touch(doc)
@@ -259,41 +292,57 @@ def stop_resize(state: BatchState, pool_id: str) -> Doc:
     with state.lock:
         doc = _writable(state, pool_id)
         if doc["allocationState"] == "resizing":
-            kinds = [name for name, current, target in (
-                ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
-                ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"))
-                if doc[current] < doc[target]]
-            errors = [{"code": "ResizeStopped",
-                       "message": f"Desired number of {kind} nodes could not be allocated due to "
-                       "a stop resize operation"} for kind in kinds]
+            kinds = [
+                name
+                for name, current, target in (
+                    ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
+                    ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"),
+                )
+                if doc[current] < doc[target]
+            ]
+            errors = [
+                {
+                    "code": "ResizeStopped",
+                    "message": f"Desired number of {kind} nodes could not be allocated due to "
+                    "a stop resize operation",
+                }
+                for kind in kinds
+            ]
             if errors:
                 doc["resizeErrors"] = errors
             set_state(doc, "stopping", "allocationState")
-            doc.pop("_steady_at", None)
-            doc.pop("_remove", None)
+            record = state.pool_runtime(doc["id"])
+            record.steady_at, record.remove = None, None
             state.save_pool(doc)
             state.notify()
         return doc
 
 
-def allocation_failed(pool: Doc, nodes: dict[str, Doc], reason: str) -> None:
+def allocation_failed(pool: Doc, record: PoolRuntime, nodes: dict[str, Doc], reason: str) -> None:
     """Ends a resize that could not make every node: the pool settles with the nodes it has,
     its targets kept, and an ``AllocationFailed`` resize error per kind of node it lacks
     (the shape of Batch's resize errors: code, message and a ``Reason`` value)."""
     dedicated = sum(1 for n in nodes.values() if n.get("isDedicated", True))
     pool["currentDedicatedNodes"] = dedicated
     pool["currentLowPriorityNodes"] = len(nodes) - dedicated
-    kinds = [name for name, current, target in (
-        ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
-        ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"))
-        if pool[current] < pool[target]]
+    kinds = [
+        name
+        for name, current, target in (
+            ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
+            ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"),
+        )
+        if pool[current] < pool[target]
+    ]
     pool["resizeErrors"] = [
-        {"code": "AllocationFailed",
-         "message": f"Desired number of {kind} nodes could not be allocated",
-         "values": [{"name": "Reason", "value": reason}]} for kind in kinds]
+        {
+            "code": "AllocationFailed",
+            "message": f"Desired number of {kind} nodes could not be allocated",
+            "values": [{"name": "Reason", "value": reason}],
+        }
+        for kind in kinds
+    ]
     set_state(pool, "steady", "allocationState")
-    pool.pop("_steady_at", None)
-    pool.pop("_remove", None)
+    record.steady_at, record.remove = None, None
 
 
 def delete_pool(state: BatchState, pool_id: str) -> Doc:

@@ -19,6 +19,7 @@ from runner.local.batch import defaults, execution, outcomes
 from runner.local.batch.dispatch import dispatch
 from runner.local.batch.jobs import release_auto_pool
 from runner.local.batch.pools import allocation_failed, set_state
+from runner.local.batch.runtime import JobRuntime, PoolRuntime
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
 from runner.local.batch.work import Key, NodeWork, Placement
@@ -93,12 +94,13 @@ class Scheduler:
             kind, first, second = key
             if kind == "task" and second in self.state.tasks.get(first, {}):
                 task = self.state.tasks[first][second]
-                task["_process"] = ident
+                record = self.state.task_runtime(first, second)
+                record.process = ident
                 self.state.save_task(first, task)
-                if task.get("_stop"):  # stopped while it was still fetching its files
-                    running.stop(task["_stop"])
+                if record.stop:  # stopped while it was still fetching its files
+                    running.stop(record.stop)
             elif kind == "start" and second in self.state.nodes.get(first, {}):
-                self.state.nodes[first][second]["_process"] = ident
+                self.state.node_runtime(first, second).process = ident
                 self.state.save_node(first, self.state.nodes[first][second])
         # Written now rather than by the next flush: a crash a moment later must find it.
         self.state.flush()
@@ -111,9 +113,8 @@ class Scheduler:
     def stop_task(self, job_id: str, task_id: str, reason: str) -> None:
         with self.state.lock:
             running = self.work.process(("task", job_id, task_id))
-            task = self.state.tasks.get(job_id, {}).get(task_id)
-            if task is not None:
-                task["_stop"] = reason
+            if task_id in self.state.tasks.get(job_id, {}):
+                self.state.task_runtime(job_id, task_id).stop = reason
         if running is not None:
             running.stop(reason)
 
@@ -128,39 +129,43 @@ class Scheduler:
 
     def _pool(self, pool: Doc) -> None:
         nodes = self.state.nodes.setdefault(pool["id"], {})
+        record = self.state.pool_runtime(pool["id"])
         if pool["state"] == "deleting":
             self._stop_nodes(pool["id"], list(nodes))
-            pool.setdefault("_gone_at", time.time() + self._delay("batch.pool.delete"))
-            if time.time() >= pool["_gone_at"] and not self._node_work(pool["id"], list(nodes)):
+            if record.gone_at is None:
+                record.gone_at = time.time() + self._delay("batch.pool.delete")
+            if time.time() >= record.gone_at and not self._node_work(pool["id"], list(nodes)):
                 folder = layout.nodes_root(self.state_dir) / pool["id"]
-                self._remove_then(pool, [folder], lambda: self.state.forget_pool(pool["id"]))
+                self._remove_then(record, [folder], lambda: self.state.forget_pool(pool["id"]))
             return
         if pool["allocationState"] == "stopping":
             # A stopped resize settles where it is (Batch shows "stopping" in between).
             set_state(pool, "steady", "allocationState")
             self.state.save_pool(pool)
         if pool["allocationState"] == "resizing":
-            due = pool.setdefault("_steady_at", time.time() + self._delay("batch.pool.allocation"))
-            if time.time() >= due:
-                self._resize(pool, nodes)
+            if record.steady_at is None:
+                record.steady_at = time.time() + self._delay("batch.pool.allocation")
+            if time.time() >= record.steady_at:
+                self._resize(pool, record, nodes)
         for node in nodes.values():
             if node["state"] == "rebooting":
                 self._node_state(pool["id"], node, "starting")
             elif node["state"] == "starting":
                 self._boot(pool, node)
 
-    def _resize(self, pool: Doc, nodes: dict[str, Doc]) -> None:
+    def _resize(self, pool: Doc, record: PoolRuntime, nodes: dict[str, Doc]) -> None:
         target = pool["targetDedicatedNodes"] + pool["targetLowPriorityNodes"]
         while len(nodes) < target:
-            # A counter kept on the pool: a node that left never lends its id to a new one.
-            index = pool.get("_nodeSeq", 0)
-            pool["_nodeSeq"] = index + 1
+            index = record.node_seq
+            record.node_seq = index + 1
             node_id = layout.new_node_id(pool["id"], index, self._salt)
             try:
                 layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
             except OSError as err:
                 # A node that cannot be made here is one Azure could not allocate.
-                allocation_failed(pool, nodes, f"The node's folder could not be made: {err}")
+                allocation_failed(
+                    pool, record, nodes, f"The node's folder could not be made: {err}"
+                )
                 self.state.save_pool(pool)
                 return
             now = now_iso()
@@ -188,7 +193,7 @@ class Scheduler:
             self.state.save_node(pool["id"], nodes[node_id])
         if len(nodes) > target:
             # Idle nodes leave first, as Batch prefers; the rest requeue their tasks.
-            chosen = set(pool.get("_remove") or ())
+            chosen = set(record.remove or ())
             order = sorted(nodes, key=lambda n: (n not in chosen, nodes[n]["runningTasksCount"]))
             leaving = order[: len(nodes) - target]
             self._stop_nodes(pool["id"], leaving)
@@ -201,8 +206,7 @@ class Scheduler:
         pool["currentDedicatedNodes"] = pool["targetDedicatedNodes"]
         pool["currentLowPriorityNodes"] = pool["targetLowPriorityNodes"]
         set_state(pool, "steady", "allocationState")
-        pool.pop("_steady_at", None)
-        pool.pop("_remove", None)
+        record.steady_at, record.remove = None, None
         # No new eTag: Azure's recorded pools kept theirs when a resize settled.
         self.state.save_pool(pool)
 
@@ -254,11 +258,13 @@ class Scheduler:
     def _remove_folder(self, path: Path) -> None:
         threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True).start()
 
-    def _remove_then(self, doc: Doc, folders: list[Path], forget: Callable[[], None]) -> None:
+    def _remove_then(
+        self, record: PoolRuntime | JobRuntime, folders: list[Path], forget: Callable[[], None]
+    ) -> None:
         """Removes folders off the loop thread; the entity is gone (404) once they are."""
-        if doc.get("_removing"):
+        if record.removing:
             return
-        doc["_removing"] = True
+        record.removing = True
 
         def work() -> None:
             for folder in folders:
@@ -272,17 +278,19 @@ class Scheduler:
     def _job(self, job: Doc) -> None:
         job_id = job["id"]
         running = self.work.busy_tasks(job_id)
+        record = self.state.job_runtime(job_id)
         if job["state"] == "deleting":
             for task_id in running:
                 self.stop_task(job_id, task_id, "deleted")
-            job.setdefault("_gone_at", time.time() + self._delay("batch.job.delete"))
-            if time.time() >= job["_gone_at"] and not running:
+            if record.gone_at is None:
+                record.gone_at = time.time() + self._delay("batch.job.delete")
+            if time.time() >= record.gone_at and not running:
                 folders = [
                     layout.node_root(self.state_dir, pool_id, node_id) / "workitems" / job_id
                     for pool_id, nodes in self.state.nodes.items()
                     for node_id in nodes
                 ]
-                self._remove_then(job, folders, lambda: self.state.forget_job(job_id))
+                self._remove_then(record, folders, lambda: self.state.forget_job(job_id))
             return
         if job["state"] == "terminating":
             for task_id in running:
@@ -293,7 +301,13 @@ class Scheduler:
         if job["state"] != "active":
             return
         limit = parse_duration(job.get("constraints", {}).get("maxWallClockTime"))
-        if limit is not None and time.time() - job.setdefault("_started", time.time()) > limit:
+        if limit is not None and record.started is None:
+            record.started = time.time()  # the clock starts when the job first has a limit
+        if (
+            limit is not None
+            and record.started is not None
+            and time.time() - record.started > limit
+        ):
             job["executionInfo"]["terminateReason"] = "MaxWallClockTimeExpiry"
             set_state(job, "terminating")
             self.state.save_job(job)
@@ -327,7 +341,7 @@ class Scheduler:
             pool["id"], node["id"], layout.node_root(self.state_dir, pool["id"], node["id"])
         )
         outcomes.mark_running(task, where, job_id)
-        task.pop("_stop", None)
+        self.state.task_runtime(job_id, task["id"]).stop = None
         self.state.save_task(job_id, task)
         node["runningTasksCount"] += 1
         node["runningTaskSlotsCount"] += task.get("requiredSlots", 1)

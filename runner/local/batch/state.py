@@ -1,9 +1,10 @@
 """The Batch account's live state: pools, nodes, jobs and tasks, in memory and on disk.
 
-Reads are served from memory; every change is also queued for the shared sqlite store and
-written there by a background flusher, so adding thousands of tasks never waits on disk and
-a restarted emulator finds the account as it was. One lock guards everything; the scheduler
-waits on ``changed`` to hear about new work.
+Each entity is its wire document plus the emulator's record of it (``runtime``), kept apart
+so a document is served as it is. Reads are served from memory; every change is also queued
+for the shared sqlite store and written there by a background flusher, so adding thousands
+of tasks never waits on disk and a restarted emulator finds the account as it was. One lock
+guards everything; the scheduler waits on ``changed`` to hear about new work.
 
 Restart rule: a task that was preparing or running when the emulator stopped is requeued
 (state ``active``, ``requeueCount`` + 1), as Azure Batch requeues the tasks of a node it
@@ -13,12 +14,19 @@ running are stopped first.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from runner.local.batch.runtime import (
+    JobRuntime,
+    NodeRuntime,
+    PoolRuntime,
+    TaskRuntime,
+    loaded,
+    stored,
+)
 from runner.local.batch.wire import now_iso
 from runner.local.nodes.process import kill_leftover
 
@@ -52,6 +60,11 @@ class BatchState:
         self.task_names: dict[str, set[str]] = {}
         # Active task ids per job, in the order they were added: the scheduler's queue.
         self.queue: dict[str, deque[str]] = {}
+        # The emulator's own records of each entity, keyed like the documents above.
+        self._pool_runtime: dict[str, PoolRuntime] = {}
+        self._job_runtime: dict[str, JobRuntime] = {}
+        self._node_runtime: dict[str, dict[str, NodeRuntime]] = {}
+        self._task_runtime: dict[str, dict[str, TaskRuntime]] = {}
         # Order of addition across restarts (tasks are reloaded in this order).
         self.next_seq = 1
         self._store = store
@@ -68,26 +81,35 @@ class BatchState:
     # persistence -----------------------------------------------------------------------
 
     def _load(self) -> None:
-        for key, doc in self._store.items(POOL):
-            doc.pop("_removing", None)  # an interrupted removal starts again
+        for key, row in self._store.items(POOL):
+            doc, pool_runtime = loaded(row, PoolRuntime)
             self.pools[key] = doc
+            self._pool_runtime[key] = pool_runtime
             self.nodes.setdefault(key, {})
-        for key, doc in self._store.items(NODE):
+        for key, row in self._store.items(NODE):
             pool_id = key.split("/", 1)[0]
+            doc, node_runtime = loaded(row, NodeRuntime)
             self.nodes.setdefault(pool_id, {})[doc["id"]] = doc
-        for key, doc in self._store.items(JOB):
-            doc.pop("_removing", None)
+            self._node_runtime.setdefault(pool_id, {})[doc["id"]] = node_runtime
+        for key, row in self._store.items(JOB):
+            doc, job_runtime = loaded(row, JobRuntime)
             self.jobs[key] = doc
+            self._job_runtime[key] = job_runtime
             self.tasks.setdefault(key, {})
             self.queue.setdefault(key, deque())
-        loaded = sorted(self._store.items(TASK), key=lambda kv: kv[1].get("_seq", 0))
-        self.next_seq = max((doc.get("_seq", 0) for _, doc in loaded), default=0) + 1
-        for key, doc in loaded:
+        tasks = sorted(
+            ((key, *loaded(row, TaskRuntime)) for key, row in self._store.items(TASK)),
+            key=lambda item: item[2].seq,
+        )
+        self.next_seq = max((record.seq for _, _, record in tasks), default=0) + 1
+        for key, doc, record in tasks:
             job_id = key.split("/", 1)[0]
             self.tasks.setdefault(job_id, {})[doc["id"]] = doc
+            self._task_runtime.setdefault(job_id, {})[doc["id"]] = record
             self.task_names.setdefault(job_id, set()).add(doc["id"].lower())
             if doc["state"] in ("preparing", "running"):
-                kill_leftover(doc.pop("_process", None))
+                kill_leftover(record.process)
+                record.process = None
                 requeue(doc)
                 self.save_task(job_id, doc)
             if doc["state"] == "active":
@@ -95,7 +117,9 @@ class BatchState:
         for pool_id, nodes in self.nodes.items():
             for node in nodes.values():
                 if node.get("startTaskInfo", {}).get("state") == "running":
-                    kill_leftover(node.pop("_process", None))
+                    node_runtime = self.node_runtime(pool_id, node["id"])
+                    kill_leftover(node_runtime.process)
+                    node_runtime.process = None
                     node["state"] = "starting"
                 elif node["state"] == "running":
                     node["state"] = "idle"  # its tasks were requeued above
@@ -128,43 +152,71 @@ class BatchState:
                 else:
                     self._store.put(kind, key, doc)
 
-    def _mark(self, kind: str, key: str, doc: Doc | None) -> None:
-        # A copy, so the flusher never serialises a document another thread is changing.
-        self._dirty[(kind, key)] = None if doc is None else _copy(doc)
+    def _mark(self, kind: str, key: str, row: Doc | None) -> None:
+        self._dirty[(kind, key)] = row
+
+    # runtime records -----------------------------------------------------------------
+
+    def pool_runtime(self, pool_id: str) -> PoolRuntime:
+        return self._pool_runtime.setdefault(pool_id, PoolRuntime())
+
+    def job_runtime(self, job_id: str) -> JobRuntime:
+        return self._job_runtime.setdefault(job_id, JobRuntime())
+
+    def node_runtime(self, pool_id: str, node_id: str) -> NodeRuntime:
+        return self._node_runtime.setdefault(pool_id, {}).setdefault(node_id, NodeRuntime())
+
+    def task_runtime(self, job_id: str, task_id: str) -> TaskRuntime:
+        return self._task_runtime.setdefault(job_id, {}).setdefault(task_id, TaskRuntime())
+
+    def take_seq(self) -> int:
+        """The next number in the order tasks are added."""
+        seq, self.next_seq = self.next_seq, self.next_seq + 1
+        return seq
+
+    # saving and forgetting ---------------------------------------------------------------
 
     def save_pool(self, doc: Doc) -> None:
-        self._mark(POOL, doc["id"], doc)
+        self._mark(POOL, doc["id"], stored(doc, self.pool_runtime(doc["id"])))
 
     def save_node(self, pool_id: str, doc: Doc) -> None:
-        self._mark(NODE, f"{pool_id}/{doc['id']}", doc)
+        row = stored(doc, self.node_runtime(pool_id, doc["id"]))
+        self._mark(NODE, f"{pool_id}/{doc['id']}", row)
 
     def save_job(self, doc: Doc) -> None:
-        self._mark(JOB, doc["id"], doc)
+        self._mark(JOB, doc["id"], stored(doc, self.job_runtime(doc["id"])))
 
     def save_task(self, job_id: str, doc: Doc) -> None:
-        self._mark(TASK, f"{job_id}/{doc['id']}", doc)
+        row = stored(doc, self.task_runtime(job_id, doc["id"]))
+        self._mark(TASK, f"{job_id}/{doc['id']}", row)
 
     def forget_pool(self, pool_id: str) -> None:
         for node_id in self.nodes.pop(pool_id, {}):
             self._mark(NODE, f"{pool_id}/{node_id}", None)
+        self._node_runtime.pop(pool_id, None)
         self.pools.pop(pool_id, None)
+        self._pool_runtime.pop(pool_id, None)
         self._mark(POOL, pool_id, None)
 
     def forget_node(self, pool_id: str, node_id: str) -> None:
         self.nodes.get(pool_id, {}).pop(node_id, None)
+        self._node_runtime.get(pool_id, {}).pop(node_id, None)
         self._mark(NODE, f"{pool_id}/{node_id}", None)
 
     def forget_task(self, job_id: str, task_id: str) -> None:
         self.tasks.get(job_id, {}).pop(task_id, None)
+        self._task_runtime.get(job_id, {}).pop(task_id, None)
         self.task_names.get(job_id, set()).discard(task_id.lower())
         self._mark(TASK, f"{job_id}/{task_id}", None)
 
     def forget_job(self, job_id: str) -> None:
         for task_id in self.tasks.pop(job_id, {}):
             self._mark(TASK, f"{job_id}/{task_id}", None)
+        self._task_runtime.pop(job_id, None)
         self.queue.pop(job_id, None)
         self.task_names.pop(job_id, None)
         self.jobs.pop(job_id, None)
+        self._job_runtime.pop(job_id, None)
         self._mark(JOB, job_id, None)
 
     def notify(self) -> None:
@@ -190,10 +242,8 @@ def requeue(task: Doc) -> None:
     for key in ("startTime", "endTime", "exitCode", "failureInfo", "result"):
         info.pop(key, None)
     task.pop("nodeInfo", None)
-    task["previousState"], task["previousStateTransitionTime"] = task["state"], task[
-        "stateTransitionTime"]
+    task["previousState"], task["previousStateTransitionTime"] = (
+        task["state"],
+        task["stateTransitionTime"],
+    )
     task["state"], task["stateTransitionTime"] = "active", now
-
-
-def _copy(doc: Doc) -> Doc:
-    return copy.deepcopy(doc)

@@ -13,9 +13,19 @@ from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
 
 MAX_TASKS_PER_COLLECTION = 100
-KEPT = ("displayName", "exitConditions", "resourceFiles", "outputFiles", "environmentSettings",
-        "affinityInfo", "containerSettings", "multiInstanceSettings", "dependsOn",
-        "applicationPackageReferences", "authenticationTokenSettings")
+KEPT = (
+    "displayName",
+    "exitConditions",
+    "resourceFiles",
+    "outputFiles",
+    "environmentSettings",
+    "affinityInfo",
+    "containerSettings",
+    "multiInstanceSettings",
+    "dependsOn",
+    "applicationPackageReferences",
+    "authenticationTokenSettings",
+)
 
 
 def _new_task(body: dict[str, Any]) -> Doc:
@@ -32,8 +42,12 @@ def _new_task(body: dict[str, Any]) -> Doc:
         "state": "active",
         "stateTransitionTime": now,
         "commandLine": body["commandLine"],
-        "constraints": {"maxWallClockTime": MAX_DURATION, "retentionTime": "P7D",
-                        "maxTaskRetryCount": 0, **(body.get("constraints") or {})},
+        "constraints": {
+            "maxWallClockTime": MAX_DURATION,
+            "retentionTime": "P7D",
+            "maxTaskRetryCount": 0,
+            **(body.get("constraints") or {}),
+        },
         "requiredSlots": number(body, "requiredSlots", 1, 1, 256),
         "executionInfo": {"retryCount": 0, "requeueCount": 0},
     }
@@ -51,7 +65,7 @@ def _add(state: BatchState, job: Doc, doc: Doc) -> None:
     if doc["id"].lower() in names:
         raise BatchServiceError("TaskExists")
     names.add(doc["id"].lower())
-    doc["_seq"], state.next_seq = state.next_seq, state.next_seq + 1
+    state.task_runtime(job["id"], doc["id"]).seq = state.take_seq()
     state.tasks[job["id"]][doc["id"]] = doc
     state.queue[job["id"]].append(doc["id"])
     state.save_task(job["id"], doc)
@@ -81,15 +95,30 @@ def create_tasks(state: BatchState, job_id: str, values: list[Any]) -> tuple[Doc
                 doc = _new_task(body)
                 _add(state, job, doc)
             except BatchServiceError as err:
-                results.append({"status": "clienterror", "taskId": task_id or "",
-                                "error": {"code": err.code,
-                                          "message": {"lang": "en-US", "value": err.message},
-                                          **({"values": [{"key": k, "value": v}
-                                                         for k, v in err.values.items()]}
-                                             if err.values else {})}})
+                results.append(
+                    {
+                        "status": "clienterror",
+                        "taskId": task_id or "",
+                        "error": {
+                            "code": err.code,
+                            "message": {"lang": "en-US", "value": err.message},
+                            **(
+                                {"values": [{"key": k, "value": v} for k, v in err.values.items()]}
+                                if err.values
+                                else {}
+                            ),
+                        },
+                    }
+                )
                 continue
-            results.append({"status": "success", "taskId": doc["id"], "eTag": doc["eTag"],
-                            "lastModified": doc["lastModified"]})
+            results.append(
+                {
+                    "status": "success",
+                    "taskId": doc["id"],
+                    "eTag": doc["eTag"],
+                    "lastModified": doc["lastModified"],
+                }
+            )
         state.notify()
     return job, results
 
@@ -146,8 +175,16 @@ def terminate_task(state: BatchState, job_id: str, task_id: str) -> None:
         if doc["state"] == "completed":
             return
         if doc["state"] == "active":
-            finish(doc, None, "failure", {"category": "usererror", "code": "TaskEnded",
-                                          "message": "The task was terminated"})
+            finish(
+                doc,
+                None,
+                "failure",
+                {
+                    "category": "usererror",
+                    "code": "TaskEnded",
+                    "message": "The task was terminated",
+                },
+            )
             touch(doc)
             state.save_task(job["id"], doc)
         else:
@@ -188,8 +225,12 @@ def replace_task(state: BatchState, job_id: str, task_id: str, body: dict[str, A
         job, doc = get_task(state, job_id, task_id)
         if doc["state"] == "completed":
             raise BatchServiceError("TaskCompleted")
-        doc["constraints"] = {"maxWallClockTime": MAX_DURATION, "retentionTime": "P7D",
-                              "maxTaskRetryCount": 0, **constraints}
+        doc["constraints"] = {
+            "maxWallClockTime": MAX_DURATION,
+            "retentionTime": "P7D",
+            "maxTaskRetryCount": 0,
+            **constraints,
+        }
         touch(doc)
         state.save_task(job["id"], doc)
         return doc
@@ -200,16 +241,18 @@ def reactivate_task(state: BatchState, job_id: str, task_id: str) -> Doc:
     with state.lock:
         job, doc = get_task(state, job_id, task_id)
         if job["state"] in ("completed", "terminating", "deleting"):
-            raise BatchServiceError("JobCompleted" if job["state"] != "deleting"
-                                    else "JobBeingDeleted")
+            raise BatchServiceError(
+                "JobCompleted" if job["state"] != "deleting" else "JobBeingDeleted"
+            )
         if doc["state"] != "completed":
-            raise BatchServiceError("OperationNotValidAtThisTime",
-                                    "Only a completed task that failed can be reactivated.")
+            raise BatchServiceError(
+                "OperationNotValidAtThisTime",
+                "Only a completed task that failed can be reactivated.",
+            )
         if doc["executionInfo"].get("result") != "failure":
             raise BatchServiceError("TaskNotFailed")
         info = doc["executionInfo"]
-        for key in ("startTime", "endTime", "exitCode", "failureInfo", "result",
-                    "lastRetryTime"):
+        for key in ("startTime", "endTime", "exitCode", "failureInfo", "result", "lastRetryTime"):
             info.pop(key, None)
         info["retryCount"] = 0
         doc.pop("nodeInfo", None)

@@ -1,9 +1,9 @@
 """Batch wire helpers: timestamps, eTags, ISO 8601 durations, and documents as sent.
 
 Documents are kept in their wire shape (camelCase, as in azure-rest-api-specs'
-BatchService.json); keys starting with ``_`` are the emulator's own bookkeeping and never
-leave it. ``url`` fields depend on the address the client used, so they are added per
-response rather than stored.
+BatchService.json); the emulator's own bookkeeping lives beside them (``runtime``). ``url``
+fields depend on the address the client used, so they are added per response rather than
+stored.
 """
 
 from __future__ import annotations
@@ -88,12 +88,12 @@ def format_duration(seconds: float) -> str:
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of the document without the emulator's private keys.
+    """A deep copy of the document.
 
     Callers hold the state lock; the copy can then be serialised after it is released
     while runner threads keep changing the live document.
     """
-    return copy.deepcopy({k: v for k, v in doc.items() if not k.startswith("_")})
+    return copy.deepcopy(doc)
 
 
 def select(doc: dict[str, Any], fields: str | None) -> dict[str, Any]:

@@ -239,10 +239,14 @@ def down(state_dir: Path | None = None, purge: bool = False) -> None:
         stopped = [processes.stop(pid, STOP_TIMEOUT) for pid in _emulators(folder, recorded)]
         for pid in _azurites(folder):
             processes.stop(pid, STOP_TIMEOUT)
+        # The sweep costs a process that loads Docker: only where an emulator may have left
+        # containers, because it died, or ran on another engine than this process names.
         crashed = (folder / STATUS_FILE).exists() or not all(stopped)
+        used = (recorded.get("docker") or {}).get("environment")
+        elsewhere = isinstance(used, dict) and used != docker_environment()
         for name in (STATUS_FILE, CHILDREN_FILE):
             (folder / name).unlink(missing_ok=True)
-        if crashed:
+        if crashed or elsewhere:
             _remove_containers(folder, recorded)
     if purge:
         shutil.rmtree(folder, ignore_errors=True)

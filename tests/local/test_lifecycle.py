@@ -170,7 +170,6 @@ def test_cli_local_up_status_down(tmp_path: Path) -> None:
         runner("down", "--purge")
 
 
-
 def test_down_after_the_emulator_was_killed_removes_its_containers(
     tmp_path: Path, make_arm_client: Any, docker_client: Any, test_image: str
 ) -> None:

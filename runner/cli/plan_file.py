@@ -89,6 +89,14 @@ def read(file: str | Path) -> SavedPlan:
 
 def check_still_valid(saved: SavedPlan, fresh: Plan, file: str | Path) -> None:
     if fresh.model_dump(mode="json") != saved.plan:
+        from runner.plan.stale import changed_files
+
+        files = changed_files(saved.plan, fresh)
+        if files:
+            raise RunnerError(
+                f"the saved plan {file} is stale: local files changed since it was made: "
+                f"{', '.join(files)}. Run `runner plan` again and review the new plan."
+            )
         raise RunnerError(
             f"the saved plan {file} is stale: live state or the specs changed since it was "
             "made. Run `runner plan` again and review the new plan."

@@ -16,6 +16,7 @@ from runner.engine.aci import AciApply
 from runner.engine.events import Emit, RunSummary
 from runner.engine.executor import fold, run_changes
 from runner.engine.fingerprint_key import key_for
+from runner.engine.inputs import read_inputs
 from runner.engine.inspect import logs, status
 from runner.engine.lock import WorkspaceLock
 from runner.engine.observe import read_state, subscriptions_of
@@ -23,6 +24,7 @@ from runner.engine.result import RunResult
 from runner.engine.retry import Clock, call_with_retry
 from runner.errors import RunnerError
 from runner.plan.action import Action
+from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.plan.canonical import FingerprintKey
 from runner.plan.diff import diff, diff_destroy
 from runner.plan.model import Address, Change, Plan
@@ -94,25 +96,34 @@ def build_plan(
         )
         changes += aci_plan.changes
         orphans = aci_plan.orphans
+    batches: list[DesiredBatch] = []
     for loaded in _batches(specs):
-        changes += _batch_changes(loaded, target, workspace, emit)
-    return Plan(workspace=workspace, changes=tuple(changes), orphans=orphans)
+        desired, batch_changes = _batch_changes(loaded, target, workspace, emit)
+        batches.append(desired)
+        changes += batch_changes
+    return Plan(
+        workspace=workspace, changes=tuple(changes), orphans=orphans, batches=tuple(batches)
+    )
 
 
-def _batch_changes(loaded: LoadedSpec, target: Target, workspace: str, emit: Emit) -> list[Change]:
+def _batch_changes(
+    loaded: LoadedSpec, target: Target, workspace: str, emit: Emit
+) -> tuple[DesiredBatch, list[Change]]:
+    """The spec's local files are read first, once: the plan carries what they gave."""
     _batch_module()
     from runner.backends.batch import read_batch_state
-    from runner.plan.batch import diff_batch
+    from runner.plan.batch import diff_desired
 
     spec = loaded.spec
     assert isinstance(spec, BatchJob)
+    desired = desired_batch(spec, read_inputs(spec, loaded.base_dir))
     observed = call_with_retry(
         lambda: read_batch_state(spec, target, workspace),
         address=str(Address.batch(spec.name)),
         what="read",
         emit=emit,
     )
-    return diff_batch(spec, observed, workspace=workspace, base_dir=loaded.base_dir)
+    return desired, diff_desired(desired, observed, workspace=workspace)
 
 
 # --- apply and destroy ----------------------------------------------------------------
@@ -160,8 +171,13 @@ def apply(
             batch = _batch_module()
             spec_address = Address.batch(loaded.spec.name)
             mine = [c for c in plan.changes if c.address.root == spec_address]
+            desired = plan.batch(loaded.spec.name)
+            if desired is None:
+                raise RunnerError(f"the plan holds no inputs for {spec_address}: plan it again")
             result.merge(
-                batch.run_batch_job(loaded, mine, target, emit, workspace=workspace, cancel=cancel)
+                batch.run_batch_job(
+                    loaded, mine, target, emit, desired=desired, workspace=workspace, cancel=cancel
+                )
             )
     # A resource someone else made was left as it is: the specs were not applied.
     for change in conflicts(plan):

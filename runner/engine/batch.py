@@ -25,7 +25,7 @@ from runner.engine.result import RunResult, StatusRow
 from runner.errors import RunnerError
 from runner.plan.action import Action
 from runner.plan.batch import step_address as address
-from runner.plan.batch_desired import DesiredBatch, desired_batch
+from runner.plan.batch_desired import DesiredBatch
 from runner.plan.model import Change
 from runner.plan.ownership import Ownership
 from runner.spec.models import BatchJob
@@ -72,15 +72,16 @@ def run_batch_job(
     target: Target,
     emit: Emit,
     *,
+    desired: DesiredBatch,
     workspace: str,
     cancel: threading.Event,
 ) -> RunResult:
+    """``desired`` is what the plan was made from (its inputs read once, when planning)."""
     spec = _batch_spec(loaded)
     name = spec.name
     if any(c.action is Action.CONFLICT for c in changes):
         # Nothing is done; ``api.apply`` names each conflict among the run's errors.
         return RunResult(ok=False, counts=dict.fromkeys(COUNT_KEYS, 0))
-    desired = desired_batch(spec, loaded.base_dir)
     run = BatchRun(
         desired=desired,
         target=target,

@@ -15,10 +15,8 @@ Rules (DESIGN.md, Batch workflow):
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from runner.plan.action import Action
-from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile, desired_batch
+from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile
 from runner.plan.batch_observed import (
     ObservedBatch,
     ObservedBlob,
@@ -28,7 +26,6 @@ from runner.plan.batch_observed import (
 )
 from runner.plan.model import Address, Change
 from runner.plan.ownership import Ownership
-from runner.spec.models import BatchJob
 
 __all__ = [
     "DesiredBatch",
@@ -38,7 +35,6 @@ __all__ = [
     "ObservedPool",
     "ObservedTask",
     "Ownership",
-    "diff_batch",
     "diff_desired",
     "address",
 ]
@@ -54,12 +50,6 @@ def address(spec_name: str, piece: str | None = None, *names: str) -> Address:
     if len(names) == 2:
         return Address.batch(spec_name, piece, names[1], parent=names[0])
     return Address.batch(spec_name, piece, "/".join(names))
-
-
-def diff_batch(
-    desired: BatchJob, observed: ObservedBatch, *, workspace: str, base_dir: Path
-) -> list[Change]:
-    return diff_desired(desired_batch(desired, base_dir), observed, workspace=workspace)
 
 
 def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: str) -> list[Change]:

@@ -1,15 +1,12 @@
 """What a ``BatchJob`` spec asks for: the files to upload, the pool, the job and one task
 per input file, with ids and commands rendered and hashes of their canonical forms.
 
-Reads local files only (glob and Content-MD5 of the inputs); never talks to Azure.
+Pure: the local files come in as ``BatchInputs``, read beforehand by ``engine/inputs.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import glob
 import hashlib
-import importlib.util
 import json
 import shlex
 from collections.abc import Mapping
@@ -18,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import Diagnostic, SpecError
+from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.spec.models import BATCH_ID, BatchJob
 
-PACKAGE_PREFIX = "package:"
 # Each task's stdout.txt and stderr.txt sit one level above its working directory.
 STD_FILES_PATTERN = "../std*.txt"
 
@@ -101,34 +98,8 @@ def canonical_hash(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def content_md5(path: Path) -> tuple[str, int]:
-    """Base64 MD5 of a file, as Blob storage stores it in Content-MD5, and its size."""
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return base64.b64encode(digest.digest()).decode(), size
-
-
-def package_path(entry: str) -> Path:
-    """``package:runner/jobs/topwords.py`` -> that file inside the installed package."""
-    rel = entry.removeprefix(PACKAGE_PREFIX).strip("/")
-    top = rel.split("/", 1)[0]
-    spec = importlib.util.find_spec(top)
-    if spec is None or not spec.submodule_search_locations:
-        raise _error(f"no package {top!r} for {entry!r}", "pool.startTask.copy")
-    root = Path(next(iter(spec.submodule_search_locations))).parent
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.is_file():
-        raise _error(f"{entry!r} names no file of the package", "pool.startTask.copy")
-    return path
-
-
-def _local_file(path: Path, container: str) -> LocalFile:
-    md5, size = content_md5(path)
-    return LocalFile(path=path, container=container, blob=path.name, md5=md5, size=size)
+def _local_file(f: InputFile, container: str) -> LocalFile:
+    return LocalFile(path=f.path, container=container, blob=f.path.name, md5=f.md5, size=f.size)
 
 
 def _error(summary: str, field_path: str) -> SpecError:
@@ -143,19 +114,6 @@ def start_task_command(spec: BatchJob, files: tuple[LocalFile, ...]) -> str:
     return "/bin/sh -c " + shlex.quote(" && ".join(steps) or "true")
 
 
-def input_files(spec: BatchJob, base_dir: Path) -> list[Path]:
-    pattern = spec.tasks.for_each_file
-    matches = sorted(glob.glob(pattern, root_dir=base_dir, recursive=True))
-    files = [(base_dir / m).resolve() for m in matches]
-    files = [f for f in files if f.is_file()]
-    if not files:
-        raise _error(
-            f"tasks.forEachFile {pattern!r} matched no files under {base_dir}",
-            "tasks.forEachFile",
-        )
-    return files
-
-
 def _render(template: str, path: Path, variables: Mapping[str, Any], field_path: str) -> str:
     from runner.spec.templates import render_task_template
 
@@ -165,27 +123,21 @@ def _render(template: str, path: Path, variables: Mapping[str, Any], field_path:
         raise _error(str(exc), field_path) from None
 
 
-def desired_batch(spec: BatchJob, base_dir: Path) -> DesiredBatch:
+def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
     containers = {
         "application": spec.container_name("application"),
         "input": spec.container_name("input"),
         "output": spec.container_name("output"),
     }
-    copy = spec.pool.start_task.copy_ if spec.pool.start_task else []
-    app_paths = [
-        package_path(c) if c.startswith(PACKAGE_PREFIX) else (base_dir / c).resolve() for c in copy
-    ]
-    for entry, path in zip(copy, app_paths, strict=True):
-        if not path.is_file():
-            raise _error(f"start task file {entry!r} does not exist", "pool.startTask.copy")
-    app_files = tuple(_local_file(p, containers["application"]) for p in app_paths)
+    app_files = tuple(_local_file(f, containers["application"]) for f in inputs.start_files)
     start_files = tuple(sorted((f.blob, f.md5) for f in app_files))
 
     env = dict(spec.vars)
     tasks: list[DesiredTask] = []
     seen_ids: dict[str, Path] = {}
     seen_blobs: dict[str, Path] = {}
-    for path in input_files(spec, base_dir):
+    for found in inputs.inputs:
+        path = found.path
         task_id = _render(spec.tasks.id, path, env, "tasks.id")
         if not BATCH_ID.match(task_id):
             raise _error(
@@ -207,7 +159,7 @@ def desired_batch(spec: BatchJob, base_dir: Path) -> DesiredBatch:
             DesiredTask(
                 id=task_id,
                 command=_render(spec.tasks.command, path, env, "tasks.command"),
-                input=_local_file(path, containers["input"]),
+                input=_local_file(found, containers["input"]),
                 outputs=tuple(_render(o, path, env, "tasks.outputs") for o in spec.tasks.outputs),
                 start_files=start_files,
             )

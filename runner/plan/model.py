@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SkipValidation,
+    model_serializer,
+    model_validator,
+)
 
 from runner.plan.action import Action
+from runner.plan.batch_desired import DesiredBatch
 
 FORMAT_VERSION = "1.0"
 
@@ -199,6 +207,12 @@ class Plan(BaseModel):
     workspace: str = ""
     changes: tuple[Change, ...] = ()
     orphans: tuple[Address, ...] = Field(default=(), description="owned by workspace, not in specs")
+    # What apply makes of each BatchJob spec: computed once, from the local files as they
+    # were read for this plan. Not in the JSON form: its uploads and tasks are the changes.
+    batches: SkipValidation[tuple[DesiredBatch, ...]] = Field(default=(), exclude=True)
+
+    def batch(self, spec_name: str) -> DesiredBatch | None:
+        return next((b for b in self.batches if b.spec.name == spec_name), None)
 
     @property
     def has_changes(self) -> bool:

@@ -16,7 +16,7 @@ import pytest
 from runner.backends import batch as bb
 from runner.backends import batch_tasks as bt
 from runner.backends.sas import sas_expiry, signer_for
-from runner.plan.batch_desired import desired_batch
+from runner.engine.inputs import desired_from_files
 from runner.spec.models import BatchJob
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,7 @@ def spec_for(name: str) -> BatchJob:
 
 def test_commands_travel_as_one_quoted_argument_of_sh_c(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x\n")
-    d = desired_batch(spec_for("shell"), tmp_path)
+    d = desired_from_files(spec_for("shell"), tmp_path)
     (task,) = d.tasks
     assert shlex.split(task.command_line) == [
         "/bin/sh",
@@ -70,7 +70,7 @@ def test_wrapped_commands_run_with_variables_and_quotes_on_a_node(
     name = unique_name("shell")
     spec = spec_for(name)
     (tmp_path / "a.txt").write_text("x\n")
-    d = desired_batch(spec, tmp_path)
+    d = desired_from_files(spec, tmp_path)
     client = target.batch_client("local")
     service = target.blob_service("local")
     sign = signer_for(service, target.storage_account_key("local"), sas_expiry(spec.timeout))

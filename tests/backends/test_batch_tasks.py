@@ -14,9 +14,10 @@ import pytest
 from runner.backends import batch as bb
 from runner.backends import batch_tasks as bt
 from runner.backends.sas import sas_expiry, signer_for
+from runner.engine.inputs import desired_from_files
 from runner.plan.action import Action
 from runner.plan.batch import diff_desired
-from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile, desired_batch
+from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile
 from runner.spec.models import BatchJob, TaskFactory
 
 pytestmark = pytest.mark.integration
@@ -44,7 +45,7 @@ def spec_for(name: str, command: str = "true") -> BatchJob:
 
 def desired(spec: BatchJob, folder: Path) -> DesiredBatch:
     (folder / "one.txt").write_text("one\n")
-    return desired_batch(spec, folder)
+    return desired_from_files(spec, folder)
 
 
 def a_task(i: int, padding: str = "") -> DesiredTask:

@@ -15,8 +15,9 @@ import requests
 from runner.backends import blob
 from runner.backends.batch_metadata import blob_metadata
 from runner.backends.sas import EXPIRY_MARGIN, sas_expiry, signer_for
+from runner.engine.inputs import content_md5
 from runner.errors import RunnerError
-from runner.plan.batch_desired import LocalFile, content_md5
+from runner.plan.batch_desired import LocalFile
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from runner.backends import batch as bb
 from runner.backends.sas import sas_expiry, signer_for
 from runner.engine.batch_context import BatchRun
 from runner.engine.batch_health import STALL_POLLS, PoolCannotRunTasks, PoolWatch
-from runner.plan.batch_desired import desired_batch
+from runner.engine.inputs import desired_from_files
 from runner.spec.models import BatchJob
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def pool_run(target: Any, name: str, folder: Path, nodes: int) -> BatchRun:
         }
     )
     (folder / "a.txt").write_text("a\n")
-    desired = desired_batch(spec, folder)
+    desired = desired_from_files(spec, folder)
     client = target.batch_client("local")
     service = target.blob_service("local")
     signer = signer_for(service, target.storage_account_key("local"), sas_expiry(spec.timeout))

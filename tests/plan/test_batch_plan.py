@@ -1,11 +1,13 @@
 """Data-driven cases for the Batch planner: ``cases/batch/<case>.yaml`` holds a spec, the
-local files it names, the observed live state and the expected changes, in order."""
+local files it names as the fact step would have read them (``inputs``: the start task's
+files and the files ``forEachFile`` matched, each with its content), the observed live
+state and the expected changes, in order. Nothing is read from disk: the planner is pure."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -19,18 +21,35 @@ from runner.plan.batch import (
     ObservedJob,
     ObservedPool,
     ObservedTask,
-    diff_batch,
+    diff_desired,
 )
 from runner.plan.batch_desired import DesiredBatch, desired_batch
+from runner.plan.batch_inputs import BatchInputs, InputFile
+from runner.plan.model import Change
 from runner.plan.ownership import Ownership
 from runner.spec.models import BatchJob
 
 CASES = sorted((Path(__file__).parent / "cases" / "batch").glob("*.yaml"))
 WORKSPACE = "ws"
+SPEC_DIR = PurePosixPath("/specs")  # where the case's spec file would be; never read
 
 
 def md5_of(text: str) -> str:
     return base64.b64encode(hashlib.md5(text.encode()).digest()).decode()
+
+
+def inputs_from(data: dict[str, dict[str, str]]) -> BatchInputs:
+    def files(role: str) -> tuple[InputFile, ...]:
+        return tuple(
+            InputFile(path=Path(SPEC_DIR / name), md5=md5_of(text), size=len(text.encode()))
+            for name, text in (data.get(role) or {}).items()
+        )
+
+    return BatchInputs(start_files=files("startTask"), inputs=files("forEachFile"))
+
+
+def plan_case(spec: BatchJob, inputs: BatchInputs, observed: ObservedBatch) -> list[Change]:
+    return diff_desired(desired_batch(spec, inputs), observed, workspace=WORKSPACE)
 
 
 def owner(value: str | None, spec: str) -> Ownership:
@@ -94,26 +113,23 @@ def observed_from(data: dict[str, Any], spec: str, desired: DesiredBatch | None)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_batch_plan_case(case: Path, tmp_path: Path) -> None:
+def test_batch_plan_case(case: Path) -> None:
     data = yaml.safe_load(case.read_text())
-    for name, content in (data.get("files") or {}).items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
     spec = BatchJob.model_validate(data["spec"])
+    inputs = inputs_from(data["inputs"])
     try:
-        desired: DesiredBatch | None = desired_batch(spec, tmp_path)
+        desired: DesiredBatch | None = desired_batch(spec, inputs)
     except SpecError:
         desired = None
     observed = observed_from(data.get("observed") or {}, spec.name, desired)
 
     if "error" in data:
         with pytest.raises(SpecError) as info:
-            diff_batch(spec, observed, workspace=WORKSPACE, base_dir=tmp_path)
+            plan_case(spec, inputs, observed)
         assert data["error"] in str(info.value.diagnostics[0].summary)
         return
 
-    changes = diff_batch(spec, observed, workspace=WORKSPACE, base_dir=tmp_path)
+    changes = plan_case(spec, inputs, observed)
     got = [f"{c.action.value} {c.address}" for c in changes]
     assert got == data["expected"]
     for addr, fields in (data.get("details") or {}).items():

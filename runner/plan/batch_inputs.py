@@ -1,0 +1,26 @@
+"""The local files a ``BatchJob`` spec names, as data: what ``engine/inputs.py`` read (paths,
+Content-MD5, sizes) when the plan was made. The planner turns them into uploads and tasks
+without touching the disk, and apply uses the very same ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One local file: where it is, its base64 Content-MD5 (as Blob storage keeps it)
+    and its size in bytes."""
+
+    path: Path
+    md5: str
+    size: int
+
+
+@dataclass(frozen=True)
+class BatchInputs:
+    # pool.startTask.copy, in the spec's order; package files resolved to their path
+    start_files: tuple[InputFile, ...] = ()
+    # the files tasks.forEachFile matched, sorted: one task each
+    inputs: tuple[InputFile, ...] = ()

@@ -134,6 +134,8 @@ def test_batch_plan_case(case: Path) -> None:
     assert got == data["expected"]
     for addr, fields in (data.get("details") or {}).items():
         change = next(c for c in changes if str(c.address) == addr)
+        if "depends_on" in fields:
+            assert [str(d) for d in change.depends_on] == fields["depends_on"]
         if "replace_paths" in fields:
             assert list(change.replace_paths) == fields["replace_paths"]
         if "reason" in fields:

@@ -23,13 +23,12 @@ from runner.local.store import Store
 
 KIND = "arm.resourcegroup"
 OP_KIND = "arm.operation"
+# The delete running on a group, by the group's key: kept beside the group, never in it.
+DELETION_KIND = "arm.resourcegroup.deletion"
+# Where an emulator that kept the running delete in the group's document wrote it.
+_LEGACY_OPERATION = "_operation"
 _RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 RG_TYPE = "Microsoft.Resources/resourceGroups"
-
-
-def public(doc: dict[str, Any]) -> dict[str, Any]:
-    """The wire form: bookkeeping fields (``_*``) dropped."""
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
 def rg_key(sub: str, rg: str) -> str:
@@ -44,10 +43,17 @@ class ResourceGroups:
         self.workers = workers
         # Called with (sub, rg) before a resource group goes: providers delete their resources.
         self.on_delete: list[Callable[[str, str], None]] = []
+        self._split_legacy()
+
+    def _split_legacy(self) -> None:
+        """Moves a running delete an older emulator kept in the group's document beside it."""
+        for key, doc in self.store.items(KIND):
+            if _LEGACY_OPERATION in doc:
+                self.store.put(DELETION_KIND, key, {"operation": doc.pop(_LEGACY_OPERATION)})
+                self.store.put(KIND, key, doc)
 
     def get(self, sub: str, rg: str) -> dict[str, Any] | None:
-        doc = self.store.get(KIND, rg_key(sub, rg))
-        return public(doc) if doc is not None else None
+        return self.store.get(KIND, rg_key(sub, rg))
 
     def require(self, sub: str, rg: str) -> dict[str, Any]:
         doc = self.store.get(KIND, rg_key(sub, rg))
@@ -91,20 +97,22 @@ class ResourceGroups:
         if body.get("managedBy"):
             doc["managedBy"] = body["managedBy"]
         self.store.put(KIND, rg_key(sub, rg), doc)
-        return public(doc)
+        return doc
 
     def list(self, sub: str) -> list[dict[str, Any]]:
-        return [public(doc) for doc in self.store.list(KIND, f"{sub}/".lower())]
+        return self.store.list(KIND, f"{sub}/".lower())
 
     def begin_delete(self, sub: str, rg: str) -> str:
         doc = self.require(sub, rg)
-        if doc["properties"]["provisioningState"] == "Deleting" and doc.get("_operation"):
-            return str(doc["_operation"])  # a second delete joins the running one
+        key = rg_key(sub, rg)
+        running = self.store.get(DELETION_KIND, key)
+        if doc["properties"]["provisioningState"] == "Deleting" and running:
+            return str(running["operation"])  # a second delete joins the running one
         op_id = uuid.uuid4().hex
         self.store.put(OP_KIND, op_id, {"status": "InProgress", "sub": sub})
         doc["properties"]["provisioningState"] = "Deleting"
-        doc["_operation"] = op_id
-        self.store.put(KIND, rg_key(sub, rg), doc)
+        self.store.put(DELETION_KIND, key, {"operation": op_id})
+        self.store.put(KIND, key, doc)
         self.workers.submit(self._delete, sub, rg, op_id)
         return op_id
 
@@ -113,6 +121,7 @@ class ResourceGroups:
             for hook in self.on_delete:
                 hook(sub, rg)
             self.store.delete(KIND, rg_key(sub, rg))
+            self.store.delete(DELETION_KIND, rg_key(sub, rg))
             self.store.put(OP_KIND, op_id, {"status": "Succeeded", "sub": sub})
         except Exception as exc:  # the operation reports it; the group stays
             self.store.put(OP_KIND, op_id, {"status": "Failed", "sub": sub, "error": str(exc)})
@@ -122,7 +131,8 @@ class ResourceGroups:
 
 
 _TAG_FILTER = re.compile(
-    r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$", re.IGNORECASE)
+    r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$", re.IGNORECASE
+)
 
 
 def _filtered(items: list[dict[str, Any]], odata: str | None) -> list[dict[str, Any]]:
@@ -168,7 +178,7 @@ def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Bluepr
 
     @bp.route(base, methods=["GET"])
     def get_group(sub: str, rg: str) -> Response:
-        return json_response(public(groups.require(sub, rg)))
+        return json_response(groups.require(sub, rg))
 
     @bp.route(base, methods=["DELETE"])
     def delete_group(sub: str, rg: str) -> Response:
@@ -191,8 +201,9 @@ def resource_group_blueprint(groups: ResourceGroups, retry_after: str) -> Bluepr
         if op["status"] == "InProgress":
             return empty_response(202, {"Location": request.url, "Retry-After": retry_after})
         if op["status"] == "Failed":
-            return json_response({"error": {"code": "InternalServerError",
-                                            "message": op.get("error", "")}}, 500)
+            return json_response(
+                {"error": {"code": "InternalServerError", "message": op.get("error", "")}}, 500
+            )
         return empty_response(200)
 
     return bp

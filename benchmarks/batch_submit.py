@@ -26,7 +26,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -46,7 +45,11 @@ def noop_emit(_event: Any) -> None:
 
 
 def make_run(target: Any, pool_id: str, job_id: str, nodes: int, tasks: tuple = ()) -> Any:
-    from runner.engine.batch_context import BatchRun
+    """The context the apply's Batch steps run in, against the local accounts."""
+    from runner.backends.batch_account import BatchAccount
+    from runner.backends.blob_store import BlobStore
+    from runner.engine.batch_context import BatchContext
+    from runner.engine.retry import Clock
     from runner.plan.batch_desired import DesiredBatch
     from runner.spec.models import BatchJob
 
@@ -63,30 +66,22 @@ def make_run(target: Any, pool_id: str, job_id: str, nodes: int, tasks: tuple = 
     )
     containers = {r: spec.container_name(r) for r in ("application", "input", "output")}
     desired = DesiredBatch(spec=spec, containers=containers, app_files=(), tasks=tasks)
-    run = BatchRun(
+    clock = Clock()
+    return BatchContext(
         desired=desired,
-        target=target,
-        emit=noop_emit,
         workspace="bench",
-        cancel=threading.Event(),
-        deadline=time.monotonic() + 3600,
+        emit=noop_emit,
+        clock=clock,
+        started=clock.now(),
+        deadline=clock.now() + 3600,
+        batch=BatchAccount(target.batch_client("local")),
+        blobs=BlobStore(target.blob_service("local"), target.storage_account_key("local")),
     )
-    run.clients["batch"] = target.batch_client("local")
-    run.clients["blob"] = target.blob_service("local")
-    return run
 
 
 def pool_and_job(run: Any) -> None:
-    from runner.backends import batch as bb
-    from runner.backends.sas import sas_expiry, signer_for
-
-    signer = signer_for(
-        run.clients["blob"],
-        run.target.storage_account_key("local"),
-        sas_expiry(timedelta(hours=1)),
-    )
-    bb.create_pool(run.clients["batch"], run.desired, signer, run.workspace)
-    bb.create_job(run.clients["batch"], run.desired, run.workspace)
+    run.batch.create_pool(run.desired, run.signer(), run.workspace)
+    run.batch.create_job(run.desired, run.workspace)
 
 
 def task_list(target: Any, prefix: str, count: int, command: str = "true") -> list[Any]:
@@ -121,7 +116,7 @@ def bench_add(target: Any, count: int, sample: int) -> None:
 
     run = make_run(target, "bench-add-pool", "bench-add-job", nodes=0)
     pool_and_job(run)
-    client = run.clients["batch"]
+    client = target.batch_client("local")  # the baseline's requests, one per task
     job_id = run.desired.spec.job.id
 
     # Warm up connections and the service's first requests.
@@ -137,10 +132,8 @@ def bench_add(target: Any, count: int, sample: int) -> None:
 
     # The baseline gets a job of its own, so its requests do not pay for the 10,000
     # tasks already in the first one.
-    from runner.backends import batch as bb
-
     single_run = make_run(target, "bench-add-pool", "bench-single-job", nodes=0)
-    bb.create_job(client, single_run.desired, single_run.workspace)
+    single_run.batch.create_job(single_run.desired, single_run.workspace)
     single = [o for _, o in task_list(target, "s", sample)]
     start = time.perf_counter()
     for options in single:
@@ -188,7 +181,7 @@ def bench_monitor(target: Any, status: dict[str, Any]) -> None:
         target, "bench-mon-pool", "bench-mon-job", nodes=1, tasks=tuple(t for t, _ in pairs)
     )
     pool_and_job(run)
-    service = run.clients["blob"]
+    service = target.blob_service("local")
     service.create_container("bench-output")
     inputs = service.create_container("bench-input")
     for task, _ in pairs:
@@ -214,8 +207,8 @@ def bench_monitor(target: Any, status: dict[str, Any]) -> None:
         met=polls > 0 and total == polls,
         polls=polls,
     )
-    run.clients["batch"].begin_delete_job(run.desired.spec.job.id, polling_interval=1)
-    run.clients["batch"].begin_delete_pool(run.desired.spec.pool.id, polling_interval=1)
+    run.batch.delete_job(run.desired.spec.job.id)
+    run.batch.delete_pool(run.desired.spec.pool.id)
 
 
 def main() -> int:

@@ -259,19 +259,6 @@ def delete_job(client: BatchClient, job_id: str) -> bool:
     return _call(client.begin_delete_job, job_id, polling_interval=1) is not None
 
 
-def wait_gone(client: BatchClient, kind: str, ident: str, deadline: float) -> None:
-    """Wait until a pool or job being deleted is gone, so one of the same id can be made."""
-    import time
-
-    get = client.get_pool if kind == "pool" else client.get_job
-    delay = 0.2
-    while _call(get, ident) is not None:
-        if time.monotonic() + delay > deadline:
-            raise TemporaryError(f"{kind} {ident} is still being deleted", delay=delay)
-        time.sleep(delay)
-        delay = min(delay * 1.5, 5.0)
-
-
 def job_exists(client: BatchClient, job_id: str) -> bool:
     """True while the job is there, being deleted included: the engine polls this before
     it makes one of the same id."""

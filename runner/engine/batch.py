@@ -1,5 +1,7 @@
-"""Running a ``BatchJob``: apply = create, poll, collect, teardown (DESIGN.md, Batch
-workflow), plus its ``destroy`` and ``status``.
+"""Running a ``BatchJob`` on the engine's executor: its steps (containers, uploads, pool,
+job, tasks, wait, collect, teardown) in dependency order, with the engine's clock,
+deadline and cancellation (DESIGN.md, Batch workflow); plus its ``destroy`` and
+``status``.
 
 A re-apply resumes: the planner reuses the pool and job and lists only missing tasks,
 so after an interrupted apply (even kill -9) nothing completed runs twice and nothing
@@ -8,21 +10,22 @@ unchanged is uploaded again.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-import time
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
-from runner.backends import batch as bb
-from runner.backends import blob
-from runner.backends.sas import sas_expiry, signer_for
+from runner.backends.batch import read_batch_state
+from runner.backends.batch_account import batch_account, default_batch_account
+from runner.backends.blob_store import blob_store, default_blob_store
 from runner.engine import batch_monitor as monitor
 from runner.engine import batch_steps as steps
-from runner.engine.batch_context import COUNT_KEYS, BatchRun, Stop, TimedOut
-from runner.engine.batch_teardown import default_clients, destroy_workspace, teardown
+from runner.engine.batch_context import COUNT_KEYS, TEARDOWN_BUDGET, BatchContext, guarded
+from runner.engine.batch_teardown import destroy_workspace, stop_reason, succeeded, teardown
 from runner.engine.events import Emit, RunSummary
+from runner.engine.executor import Step, StepOutcome, fold, run_steps
 from runner.engine.result import RunResult, StatusRow
-from runner.errors import RunnerError
+from runner.engine.retry import Clock
 from runner.plan.action import Action
 from runner.plan.batch import step_address as address
 from runner.plan.batch_desired import DesiredBatch
@@ -34,7 +37,10 @@ if TYPE_CHECKING:
     from runner.backends.target import Target
     from runner.spec.loader import LoadedSpec
 
-TEARDOWN_BUDGET = 300.0  # seconds teardown may take after a timeout or Ctrl-C
+__all__ = ["batch_status", "destroy_batch", "destroy_workspace", "run_batch_job"]
+
+# What a pool or job step shows; a job's only other action is a create.
+STEP_LABELS = {Action.CREATE: "create", Action.REPLACE: "replace", Action.UPDATE: "update"}
 
 
 def _batch_spec(loaded: LoadedSpec) -> BatchJob:
@@ -51,19 +57,49 @@ def _containers(spec: BatchJob) -> dict[str, str]:
     }
 
 
-def _change(changes: list[Change], piece: str) -> Change:
-    return next(iter(steps.by_kind(changes, piece)))
+def by_kind(changes: list[Change], piece: str) -> list[Change]:
+    """The changes to one kind of piece of the spec: ``container``, ``blob``, ``task``..."""
+    return [c for c in changes if c.address.part is not None and c.address.part.kind == piece]
 
 
-def _owned_containers(changes: list[Change]) -> set[str]:
-    return {c.address.leaf for c in steps.by_kind(changes, "container") if c.owned}
+def _context(
+    desired: DesiredBatch, target: Target, emit: Emit, workspace: str, clock: Clock, budget: float
+) -> BatchContext:
+    spec = desired.spec
+    return BatchContext(
+        desired=desired,
+        workspace=workspace,
+        emit=emit,
+        clock=clock,
+        started=clock.now(),
+        deadline=clock.now() + budget,
+        batch=batch_account(spec, target),
+        blobs=blob_store(target, spec.storage.account),
+    )
 
 
-def _clients(spec: BatchJob, target: Target) -> dict[str, object]:
-    return {
-        "batch": bb.batch_client(spec, target),
-        "blob": target.blob_service(spec.storage.account),
-    }
+class _Graph:
+    """The steps of one run, each after the one before it."""
+
+    def __init__(self, ctx: BatchContext) -> None:
+        self.ctx = ctx
+        self.steps: list[Step] = []
+        self.last: tuple[str, ...] = ()
+
+    def add(
+        self, address: str, label: str, work: Callable[[], StepOutcome], after: tuple[str, ...] = ()
+    ) -> str:
+        key = f"{address} {label}"
+        run = partial(_run, work)
+        self.steps.append(Step(key, address, label, run, depends_on=after or self.last))
+        return key
+
+    def then(self, address: str, label: str, work: Callable[[], StepOutcome]) -> None:
+        self.last = (self.add(address, label, work),)
+
+
+def _run(work: Callable[[], StepOutcome], _deps: Mapping[str, StepOutcome]) -> StepOutcome:
+    return guarded(work)
 
 
 def run_batch_job(
@@ -78,65 +114,71 @@ def run_batch_job(
 ) -> RunResult:
     """``desired`` is what the plan was made from (its inputs read once, when planning)."""
     spec = _batch_spec(loaded)
-    name = spec.name
     if any(c.action is Action.CONFLICT for c in changes):
         # Nothing is done; ``api.apply`` names each conflict among the run's errors.
         return RunResult(ok=False, counts=dict.fromkeys(COUNT_KEYS, 0))
-    run = BatchRun(
-        desired=desired,
-        target=target,
-        emit=emit,
-        workspace=workspace,
-        cancel=cancel,
-        deadline=time.monotonic() + spec.timeout.total_seconds(),
+    clock = Clock(cancel=cancel)
+    ctx = _context(desired, target, emit, workspace, clock, spec.timeout.total_seconds())
+    g = _Graph(ctx)
+
+    made = tuple(
+        g.add(str(c.address), "create", partial(steps.create_container, ctx, c))
+        for c in by_kind(changes, "container")
+        if c.action is Action.CREATE
     )
-    errors: list[str] = []
-    outputs: list[str] = []
-    ok = False
-    stop_job: str | None = None
-    try:
-        run.clients.update(_clients(desired.spec, target))
-        steps.storage(run, changes)
-        run.check()
-        key = target.storage_account_key(desired.spec.storage.account)
-        signer = signer_for(run.clients["blob"], key, sas_expiry(desired.spec.timeout))
-        steps.pool(run, _change(changes, "pool"), signer)
-        steps.job(run, _change(changes, "job"))
-        steps.tasks(run, changes, signer)
-        results = monitor.wait_until_complete(run)
-        monitor.collect(run, results, outputs, errors)
-        ok = not errors
-    except Stop:
-        errors.append("cancelled")
-    except TimedOut as exc:
-        errors.append(str(exc))
-        # A timeout bounds the job's work: a job left in place is terminated. Ctrl-C
-        # leaves it running instead, so that a re-apply resumes it.
-        stop_job = f"runner: {exc}"
-    except RunnerError as exc:
-        errors.append(str(exc))
-    finally:
+    g.last = made
+    blobs = by_kind(changes, "blob")
+    todo = {str(c.address) for c in blobs if c.action in (Action.CREATE, Action.UPDATE)}
+    files = [f for f in desired.uploads if address(spec.name, "blob", f.container, f.blob) in todo]
+    if files:
+        g.then(address(spec.name, "blob"), "upload", partial(steps.upload, ctx, files))
+    for piece, work in (("pool", steps.pool), ("job", steps.job)):
+        change = next(iter(by_kind(changes, piece)))
+        if change.action is not Action.NOOP:
+            label = STEP_LABELS.get(change.action, "create")
+            g.then(str(change.address), label, partial(work, ctx, change))
+    tasks = by_kind(changes, "task")
+    rerun = sorted(c.address.leaf for c in tasks if c.action is Action.REPLACE)
+    wanted = set(rerun) | {c.address.leaf for c in tasks if c.action is Action.CREATE}
+    job_at = address(spec.name, "job", spec.job.id)
+    if rerun:
+        g.then(job_at, "remove stale tasks", partial(steps.remove_stale, ctx, rerun))
+    if wanted:
+        g.then(job_at, "add tasks", partial(steps.add_tasks, ctx, wanted))
+    g.then(job_at, "poll", partial(monitor.wait, ctx))
+    wait_key = g.last[0]
+
+    def collect(deps: Mapping[str, StepOutcome]) -> StepOutcome:
+        return guarded(lambda: monitor.collect(ctx, deps[wait_key].value))
+
+    collect_at = address(spec.name, "collect", str(spec.collect.dir))
+    g.steps.append(Step(f"{collect_at} collect", collect_at, "collect", collect, g.last))
+    owned = {c.address.leaf for c in by_kind(changes, "container") if c.owned}
+
+    def tear_down(deps: Mapping[str, StepOutcome]) -> StepOutcome:
         # Teardown runs whatever happened, with its own budget and no cancellation.
-        closing = dataclasses.replace(
-            run, cancel=threading.Event(), deadline=time.monotonic() + TEARDOWN_BUDGET
+        closing = ctx.closing()
+        return guarded(
+            lambda: teardown(closing, succeeded(deps), owned, stop_job=stop_reason(deps))
         )
-        removed, left = teardown(closing, ok, _owned_containers(changes), errors, stop_job=stop_job)
-    ok = ok and not errors  # a teardown that failed fails the apply too
-    counts = {k: run.counts.get(k, 0) for k in COUNT_KEYS}
-    emit(RunSummary(address=f"BatchJob/{name}", counts=counts, ok=ok))
-    return RunResult(
-        ok=ok, counts=counts, removed=removed, left=left, outputs=outputs, errors=errors
-    )
+
+    teardown_at = address(spec.name, "teardown")
+    every = tuple(s.key for s in g.steps)
+    g.steps.append(Step(f"{teardown_at}", teardown_at, "teardown", tear_down, every, always=True))
+
+    outcomes = run_steps(g.steps, emit=emit, cancel=cancel)
+    result = fold(outcomes, skips_are_errors=False)
+    # Pieces the plan found done count too: blobs unchanged, tasks already in the job.
+    result.count("skipped", sum(1 for c in blobs if c.action is Action.NOOP))
+    result.count("tasks_present", sum(1 for c in tasks if c.action is Action.NOOP))
+    result.counts = {k: result.counts.get(k, 0) for k in COUNT_KEYS}
+    emit(RunSummary(address=f"BatchJob/{spec.name}", counts=result.counts, ok=result.ok))
+    return result
 
 
 def _bare(spec: BatchJob) -> DesiredBatch:
     """The parts of a spec teardown needs, without reading any input file."""
-    return DesiredBatch(
-        spec=spec,
-        containers=_containers(spec),
-        app_files=(),
-        tasks=(),
-    )
+    return DesiredBatch(spec=spec, containers=_containers(spec), app_files=(), tasks=())
 
 
 def destroy_batch(
@@ -150,7 +192,7 @@ def destroy_batch(
     if not isinstance(loaded.spec, BatchJob):
         return RunResult(ok=True, counts={"deleted": 0})
     spec = loaded.spec
-    observed = bb.read_batch_state(spec, target, workspace)
+    observed = read_batch_state(spec, target, workspace)
     mine = (workspace, spec.name)
     foreign = "not made by this spec in this workspace"
     keep = {}
@@ -161,27 +203,25 @@ def destroy_batch(
     policy = spec.teardown.model_copy(
         update={"job": "always", "pool": "always", "containers": "always"}
     )
-    run = BatchRun(
-        desired=_bare(spec.model_copy(update={"teardown": policy})),
-        target=target,
-        emit=emit,
-        workspace=workspace,
-        cancel=threading.Event(),
-        deadline=time.monotonic() + TEARDOWN_BUDGET,
-    )
-    run.clients.update(_clients(spec, target))
+    desired = _bare(spec.model_copy(update={"teardown": policy}))
+    ctx = _context(desired, target, emit, workspace, Clock(), TEARDOWN_BUDGET)
     owned = {c for c, o in observed.containers.items() if o.owned_by(*mine)}
-    errors: list[str] = []
-    removed, left = teardown(run, True, owned, errors, keep)
-    counts = {"deleted": run.counts.get("deleted", 0)}
-    emit(RunSummary(address=f"BatchJob/{spec.name}", counts=counts, ok=not errors))
-    return RunResult(ok=not errors, counts=counts, removed=removed, left=left, errors=errors)
+    at = address(spec.name, "teardown")
+
+    def tear_down(_deps: Mapping[str, StepOutcome]) -> StepOutcome:
+        return guarded(lambda: teardown(ctx, True, owned, keep))
+
+    outcomes = run_steps([Step(at, at, "teardown", tear_down)], emit=emit, cancel=threading.Event())
+    result = fold(outcomes)
+    result.counts = {"deleted": result.counts.get("deleted", 0)}
+    emit(RunSummary(address=f"BatchJob/{spec.name}", counts=result.counts, ok=result.ok))
+    return result
 
 
 def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[StatusRow]:
     """Pool, job (with task counts) and containers (with blob counts) of one spec."""
     spec = _batch_spec(loaded)
-    observed = bb.read_batch_state(spec, target, workspace)
+    observed = read_batch_state(spec, target, workspace)
     name = spec.name
     rows: list[StatusRow] = []
     pool = observed.pool
@@ -203,7 +243,7 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
     job = observed.job
     counts: dict[str, int] = {}
     if job is not None:
-        counts = bb.task_counts(bb.batch_client(spec, target), spec.job.id)
+        counts = batch_account(spec, target).task_counts(spec.job.id)
     rows.append(
         StatusRow(
             address=address(name, "job", spec.job.id),
@@ -214,13 +254,13 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
             else {"pool": job.pool_id, **counts, "owner": _owner_text(job.owner, name, workspace)},
         )
     )
-    service = target.blob_service(spec.storage.account)
+    store = blob_store(target, spec.storage.account)
     for container in dict.fromkeys(_containers(spec).values()):
         owner = observed.containers.get(container)
         detail: dict[str, object] = {}
         if owner is not None:
             detail = {
-                "blobs": len(blob.list_names(service, container)),
+                "blobs": len(store.list_names(container)),
                 "owner": _owner_text(owner, name, workspace),
             }
         rows.append(
@@ -245,15 +285,15 @@ def _owner_text(owner: Ownership, spec: str, workspace: str) -> str:
 def workspace_status(target: Target, *, workspace: str) -> list[StatusRow]:
     """Pools, jobs and blob containers this workspace made in the default accounts: what
     ``runner status`` and ``runner destroy`` show when given no spec."""
-    client, service = default_clients(target)
+    account, store = default_batch_account(target), default_blob_store(target)
     rows: list[StatusRow] = []
-    if client is not None:
-        pools, jobs = bb.list_owned(client, workspace)
+    if account is not None:
+        pools, jobs = account.list_owned(workspace)
         rows += [StatusRow(address(s, "pool", i), "BatchPool", st) for i, s, st in pools]
         rows += [StatusRow(address(s, "job", i), "BatchJob", st) for i, s, st in jobs]
-    if service is not None:
+    if store is not None:
         rows += [
             StatusRow(address(s, "container", n), "BlobContainer", "exists")
-            for n, s in blob.list_owned_containers(service, workspace)
+            for n, s in store.list_owned_containers(workspace)
         ]
     return rows

@@ -20,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runner.backends import batch_nodes as bn
-from runner.engine.batch_context import BatchRun
+from runner.engine.batch_context import BatchContext
 from runner.engine.events import StepProgress
 from runner.errors import PermanentError
-from runner.plan.batch import step_address as address
 
 STALL_POLLS = 4
 BROKEN_NODE_STATES = frozenset({"starttaskfailed", "unusable"})
@@ -36,7 +35,7 @@ class PoolCannotRunTasks(PermanentError):
 
 @dataclass
 class PoolWatch:
-    run: BatchRun
+    ctx: BatchContext
     looks: int = 0  # pool looks made, for tests and counters
     _unchanged: int = 0
     _last: dict[str, int] = field(default_factory=dict)
@@ -55,11 +54,10 @@ class PoolWatch:
         self.look(counts.get("active", 0))
 
     def look(self, waiting: int) -> None:
-        run = self.run
-        client = run.clients["batch"]
-        pool_id = run.desired.spec.pool.id
-        step = address(run.name, "pool", pool_id)
-        pool = run.retry(step, lambda: bn.read_allocation(client, pool_id))
+        ctx = self.ctx
+        pool_id = ctx.spec.pool.id
+        step = ctx.address("pool", pool_id)
+        pool = ctx.retry(step, lambda: ctx.batch.read_allocation(pool_id))
         tasks = f"{waiting} waiting task(s)"
         if pool is None or pool.state == "deleting":
             raise PoolCannotRunTasks(
@@ -76,7 +74,7 @@ class PoolWatch:
                 f"pool {pool_id} has no nodes (target {pool.target_nodes}); the job's {tasks} "
                 "cannot run"
             )
-        nodes = run.retry(step, lambda: bn.read_nodes(client, pool_id))
+        nodes = ctx.retry(step, lambda: ctx.batch.read_nodes(pool_id))
         broken = [n for n in nodes if n.state in BROKEN_NODE_STATES]
         if nodes and len(broken) == len(nodes):
             details = "; ".join(self._describe(n) for n in broken[:3])
@@ -87,7 +85,7 @@ class PoolWatch:
         for node in broken:
             if node.id not in self._told:
                 self._told.add(node.id)
-                run.emit(
+                ctx.emit(
                     StepProgress(
                         address=step,
                         message=f"{self._describe(node)}; tasks run on the other nodes",
@@ -103,8 +101,7 @@ class PoolWatch:
         if node.start_task_failure:
             parts.append(node.start_task_failure)
         text = f"node {node.id}: start task failed ({', '.join(parts) or 'no detail'})"
-        client = self.run.clients["batch"]
-        stderr = bn.start_task_stderr(client, self.run.desired.spec.pool.id, node.id)
+        stderr = self.ctx.batch.start_task_stderr(self.ctx.spec.pool.id, node.id)
         tail = [line.strip() for line in stderr.splitlines() if line.strip()][-STDERR_LINES:]
         if tail:
             text += f"; stderr ends: {' | '.join(tail)}"

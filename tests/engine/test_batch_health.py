@@ -4,7 +4,6 @@ has nothing to run them on. Real SDK against the local Batch emulator."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -13,10 +12,13 @@ from typing import Any
 import pytest
 
 from runner.backends import batch as bb
+from runner.backends.batch_account import BatchAccount
+from runner.backends.blob_store import BlobStore
 from runner.backends.sas import sas_expiry, signer_for
-from runner.engine.batch_context import BatchRun
+from runner.engine.batch_context import BatchContext
 from runner.engine.batch_health import STALL_POLLS, PoolCannotRunTasks, PoolWatch
 from runner.engine.inputs import desired_from_files
+from runner.engine.retry import Clock
 from runner.spec.models import BatchJob
 
 pytestmark = pytest.mark.integration
@@ -29,7 +31,7 @@ def pool_requests(counters: dict[str, int]) -> int:
     return sum(n for key, n in counters.items() if key.startswith("GET /pools"))
 
 
-def pool_run(target: Any, name: str, folder: Path, nodes: int) -> BatchRun:
+def pool_run(target: Any, name: str, folder: Path, nodes: int) -> tuple[BatchContext, Any]:
     """A run whose pool has been created (and is still allocating when slowed down)."""
     spec = BatchJob.model_validate(
         {
@@ -47,16 +49,18 @@ def pool_run(target: Any, name: str, folder: Path, nodes: int) -> BatchRun:
     service = target.blob_service("local")
     signer = signer_for(service, target.storage_account_key("local"), sas_expiry(spec.timeout))
     bb.create_pool(client, desired, signer, "ws")
-    run = BatchRun(
+    clock = Clock()
+    ctx = BatchContext(
         desired=desired,
-        target=target,
-        emit=lambda e: None,
         workspace="ws",
-        cancel=threading.Event(),
-        deadline=time.monotonic() + timedelta(minutes=5).total_seconds(),
+        emit=lambda e: None,
+        clock=clock,
+        started=clock.now(),
+        deadline=clock.now() + timedelta(minutes=5).total_seconds(),
+        batch=BatchAccount(client),
+        blobs=BlobStore(service, target.storage_account_key("local")),
     )
-    run.clients["batch"] = client
-    return run
+    return ctx, client
 
 
 def wait_steady(client: Any, pool_id: str) -> None:
@@ -69,8 +73,8 @@ def wait_steady(client: Any, pool_id: str) -> None:
 @pytest.fixture
 def empty_pool_run(target: Any, unique_name: Any, tmp_path: Path) -> Any:
     """A run whose pool exists with 0 nodes: a pool that can never run a task."""
-    run = pool_run(target, unique_name("health"), tmp_path, nodes=0)
-    client, pool_id = run.clients["batch"], run.desired.spec.pool.id
+    run, client = pool_run(target, unique_name("health"), tmp_path, nodes=0)
+    pool_id = run.desired.spec.pool.id
     wait_steady(client, pool_id)
     yield run
     bb.delete_pool(client, pool_id)
@@ -109,8 +113,8 @@ def test_a_pool_whose_resize_stopped_short_fails_with_its_resize_errors(
 ) -> None:
     # Allocation held back long enough for the resize to be stopped before any node comes.
     transitions({"batch.pool.allocation": {"mode": "seconds", "value": 60}})
-    run = pool_run(target, unique_name("resize"), tmp_path, nodes=1)
-    client, pool_id = run.clients["batch"], run.desired.spec.pool.id
+    run, client = pool_run(target, unique_name("resize"), tmp_path, nodes=1)
+    pool_id = run.desired.spec.pool.id
     try:
         client.begin_stop_pool_resize(pool_id, polling_interval=1)
         wait_steady(client, pool_id)

@@ -11,17 +11,15 @@ unchanged is uploaded again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from functools import partial
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from runner.backends.batch import read_batch_state
 from runner.backends.batch_account import batch_account, default_batch_account
 from runner.backends.blob_store import blob_store, default_blob_store
-from runner.engine import batch_monitor as monitor
-from runner.engine import batch_steps as steps
 from runner.engine.batch_context import COUNT_KEYS, TEARDOWN_BUDGET, BatchContext, guarded
-from runner.engine.batch_teardown import destroy_workspace, stop_reason, succeeded, teardown
+from runner.engine.batch_graph import found_done, job_steps
+from runner.engine.batch_teardown import destroy_workspace, teardown
 from runner.engine.events import Emit, RunSummary
 from runner.engine.executor import Step, StepOutcome, fold, run_steps
 from runner.engine.result import RunResult, StatusRow
@@ -39,9 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["batch_status", "destroy_batch", "destroy_workspace", "run_batch_job"]
 
-# What a pool or job step shows; a job's only other action is a create.
-STEP_LABELS = {Action.CREATE: "create", Action.REPLACE: "replace", Action.UPDATE: "update"}
-
 
 def _batch_spec(loaded: LoadedSpec) -> BatchJob:
     if not isinstance(loaded.spec, BatchJob):
@@ -55,11 +50,6 @@ def _containers(spec: BatchJob) -> dict[str, str]:
         "input": spec.container_name("input"),
         "output": spec.container_name("output"),
     }
-
-
-def by_kind(changes: list[Change], piece: str) -> list[Change]:
-    """The changes to one kind of piece of the spec: ``container``, ``blob``, ``task``..."""
-    return [c for c in changes if c.address.part is not None and c.address.part.kind == piece]
 
 
 def _context(
@@ -76,30 +66,6 @@ def _context(
         batch=batch_account(spec, target),
         blobs=blob_store(target, spec.storage.account),
     )
-
-
-class _Graph:
-    """The steps of one run, each after the one before it."""
-
-    def __init__(self, ctx: BatchContext) -> None:
-        self.ctx = ctx
-        self.steps: list[Step] = []
-        self.last: tuple[str, ...] = ()
-
-    def add(
-        self, address: str, label: str, work: Callable[[], StepOutcome], after: tuple[str, ...] = ()
-    ) -> str:
-        key = f"{address} {label}"
-        run = partial(_run, work)
-        self.steps.append(Step(key, address, label, run, depends_on=after or self.last))
-        return key
-
-    def then(self, address: str, label: str, work: Callable[[], StepOutcome]) -> None:
-        self.last = (self.add(address, label, work),)
-
-
-def _run(work: Callable[[], StepOutcome], _deps: Mapping[str, StepOutcome]) -> StepOutcome:
-    return guarded(work)
 
 
 def run_batch_job(
@@ -119,58 +85,10 @@ def run_batch_job(
         return RunResult(ok=False, counts=dict.fromkeys(COUNT_KEYS, 0))
     clock = Clock(cancel=cancel)
     ctx = _context(desired, target, emit, workspace, clock, spec.timeout.total_seconds())
-    g = _Graph(ctx)
-
-    made = tuple(
-        g.add(str(c.address), "create", partial(steps.create_container, ctx, c))
-        for c in by_kind(changes, "container")
-        if c.action is Action.CREATE
-    )
-    g.last = made
-    blobs = by_kind(changes, "blob")
-    todo = {str(c.address) for c in blobs if c.action in (Action.CREATE, Action.UPDATE)}
-    files = [f for f in desired.uploads if address(spec.name, "blob", f.container, f.blob) in todo]
-    if files:
-        g.then(address(spec.name, "blob"), "upload", partial(steps.upload, ctx, files))
-    for piece, work in (("pool", steps.pool), ("job", steps.job)):
-        change = next(iter(by_kind(changes, piece)))
-        if change.action is not Action.NOOP:
-            label = STEP_LABELS.get(change.action, "create")
-            g.then(str(change.address), label, partial(work, ctx, change))
-    tasks = by_kind(changes, "task")
-    rerun = sorted(c.address.leaf for c in tasks if c.action is Action.REPLACE)
-    wanted = set(rerun) | {c.address.leaf for c in tasks if c.action is Action.CREATE}
-    job_at = address(spec.name, "job", spec.job.id)
-    if rerun:
-        g.then(job_at, "remove stale tasks", partial(steps.remove_stale, ctx, rerun))
-    if wanted:
-        g.then(job_at, "add tasks", partial(steps.add_tasks, ctx, wanted))
-    g.then(job_at, "poll", partial(monitor.wait, ctx))
-    wait_key = g.last[0]
-
-    def collect(deps: Mapping[str, StepOutcome]) -> StepOutcome:
-        return guarded(lambda: monitor.collect(ctx, deps[wait_key].value))
-
-    collect_at = address(spec.name, "collect", str(spec.collect.dir))
-    g.steps.append(Step(f"{collect_at} collect", collect_at, "collect", collect, g.last))
-    owned = {c.address.leaf for c in by_kind(changes, "container") if c.owned}
-
-    def tear_down(deps: Mapping[str, StepOutcome]) -> StepOutcome:
-        # Teardown runs whatever happened, with its own budget and no cancellation.
-        closing = ctx.closing()
-        return guarded(
-            lambda: teardown(closing, succeeded(deps), owned, stop_job=stop_reason(deps))
-        )
-
-    teardown_at = address(spec.name, "teardown")
-    every = tuple(s.key for s in g.steps)
-    g.steps.append(Step(f"{teardown_at}", teardown_at, "teardown", tear_down, every, always=True))
-
-    outcomes = run_steps(g.steps, emit=emit, cancel=cancel)
+    outcomes = run_steps(job_steps(ctx, changes), emit=emit, cancel=cancel)
     result = fold(outcomes, skips_are_errors=False)
-    # Pieces the plan found done count too: blobs unchanged, tasks already in the job.
-    result.count("skipped", sum(1 for c in blobs if c.action is Action.NOOP))
-    result.count("tasks_present", sum(1 for c in tasks if c.action is Action.NOOP))
+    for key, n in found_done(changes).items():
+        result.count(key, n)
     result.counts = {k: result.counts.get(k, 0) for k in COUNT_KEYS}
     emit(RunSummary(address=f"BatchJob/{spec.name}", counts=result.counts, ok=result.ok))
     return result

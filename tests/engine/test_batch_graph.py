@@ -1,0 +1,117 @@
+"""Which steps a Batch run is made of, and in what order, from its plan's changes. Pure:
+the steps are built, not run, so the accounts are never called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runner.backends.batch_account import BatchAccount
+from runner.backends.blob_store import BlobStore
+from runner.engine.batch_context import BatchContext
+from runner.engine.batch_graph import found_done, job_steps
+from runner.engine.executor import Step
+from runner.engine.retry import Clock
+from runner.plan.action import Action
+from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile
+from runner.plan.model import Change
+from runner.spec.models import BatchJob
+
+SPEC = BatchJob.model_validate(
+    {
+        "kind": "BatchJob",
+        "name": "tw",
+        "pool": {"id": "tw-pool", "nodes": 1},
+        "job": {"id": "tw-job"},
+        "tasks": {"forEachFile": "*.txt", "id": "t-{{ file.stem }}", "command": "true"},
+        "collect": {"dir": "out/tw"},
+    }
+)
+CONTAINERS = {r: SPEC.container_name(r) for r in ("application", "input", "output")}
+
+
+def task(stem: str) -> DesiredTask:
+    inp = LocalFile(Path(f"{stem}.txt"), CONTAINERS["input"], f"{stem}.txt", md5="x", size=1)
+    return DesiredTask(id=f"t-{stem}", command="true", input=inp, outputs=())
+
+
+def context() -> BatchContext:
+    desired = DesiredBatch(
+        spec=SPEC, containers=CONTAINERS, app_files=(), tasks=(task("a"), task("b"))
+    )
+    clock = Clock()
+    return BatchContext(
+        desired=desired,
+        workspace="ws",
+        emit=lambda _e: None,
+        clock=clock,
+        started=clock.now(),
+        deadline=clock.now() + 60,
+        batch=BatchAccount(None),
+        blobs=BlobStore(None, None),
+    )
+
+
+def change(address: str, action: Action, owned: bool = True) -> Change:
+    return Change(address=address, action=action, owned=owned)
+
+
+def shape(steps: list[Step]) -> list[tuple[str, str]]:
+    return [(s.address, s.label) for s in steps]
+
+
+def test_a_first_run_creates_uploads_and_runs_everything_in_order() -> None:
+    inputs = CONTAINERS["input"]
+    changes = [
+        change(f"BatchJob/tw/container/{inputs}", Action.CREATE),
+        change(f"BatchJob/tw/blob/{inputs}/a.txt", Action.CREATE),
+        change(f"BatchJob/tw/blob/{inputs}/b.txt", Action.NOOP),
+        change("BatchJob/tw/pool/tw-pool", Action.CREATE),
+        change("BatchJob/tw/job/tw-job", Action.CREATE),
+        change("BatchJob/tw/task/tw-job/t-a", Action.CREATE),
+        change("BatchJob/tw/task/tw-job/t-b", Action.NOOP),
+    ]
+    steps = job_steps(context(), changes)
+    assert shape(steps) == [
+        (f"BatchJob/tw/container/{inputs}", "create"),
+        ("BatchJob/tw/blob", "upload"),
+        ("BatchJob/tw/pool/tw-pool", "create"),
+        ("BatchJob/tw/job/tw-job", "create"),
+        ("BatchJob/tw/job/tw-job", "add tasks"),
+        ("BatchJob/tw/job/tw-job", "poll"),
+        ("BatchJob/tw/collect/out/tw", "collect"),
+        ("BatchJob/tw/teardown", "teardown"),
+    ]
+    # Each step waits for the one before it; teardown for all, whatever they did.
+    for before, after in zip(steps, steps[1:-1], strict=False):
+        assert after.depends_on == (before.key,)
+    assert set(steps[-1].depends_on) == {s.key for s in steps[:-1]}
+    assert steps[-1].always and not any(s.always for s in steps[:-1])
+    assert found_done(changes) == {"skipped": 1, "tasks_present": 1}
+
+
+def test_a_resumed_run_reruns_stale_tasks_and_reuses_pool_and_job() -> None:
+    changes = [
+        change("BatchJob/tw/pool/tw-pool", Action.NOOP),
+        change("BatchJob/tw/job/tw-job", Action.NOOP),
+        change("BatchJob/tw/task/tw-job/t-a", Action.REPLACE),
+        change("BatchJob/tw/task/tw-job/t-b", Action.NOOP),
+    ]
+    assert shape(job_steps(context(), changes)) == [
+        ("BatchJob/tw/job/tw-job", "remove stale tasks"),
+        ("BatchJob/tw/job/tw-job", "add tasks"),
+        ("BatchJob/tw/job/tw-job", "poll"),
+        ("BatchJob/tw/collect/out/tw", "collect"),
+        ("BatchJob/tw/teardown", "teardown"),
+    ]
+
+
+def test_a_replaced_pool_and_job_are_steps_named_for_it() -> None:
+    changes = [
+        change("BatchJob/tw/pool/tw-pool", Action.REPLACE),
+        change("BatchJob/tw/job/tw-job", Action.REPLACE),
+    ]
+    labels = shape(job_steps(context(), changes))[:2]
+    assert labels == [
+        ("BatchJob/tw/pool/tw-pool", "replace"),
+        ("BatchJob/tw/job/tw-job", "replace"),
+    ]

@@ -29,7 +29,8 @@ from runner.local import processes
 from runner.local.admin import admin_blueprint
 from runner.local.context import ServiceContext
 from runner.local.endpoints import PortTaken, listen, load_ports, save_ports
-from runner.local.faults import install, parse_rules
+from runner.local.fault_hooks import install
+from runner.local.faults import parse_rules
 from runner.local.identity import Identity, create_identity_app, load_identity
 from runner.local.layout import CHILDREN_FILE, STATUS_FILE, write_json
 from runner.local.nodes import transfer
@@ -82,7 +83,7 @@ def _make_runtime(ctx: ServiceContext, name: str) -> Any:
     if name == "instant":
         from runner.local.aci.instant import InstantRuntime
 
-        return InstantRuntime(ctx)
+        return InstantRuntime()
     from runner.local.containers import DockerRuntime
 
     return DockerRuntime(ctx)

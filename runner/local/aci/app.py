@@ -13,11 +13,13 @@ from werkzeug.exceptions import HTTPException
 
 from runner.local.aci.handlers import Handlers
 from runner.local.aci.location import LocationHandlers
+from runner.local.aci.provisioning import Provisioner
 from runner.local.aci.routes import bind
 from runner.local.aci.runtime import GroupRuntime
 from runner.local.aci.state import ContainerGroups
 from runner.local.arm.errors import ArmError, arm_error
-from runner.local.arm.providers import Providers, providers_blueprint
+from runner.local.arm.provider_handlers import providers_blueprint
+from runner.local.arm.providers import Providers
 from runner.local.arm.request import (
     CanonicalPaths,
     check_api_version,
@@ -25,7 +27,8 @@ from runner.local.arm.request import (
     json_response,
     unauthorized_response,
 )
-from runner.local.arm.resource_groups import ResourceGroups, resource_group_blueprint
+from runner.local.arm.resource_group_handlers import resource_group_blueprint
+from runner.local.arm.resource_groups import ResourceGroups
 from runner.local.arm.resources import resources_blueprint
 from runner.local.context import ServiceContext
 from runner.local.faults import ADMIN_PREFIX
@@ -92,7 +95,15 @@ def create_arm_app(
     workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="arm-worker")
     ctx.shutdown_hooks.append(lambda: workers.shutdown(wait=False, cancel_futures=True))
     resource_groups = ResourceGroups(ctx.store, workers)
-    groups = ContainerGroups(ctx, runtime, resource_groups, workers)
+    work = Provisioner(
+        ctx.store,
+        runtime,
+        workers,
+        faults=ctx.faults,
+        progressions=ctx.progressions,
+        stopping=ctx.stopping,
+    )
+    groups = ContainerGroups(ctx.store, runtime, resource_groups, work)
     app.register_blueprint(resource_group_blueprint(resource_groups, retry_after))
     app.register_blueprint(providers_blueprint(Providers(ctx.store), ctx.settings.subscription))
     app.register_blueprint(resources_blueprint(resource_groups, [groups.list]))

@@ -42,8 +42,7 @@ class Handlers:
         if result is None:
             return empty_response(204)
         body, op_id = result
-        return json_response(_shown(body), 200,
-                             self._async_headers(sub, op_id, body["location"]))
+        return json_response(_shown(body), 200, self._async_headers(sub, op_id, body["location"]))
 
     def list_in_group(self, sub: str, rg: str) -> Response:
         return json_response(paged([_shown(g) for g in self.groups.list(sub, rg)]))

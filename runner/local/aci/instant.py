@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runner.local.aci.runtime import GroupDefinition
-from runner.local.context import ServiceContext
 
 
 def _now() -> str:
@@ -18,7 +17,7 @@ def _now() -> str:
 
 
 class InstantRuntime:
-    def __init__(self, ctx: ServiceContext | None = None) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started: dict[str, str] = {}
 
@@ -35,10 +34,11 @@ class InstantRuntime:
             self._started[group.key] = now
         event = {"count": 1, "firstTimestamp": now, "lastTimestamp": now, "type": "Normal"}
         return {
-            c.name: [{**event, "name": "Pulling", "message": f"pulling image \"{c.image}\""},
-                     {**event, "name": "Pulled",
-                      "message": f"Successfully pulled image \"{c.image}\""},
-                     {**event, "name": "Started", "message": "Started container"}]
+            c.name: [
+                {**event, "name": "Pulling", "message": f'pulling image "{c.image}"'},
+                {**event, "name": "Pulled", "message": f'Successfully pulled image "{c.image}"'},
+                {**event, "name": "Started", "message": "Started container"},
+            ]
             for c in group.containers
         }
 
@@ -51,16 +51,22 @@ class InstantRuntime:
         if group.restart_policy == "Always":
             state = {"state": "Running", "startTime": started, "detailStatus": ""}
         else:
-            state = {"state": "Terminated", "startTime": started, "finishTime": started,
-                     "exitCode": 0, "detailStatus": "Completed"}
+            state = {
+                "state": "Terminated",
+                "startTime": started,
+                "finishTime": started,
+                "exitCode": 0,
+                "detailStatus": "Completed",
+            }
         return {c.name: {"restartCount": 0, "currentState": state} for c in group.containers}
 
     def remove(self, key: str) -> None:
         with self._lock:
             self._started.pop(key, None)
 
-    def logs(self, group: GroupDefinition, container: str, tail: int | None,
-             timestamps: bool = False) -> str | None:
+    def logs(
+        self, group: GroupDefinition, container: str, tail: int | None, timestamps: bool = False
+    ) -> str | None:
         with self._lock:
             running = group.key in self._started
         return "" if running else None

@@ -21,60 +21,134 @@ from runner.local.arm.request import empty_response, json_response, paged, reque
 PROVIDER = "Microsoft Container Instance"
 # (name, resource, operation, description) of what the provider exposes to RBAC.
 _OPERATIONS = (
-    ("containerGroups/read", "Container Group", "Get Container Groups",
-     "Get all container groups."),
-    ("containerGroups/write", "Container Group", "Create or Update Container Group",
-     "Create or update a specific container group."),
-    ("containerGroups/delete", "Container Group", "Delete Container Group",
-     "Delete the specific container group."),
-    ("containerGroups/start/action", "Container Group", "Start Container Group",
-     "Starts a specific container group."),
-    ("containerGroups/stop/action", "Container Group", "Stop Container Group",
-     "Stops a specific container group. Compute resources will be deallocated and billing "
-     "will stop."),
-    ("containerGroups/restart/action", "Container Group", "Restart Container Group",
-     "Restarts a specific container group."),
-    ("containerGroups/containers/logs/read", "Container", "Get container logs",
-     "Get logs for a specific container."),
-    ("containerGroups/containers/exec/action", "Container", "Container Exec",
-     "Exec into a specific container."),
-    ("containerGroups/containers/attach/action", "Container", "Container Attach",
-     "Attach to the output stream of a container."),
-    ("containerGroups/outboundNetworkDependenciesEndpoints/read", "Container Group",
-     "List outbound network dependencies endpoints",
-     "List the outbound network dependencies endpoints of a container group."),
+    (
+        "containerGroups/read",
+        "Container Group",
+        "Get Container Groups",
+        "Get all container groups.",
+    ),
+    (
+        "containerGroups/write",
+        "Container Group",
+        "Create or Update Container Group",
+        "Create or update a specific container group.",
+    ),
+    (
+        "containerGroups/delete",
+        "Container Group",
+        "Delete Container Group",
+        "Delete the specific container group.",
+    ),
+    (
+        "containerGroups/start/action",
+        "Container Group",
+        "Start Container Group",
+        "Starts a specific container group.",
+    ),
+    (
+        "containerGroups/stop/action",
+        "Container Group",
+        "Stop Container Group",
+        "Stops a specific container group. Compute resources will be deallocated and billing "
+        "will stop.",
+    ),
+    (
+        "containerGroups/restart/action",
+        "Container Group",
+        "Restart Container Group",
+        "Restarts a specific container group.",
+    ),
+    (
+        "containerGroups/containers/logs/read",
+        "Container",
+        "Get container logs",
+        "Get logs for a specific container.",
+    ),
+    (
+        "containerGroups/containers/exec/action",
+        "Container",
+        "Container Exec",
+        "Exec into a specific container.",
+    ),
+    (
+        "containerGroups/containers/attach/action",
+        "Container",
+        "Container Attach",
+        "Attach to the output stream of a container.",
+    ),
+    (
+        "containerGroups/outboundNetworkDependenciesEndpoints/read",
+        "Container Group",
+        "List outbound network dependencies endpoints",
+        "List the outbound network dependencies endpoints of a container group.",
+    ),
     ("locations/usages/read", "Usage", "Get Usage", "Get the usage for a specific location."),
-    ("locations/capabilities/read", "Capabilities", "Get Capabilities",
-     "Get the capabilities for a region."),
-    ("locations/cachedImages/read", "Cached Images", "Get Cached Images",
-     "Get cached images for a region."),
-    ("locations/operations/read", "Operation", "Get async operation",
-     "Get the status of an asynchronous operation."),
-    ("operations/read", "Operation", "List Operations", "List the operations for Azure "
-     "Container Instance service."),
-    ("register/action", "Container Group", "Register Subscription",
-     "Registers the subscription for the container instance resource provider and enables "
-     "the creation of container groups."),
+    (
+        "locations/capabilities/read",
+        "Capabilities",
+        "Get Capabilities",
+        "Get the capabilities for a region.",
+    ),
+    (
+        "locations/cachedImages/read",
+        "Cached Images",
+        "Get Cached Images",
+        "Get cached images for a region.",
+    ),
+    (
+        "locations/operations/read",
+        "Operation",
+        "Get async operation",
+        "Get the status of an asynchronous operation.",
+    ),
+    (
+        "operations/read",
+        "Operation",
+        "List Operations",
+        "List the operations for Azure Container Instance service.",
+    ),
+    (
+        "register/action",
+        "Container Group",
+        "Register Subscription",
+        "Registers the subscription for the container instance resource provider and enables "
+        "the creation of container groups.",
+    ),
 )
 
 
 def operations() -> list[dict[str, Any]]:
     return [
-        {"name": f"Microsoft.ContainerInstance/{name}",
-         "display": {"provider": PROVIDER, "resource": resource, "operation": operation,
-                     "description": description},
-         "origin": "User"}
+        {
+            "name": f"Microsoft.ContainerInstance/{name}",
+            "display": {
+                "provider": PROVIDER,
+                "resource": resource,
+                "operation": operation,
+                "description": description,
+            },
+            "origin": "User",
+        }
         for name, resource, operation, description in _OPERATIONS
     ]
 
 
 def capabilities(location: str) -> list[dict[str, Any]]:
     return [
-        {"resourceType": "containerGroups", "osType": os_type, "location": display_name(location),
-         "ipAddressType": ip_type, "gpu": "None",
-         "capabilities": {"maxMemoryInGB": model.MAX_MEMORY_GB, "maxCpu": model.MAX_CPU,
-                          "maxGpuCount": 0}}
-        for ip_type in ("Public", "Private") for os_type in model.OS_TYPES
+        {
+            "resourceType": "containerGroups",
+            "osType": os_type,
+            "location": display_name(location),
+            "ipAddressType": ip_type,
+            "gpu": "None",
+            "capabilities": {
+                "maxMemoryInGB": model.MAX_MEMORY_GB,
+                "maxCpu": model.MAX_CPU,
+                "maxGpuCount": 0,
+            },
+        }
+        for ip_type in ("Public", "Private")
+        for os_type in model.OS_TYPES
     ]
 
 
@@ -88,18 +162,30 @@ class LocationHandlers:
     def usages(self, sub: str, location: str) -> Response:
         here = location.replace(" ", "").lower()
         groups = [g for g in self.groups.list(sub) if g["location"] == here]
-        cores = sum(float(c["properties"]["resources"]["requests"]["cpu"])
-                    for g in groups for c in g["properties"]["containers"])
+        cores = sum(
+            float(c["properties"]["resources"]["requests"]["cpu"])
+            for g in groups
+            for c in g["properties"]["containers"]
+        )
         base = f"/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/{here}"
         usages = [
             ("ContainerGroups", "Container Groups", len(groups), 100),
             ("StandardCores", "Standard Cores", int(cores), 100),
         ]
-        return json_response({"value": [
-            {"id": f"{base}/usages/{name}", "unit": "Count", "currentValue": current,
-             "limit": limit, "name": {"value": name, "localizedValue": display}}
-            for name, display, current, limit in usages
-        ]})
+        return json_response(
+            {
+                "value": [
+                    {
+                        "id": f"{base}/usages/{name}",
+                        "unit": "Count",
+                        "currentValue": current,
+                        "limit": limit,
+                        "name": {"value": name, "localizedValue": display},
+                    }
+                    for name, display, current, limit in usages
+                ]
+            }
+        )
 
     def capabilities(self, sub: str, location: str) -> Response:
         return json_response(paged(capabilities(location.replace(" ", "").lower())))

@@ -53,8 +53,9 @@ def validate(name: str, body: dict[str, Any]) -> None:
     if not isinstance(containers, list):
         raise aci_error("InvalidRequestContent", detail="'properties.containers' must be a list")
     if len(containers) > MAX_CONTAINERS:
-        raise aci_error("ContainerGroupQuotaReached", name=name, count=len(containers),
-                        limit=MAX_CONTAINERS)
+        raise aci_error(
+            "ContainerGroupQuotaReached", name=name, count=len(containers), limit=MAX_CONTAINERS
+        )
     seen: set[str] = set()
     ports: set[int] = set()
     for i, container in enumerate(containers):
@@ -83,16 +84,21 @@ def _validate_container(
     requests = _require(
         (cprops.get("resources") or {}).get("requests"), f"{where}.properties.resources.requests"
     )
-    cpu = _number(_require(requests.get("cpu"), f"{where}.properties.resources.requests.cpu"),
-                  "cpu")
+    cpu = _number(
+        _require(requests.get("cpu"), f"{where}.properties.resources.requests.cpu"), "cpu"
+    )
     memory = _number(
         _require(requests.get("memoryInGB"), f"{where}.properties.resources.requests.memoryInGB"),
         "memoryInGB",
     )
     if not (0 < cpu <= MAX_CPU and 0 < memory <= MAX_MEMORY_GB):
-        raise aci_error("ResourceRequestsNotSupported", container=cname,
-                        detail=f"cpu {cpu:g}, memory {memory:g} GB", cpu=MAX_CPU,
-                        memory=MAX_MEMORY_GB)
+        raise aci_error(
+            "ResourceRequestsNotSupported",
+            container=cname,
+            detail=f"cpu {cpu:g}, memory {memory:g} GB",
+            cpu=MAX_CPU,
+            memory=MAX_MEMORY_GB,
+        )
     for port in cprops.get("ports") or []:
         number = _port(port.get("port"))
         if number in ports:
@@ -104,8 +110,10 @@ def _validate_container(
     if command is not None and not (
         isinstance(command, list) and all(isinstance(a, str) for a in command)
     ):
-        raise aci_error("InvalidRequestContent", detail=f"'{where}.properties.command' must be "
-                        "a list of strings")
+        raise aci_error(
+            "InvalidRequestContent",
+            detail=f"'{where}.properties.command' must be a list of strings",
+        )
 
 
 def _port(value: Any) -> int:
@@ -122,8 +130,9 @@ def _replace_fingerprint(body: dict[str, Any]) -> dict[str, Any]:
         "os type": props.get("osType"),
         "restart policy": props.get("restartPolicy", "Always"),
         "ip address type": ip.get("type"),
-        "ip address ports": sorted((p.get("port"), p.get("protocol", "TCP"))
-                                   for p in ip.get("ports") or []),
+        "ip address ports": sorted(
+            (p.get("port"), p.get("protocol", "TCP")) for p in ip.get("ports") or []
+        ),
         "subnet": props.get("subnetIds"),
         "sku": props.get("sku", "Standard"),
         "zones": body.get("zones"),
@@ -158,20 +167,24 @@ def definition(key: str, body: dict[str, Any]) -> GroupDefinition:
     for c in props["containers"]:
         cp = c["properties"]
         env = tuple(
-            (e["name"], str(e.get("value") if e.get("value") is not None
-                            else e.get("secureValue") or ""))
+            (
+                e["name"],
+                str(e.get("value") if e.get("value") is not None else e.get("secureValue") or ""),
+            )
             for e in cp.get("environmentVariables") or []
         )
         requests = cp["resources"]["requests"]
-        containers.append(ContainerDefinition(
-            name=c["name"],
-            image=cp["image"],
-            command=tuple(cp.get("command") or ()),
-            env=env,
-            cpu=float(requests["cpu"]),
-            memory_gb=float(requests["memoryInGB"]),
-            ports=tuple(p["port"] for p in cp.get("ports") or []),
-        ))
+        containers.append(
+            ContainerDefinition(
+                name=c["name"],
+                image=cp["image"],
+                command=tuple(cp.get("command") or ()),
+                env=env,
+                cpu=float(requests["cpu"]),
+                memory_gb=float(requests["memoryInGB"]),
+                ports=tuple(p["port"] for p in cp.get("ports") or []),
+            )
+        )
     return GroupDefinition(
         key=key,
         name=body["name"],

@@ -27,12 +27,24 @@ class Operations:
         """A new operation on ``resource_id``. Its status, as ACI answers it, names the
         container group (not the operation) in ``id`` and is ``Pending`` until it ends."""
         op_id = str(uuid.uuid4())
-        self.store.put(KIND, op_id, {"id": resource_id, "status": "Pending",
-                                     "startTime": now_iso(), "properties": {"events": []}})
+        self.store.put(
+            KIND,
+            op_id,
+            {
+                "id": resource_id,
+                "status": "Pending",
+                "startTime": now_iso(),
+                "properties": {"events": []},
+            },
+        )
         return op_id
 
-    def finish(self, op_id: str, error: dict[str, str] | None = None,
-               events: list[dict[str, Any]] | None = None) -> None:
+    def finish(
+        self,
+        op_id: str,
+        error: dict[str, str] | None = None,
+        events: list[dict[str, Any]] | None = None,
+    ) -> None:
         def change(doc: dict[str, Any]) -> dict[str, Any]:
             doc["status"] = "Failed" if error else "Succeeded"
             doc["properties"] = {"events": events or []}

@@ -16,8 +16,9 @@ from typing import Any
 from runner.local.aci import model, wire
 from runner.local.aci.operations import Operations
 from runner.local.aci.runtime import GroupRuntime, RunFailure
-from runner.local.context import ServiceContext
-from runner.local.transitions import ACI_PROVISIONING
+from runner.local.faults import FaultInjector
+from runner.local.store import Store
+from runner.local.transitions import ACI_PROVISIONING, Progressions
 
 KIND = "aci.group"
 TEMPLATE = (
@@ -33,12 +34,24 @@ def _flat(events: dict[str, list[dict[str, Any]]] | None) -> list[dict[str, Any]
 
 
 class Provisioner:
-    def __init__(self, ctx: ServiceContext, runtime: GroupRuntime, workers: Executor) -> None:
-        self.ctx = ctx
-        self.store = ctx.store
+    def __init__(
+        self,
+        store: Store,
+        runtime: GroupRuntime,
+        workers: Executor,
+        *,
+        faults: FaultInjector,
+        progressions: Progressions,
+        stopping: threading.Event,
+    ) -> None:
+        self.store = store
         self.runtime = runtime
         self.workers = workers
-        self.operations = Operations(ctx.store)
+        self.faults = faults
+        self.progressions = progressions
+        # Set when the emulator stops: the watch ends.
+        self.stopping = stopping
+        self.operations = Operations(store)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -50,9 +63,8 @@ class Provisioner:
         """Seconds before a long-running operation starts moving: injected LRO latency or
         the provisioning progression chosen at run time."""
         suffix = f"/{action}" if action else ""
-        latency = self.ctx.faults.lro_latency(
-            "arm", method, resource_id + suffix, TEMPLATE + suffix)
-        return max(latency, self.ctx.progressions.get(ACI_PROVISIONING.name).delay())
+        latency = self.faults.lro_latency("arm", method, resource_id + suffix, TEMPLATE + suffix)
+        return max(latency, self.progressions.get(ACI_PROVISIONING.name).delay())
 
     def schedule(self, delay: float, work: Callable[..., None], *args: Any) -> None:
         # A timer, not a sleeping worker: fifty slow operations must not queue behind each other.
@@ -63,8 +75,14 @@ class Provisioner:
         timer.daemon = True
         timer.start()
 
-    def advance(self, key: str, state: str, generation: int | None = None,
-                expect: int | None = None, **fields: Any) -> dict[str, Any] | None:
+    def advance(
+        self,
+        key: str,
+        state: str,
+        generation: int | None = None,
+        expect: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any] | None:
         """Moves the group to ``state``; with ``expect``, only if it is still that run."""
         moved = False
 
@@ -99,11 +117,19 @@ class Provisioner:
             try:
                 events = self.runtime.run(model.definition(key, doc["resource"]))
             except RunFailure as failure:
-                self.advance(key, "Failed", expect=generation, failure=failure.reason,
-                             events=failure.events, waiting=failure.waiting)
-                self.operations.finish(op_id, {"code": "ContainerGroupDeploymentFailed",
-                                               "message": failure.reason},
-                                       events=_flat(failure.events))
+                self.advance(
+                    key,
+                    "Failed",
+                    expect=generation,
+                    failure=failure.reason,
+                    events=failure.events,
+                    waiting=failure.waiting,
+                )
+                self.operations.finish(
+                    op_id,
+                    {"code": "ContainerGroupDeploymentFailed", "message": failure.reason},
+                    events=_flat(failure.events),
+                )
                 return
             self.advance(key, "Succeeded", expect=generation, events=events)
         self.refresh(key)
@@ -151,7 +177,7 @@ class Provisioner:
 
     def watch(self, interval: float = 1.0) -> None:
         """Keeps stored instance views current until the emulator stops (a thread body)."""
-        while not self.ctx.stopping.wait(interval):
+        while not self.stopping.wait(interval):
             try:
                 self.refresh_all()
             except Exception:  # keep watching: one bad read must not end the thread

@@ -38,13 +38,17 @@ LOCATION_ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (LOCATION + "/usages", "GET", "usages", ACI_VERSIONS),
     (LOCATION + "/capabilities", "GET", "capabilities", ACI_VERSIONS),
     (LOCATION + "/cachedImages", "GET", "cached_images", ACI_VERSIONS),
-    (GROUP + "/outboundNetworkDependenciesEndpoints", "GET", "outbound_endpoints",
-     ACI_VERSIONS),
+    (GROUP + "/outboundNetworkDependenciesEndpoints", "GET", "outbound_endpoints", ACI_VERSIONS),
     (GROUP + "/containers/<container>/exec", "POST", "exec", ACI_VERSIONS),
     (GROUP + "/containers/<container>/attach", "POST", "attach", ACI_VERSIONS),
-    ("/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/"
-     "<vnet>/subnets/<subnet>/providers/Microsoft.ContainerInstance/serviceAssociationLinks/"
-     "default", "DELETE", "delete_subnet_link", ACI_VERSIONS),
+    (
+        "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/"
+        "<vnet>/subnets/<subnet>/providers/Microsoft.ContainerInstance/serviceAssociationLinks/"
+        "default",
+        "DELETE",
+        "delete_subnet_link",
+        ACI_VERSIONS,
+    ),
 )
 
 

@@ -61,8 +61,9 @@ class GroupRuntime(Protocol):
     def remove(self, key: str) -> None:
         """Stops and removes the group's containers (absent ones are fine)."""
 
-    def logs(self, group: GroupDefinition, container: str, tail: int | None,
-             timestamps: bool = False) -> str | None:
+    def logs(
+        self, group: GroupDefinition, container: str, tail: int | None, timestamps: bool = False
+    ) -> str | None:
         """The container's output (its last ``tail`` lines, each after its time with
         ``timestamps``), or None when the container does not exist."""
         ...

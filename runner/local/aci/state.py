@@ -5,7 +5,6 @@ Long-running work is handed to ``provisioning.Provisioner``.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from runner.local.aci.provisioning import KIND, Provisioner
 from runner.local.aci.runtime import GroupRuntime
 from runner.local.arm.errors import arm_error
 from runner.local.arm.resource_groups import ResourceGroups
-from runner.local.context import ServiceContext
+from runner.local.store import Store
 
 TRANSITIONING = ("Pending", "Creating", "Deleting")
 
@@ -27,15 +26,15 @@ def group_key(sub: str, rg: str, name: str) -> str:
 class ContainerGroups:
     def __init__(
         self,
-        ctx: ServiceContext,
+        store: Store,
         runtime: GroupRuntime,
         groups: ResourceGroups,
-        workers: Executor,
+        work: Provisioner,
     ) -> None:
-        self.store = ctx.store
+        self.store = store
         self.runtime = runtime
         self.resource_groups = groups
-        self.work = Provisioner(ctx, runtime, workers)
+        self.work = work
         self.operations = self.work.operations
         groups.on_delete.append(self.delete_all_in)
 
@@ -64,8 +63,15 @@ class ContainerGroups:
         docs = self.store.list(KIND, prefix)
         return [wire.render(d, instance_view=False) for d in docs]
 
-    def logs(self, sub: str, rg: str, name: str, container: str, tail: int | None,
-             timestamps: bool = False) -> str:
+    def logs(
+        self,
+        sub: str,
+        rg: str,
+        name: str,
+        container: str,
+        tail: int | None,
+        timestamps: bool = False,
+    ) -> str:
         doc = self._doc(sub, rg, name)
         names = [c["name"] for c in doc["resource"]["properties"]["containers"]]
         if container not in names:
@@ -86,11 +92,10 @@ class ContainerGroups:
                 raise aci_error("ContainerGroupTransitioning", name=name)
             changed = model.replace_fields(old["resource"], body)
             if changed:
-                raise aci_error("InvalidContainerGroupUpdate", name=name,
-                                fields=", ".join(changed))
+                raise aci_error("InvalidContainerGroupUpdate", name=name, fields=", ".join(changed))
         resource = {
             "id": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/"
-                  f"{wire.RESOURCE_TYPE}/{old['resource']['name'] if old else name}",
+            f"{wire.RESOURCE_TYPE}/{old['resource']['name'] if old else name}",
             "name": old["resource"]["name"] if old else name,
             "type": wire.RESOURCE_TYPE,
             # ACI answers with the location's short name: "West Europe" -> "westeurope".
@@ -100,13 +105,22 @@ class ContainerGroups:
         for extra in ("tags", "zones", "identity"):
             if body.get(extra) is not None:
                 resource[extra] = body[extra]
-        doc = {"resource": resource, "sub": sub, "rg": rg, "stopped": False, "failure": None,
-               "events": {}, "view": None, "provisioning": "Pending",
-               "generation": (old or {}).get("generation", 0) + 1}
+        doc = {
+            "resource": resource,
+            "sub": sub,
+            "rg": rg,
+            "stopped": False,
+            "failure": None,
+            "events": {},
+            "view": None,
+            "provisioning": "Pending",
+            "generation": (old or {}).get("generation", 0) + 1,
+        }
         op_id = self.operations.begin(sub, resource["location"], resource["id"])
         self.store.put(KIND, key, doc)
-        self.work.schedule(self.work.delay("PUT", resource["id"]), self.work.run, key,
-                           doc["generation"], op_id)
+        self.work.schedule(
+            self.work.delay("PUT", resource["id"]), self.work.run, key, doc["generation"], op_id
+        )
         return wire.render(doc, instance_view=False, group_view=True), old is None, op_id
 
     def update_tags(self, sub: str, rg: str, name: str, tags: dict[str, str]) -> dict[str, Any]:
@@ -140,8 +154,10 @@ class ContainerGroups:
         doc = self._doc(sub, rg, name)
         if doc["provisioning"] in TRANSITIONING:
             raise aci_error("ContainerGroupTransitioning", name=name)
-        if not doc["stopped"] and wire.group_state(self.refresh(group_key(sub, rg, name))
-                                                   or doc) == "Running":
+        if (
+            not doc["stopped"]
+            and wire.group_state(self.refresh(group_key(sub, rg, name)) or doc) == "Running"
+        ):
             return None
         return self._rerun(sub, rg, name, doc)
 
@@ -171,8 +187,15 @@ class ContainerGroups:
         key = group_key(sub, rg, name)
 
         def change(d: dict[str, Any]) -> dict[str, Any]:
-            d.update(stopped=False, failure=None, waiting={}, view=None, events={},
-                     provisioning="Pending", generation=d["generation"] + 1)
+            d.update(
+                stopped=False,
+                failure=None,
+                waiting={},
+                view=None,
+                events={},
+                provisioning="Pending",
+                generation=d["generation"] + 1,
+            )
             return d
 
         new = self.store.update(KIND, key, change)
@@ -197,12 +220,13 @@ class ContainerGroups:
         """After a restart of the emulator: runs again what was running or starting."""
         for key, doc in self.store.items(KIND):
             if doc["provisioning"] == "Deleting":
-                op_id = self.operations.begin(doc["sub"], doc["resource"]["location"],
-                                              doc["resource"]["id"])
+                op_id = self.operations.begin(
+                    doc["sub"], doc["resource"]["location"], doc["resource"]["id"]
+                )
                 self.work.schedule(0, self.work.delete, key, op_id)
             elif doc["provisioning"] in ("Pending", "Creating") or (
-                doc["provisioning"] == "Succeeded" and not doc["stopped"]
+                doc["provisioning"] == "Succeeded"
+                and not doc["stopped"]
                 and wire.group_state(doc) == "Running"
             ):
                 self._rerun(doc["sub"], doc["rg"], doc["resource"]["name"], doc)
-

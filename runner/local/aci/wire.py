@@ -72,8 +72,9 @@ def _identity(body: dict[str, Any]) -> None:
             assigned.setdefault("clientId", str(uuid.uuid5(uuid.NAMESPACE_DNS, resource_id)))
 
 
-def render(doc: dict[str, Any], *, instance_view: bool, group_view: bool | None = None
-           ) -> dict[str, Any]:
+def render(
+    doc: dict[str, Any], *, instance_view: bool, group_view: bool | None = None
+) -> dict[str, Any]:
     """The group as ARM returns it. ``instance_view``: the group's and containers' views
     (GET); ``group_view``: only the group's (a PUT's answer; defaults to ``instance_view``).
     Lists carry neither. Fields the client did not send stay absent, as in Azure, except the
@@ -111,8 +112,7 @@ def _container_view(doc: dict[str, Any], name: str) -> dict[str, Any]:
     events = (doc.get("events") or {}).get(name, [])
     if observed is None:
         detail = (doc.get("waiting") or {}).get(name, "")
-        observed = {"restartCount": 0, "currentState": {"state": "Waiting",
-                                                         "detailStatus": detail}}
+        observed = {"restartCount": 0, "currentState": {"state": "Waiting", "detailStatus": detail}}
     # Azure leaves ``events`` out of a container's view when there are none.
     return {**observed, "events": events} if events else dict(observed)
 
@@ -146,10 +146,22 @@ def stopped(doc: dict[str, Any], now: str) -> dict[str, Any]:
     for name, view in (doc.get("view") or {}).items():
         current = view["currentState"]
         if current.get("state") != "Terminated":
-            view["currentState"] = {"state": "Terminated", "startTime": current.get("startTime"),
-                                    "finishTime": now, "exitCode": 0, "detailStatus": "Stopped"}
+            view["currentState"] = {
+                "state": "Terminated",
+                "startTime": current.get("startTime"),
+                "finishTime": now,
+                "exitCode": 0,
+                "detailStatus": "Stopped",
+            }
         second = now[:19] + "Z"  # event times are whole seconds
         doc.setdefault("events", {}).setdefault(name, []).append(
-            {"count": 1, "firstTimestamp": second, "lastTimestamp": second, "name": "Killing",
-             "message": f"Killing container {name}", "type": "Normal"})
+            {
+                "count": 1,
+                "firstTimestamp": second,
+                "lastTimestamp": second,
+                "name": "Killing",
+                "message": f"Killing container {name}",
+                "type": "Normal",
+            }
+        )
     return doc

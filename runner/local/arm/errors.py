@@ -53,8 +53,10 @@ ARM_ERRORS: dict[str, tuple[int, str]] = {
         "The Resource '{type}/{name}' under resource group '{rg}' was not found. "
         "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
     ),
-    "InvalidRequestContent": (400, "The request content was invalid and could not be "
-                              "deserialized: '{detail}'."),
+    "InvalidRequestContent": (
+        400,
+        "The request content was invalid and could not be deserialized: '{detail}'.",
+    ),
     "LocationRequired": (400, "The location property is required for this definition."),
     "InvalidResourceGroup": (
         400,

@@ -1,4 +1,5 @@
-"""Subscriptions and resource-provider registration, as ARM answers them.
+"""Subscriptions and resource-provider registration, as ARM answers them: the
+registrations and bodies (handlers: ``provider_handlers``).
 
 Many SDK flows read a subscription or check that a provider is registered (and register it)
 before they create anything: ``GET /subscriptions/{sub}``, ``GET /subscriptions``,
@@ -9,33 +10,32 @@ examples GetSubscription, GetProvider, RegisterProviders).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import Blueprint, Response
-
-from runner.local.arm.errors import arm_error
-from runner.local.arm.request import (
-    ACI_LOCATIONS,
-    ACI_VERSIONS,
-    REGIONS,
-    RESOURCES_VERSIONS,
-    check_api_version,
-    json_response,
-    paged,
-)
+from runner.local.arm.request import ACI_LOCATIONS, ACI_VERSIONS, REGIONS, RESOURCES_VERSIONS
 from runner.local.store import Store
 
 KIND = "arm.provider"
 TENANT_ID = "00000000-0000-0000-0000-000000000000"
-SUBSCRIPTION_VERSIONS = tuple(sorted({
-    *RESOURCES_VERSIONS, "2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01",
-    "2022-12-01",
-}))
-_NAMESPACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$")
+SUBSCRIPTION_VERSIONS = tuple(
+    sorted(
+        {
+            *RESOURCES_VERSIONS,
+            "2016-06-01",
+            "2019-06-01",
+            "2019-11-01",
+            "2020-01-01",
+            "2021-01-01",
+            "2022-12-01",
+        }
+    )
+)
 _ACI_TYPES = (
-    ("containerGroups", "CrossResourceGroupResourceMove, CrossSubscriptionResourceMove, "
-                        "SupportsTags, SupportsLocation"),
+    (
+        "containerGroups",
+        "CrossResourceGroupResourceMove, CrossSubscriptionResourceMove, "
+        "SupportsTags, SupportsLocation",
+    ),
     ("serviceAssociationLinks", "None"),
     ("locations", "None"),
     ("locations/capabilities", "None"),
@@ -84,8 +84,9 @@ class Providers:
         return "Registered" if namespace.lower() in SERVED else "NotRegistered"
 
     def set_state(self, sub: str, namespace: str, state: str) -> None:
-        self.store.put(KIND, f"{sub}/{namespace}".lower(),
-                       {"namespace": namespace, "registrationState": state})
+        self.store.put(
+            KIND, f"{sub}/{namespace}".lower(), {"namespace": namespace, "registrationState": state}
+        )
 
     def known(self, sub: str) -> list[str]:
         names = {SERVED[k] for k in SERVED}
@@ -104,62 +105,12 @@ class Providers:
         if name == "Microsoft.ContainerInstance":
             locations = [display_name(loc) for loc in ACI_LOCATIONS]
             body["resourceTypes"] = [
-                {"resourceType": rtype, "locations": [] if rtype == "operations" else locations,
-                 "apiVersions": sorted(ACI_VERSIONS, reverse=True), "capabilities": caps}
+                {
+                    "resourceType": rtype,
+                    "locations": [] if rtype == "operations" else locations,
+                    "apiVersions": sorted(ACI_VERSIONS, reverse=True),
+                    "capabilities": caps,
+                }
                 for rtype, caps in _ACI_TYPES
             ]
         return body
-
-
-def _namespace(namespace: str) -> str:
-    if not _NAMESPACE.match(namespace):
-        raise arm_error("InvalidResourceNamespace", namespace=namespace)
-    return namespace
-
-
-def providers_blueprint(providers: Providers, default_subscription: str) -> Blueprint:
-    bp = Blueprint("subscriptions", __name__)
-
-    @bp.before_request
-    def versions() -> None:
-        check_api_version(SUBSCRIPTION_VERSIONS, "subscriptions", code="InvalidApiVersionParameter")
-
-    @bp.route("/subscriptions", methods=["GET"])
-    def list_subscriptions() -> Response:
-        page = paged([subscription_body(default_subscription)])
-        page["count"] = {"type": "Total", "value": 1}
-        return json_response(page)
-
-    @bp.route("/subscriptions/<sub>", methods=["GET"])
-    def get_subscription(sub: str) -> Response:
-        return json_response(subscription_body(sub))
-
-    @bp.route("/subscriptions/<sub>/providers", methods=["GET"])
-    def list_providers(sub: str) -> Response:
-        return json_response(paged([providers.body(sub, n) for n in providers.known(sub)]))
-
-    @bp.route("/subscriptions/<sub>/providers/<namespace>", methods=["GET"])
-    def get_provider(sub: str, namespace: str) -> Response:
-        return json_response(providers.body(sub, _namespace(namespace)))
-
-    def change(sub: str, namespace: str, done: str, moving: str) -> Response:
-        # The answer shows the change under way (Registering), as ARM's does; it is done by
-        # the next read.
-        name = _namespace(SERVED.get(namespace.lower(), namespace))
-        before = providers.state(sub, name)
-        providers.set_state(sub, name, done)
-        body = providers.body(sub, name)
-        if before != done:
-            body["registrationState"] = moving
-        return json_response(body)
-
-    @bp.route("/subscriptions/<sub>/providers/<namespace>/register", methods=["POST"])
-    def register(sub: str, namespace: str) -> Response:
-        return change(sub, namespace, "Registered", "Registering")
-
-    @bp.route("/subscriptions/<sub>/providers/<namespace>/unregister", methods=["POST"])
-    def unregister(sub: str, namespace: str) -> Response:
-        return change(sub, namespace, "Unregistered", "Unregistering")
-
-    return bp
-

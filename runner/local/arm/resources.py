@@ -27,8 +27,11 @@ _CLAUSE = re.compile(r"^(resourceType|tagName|tagValue|name)\s+eq\s+'([^']*)'$",
 
 def generic(resource: dict[str, Any]) -> dict[str, Any]:
     """A resource as the generic lists show it: identity, placement and tags."""
-    return {k: resource[k] for k in ("id", "name", "type", "location", "identity", "zones", "tags")
-            if resource.get(k) is not None}
+    return {
+        k: resource[k]
+        for k in ("id", "name", "type", "location", "identity", "zones", "tags")
+        if resource.get(k) is not None
+    }
 
 
 def _matches(resource: dict[str, Any], odata: str) -> bool:

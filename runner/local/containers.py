@@ -41,8 +41,14 @@ def _now() -> str:
 
 def _event(name: str, message: str, kind: str = "Normal") -> dict[str, Any]:
     now = _now()
-    return {"count": 1, "firstTimestamp": now, "lastTimestamp": now, "name": name,
-            "message": message, "type": kind}
+    return {
+        "count": 1,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "name": name,
+        "message": message,
+        "type": kind,
+    }
 
 
 def _docker_time(value: str | None) -> str | None:
@@ -83,8 +89,9 @@ class DockerRuntime:
                 "run `runner apply` again: the runner hands its DOCKER_HOST to the local "
                 "target, which moves to that engine while the one it uses does not answer."
             )
-            raise RunFailure(reason, {c.name: [_event("Failed", reason, "Warning")]
-                                      for c in group.containers})
+            raise RunFailure(
+                reason, {c.name: [_event("Failed", reason, "Warning")] for c in group.containers}
+            )
         return client
 
     def _labels(self, group: GroupDefinition, role: str, name: str = "") -> dict[str, str]:
@@ -103,10 +110,10 @@ class DockerRuntime:
                 client.images.get(c.image)
             except docker.errors.ImageNotFound:
                 missing.append(c.image)
-                message = f"Failed to pull image \"{c.image}\": " + LOAD_HINT.format(image=c.image)
+                message = f'Failed to pull image "{c.image}": ' + LOAD_HINT.format(image=c.image)
                 events[c.name] = [_event("Failed", message, "Warning")]
             else:
-                events[c.name] = [_event("Pulled", f"Successfully pulled image \"{c.image}\"")]
+                events[c.name] = [_event("Pulled", f'Successfully pulled image "{c.image}"')]
         if missing:
             names = ", ".join(f'"{m}"' for m in missing)
             raise RunFailure(
@@ -145,15 +152,16 @@ class DockerRuntime:
                     raise _start_failure(group, c, exc) from None
                 # The events ACI reports for a container that starts (its recorded answers).
                 events[c.name] = [
-                    _event("Pulling", f"pulling image \"{c.image}\""),
-                    _event("Pulled", f"Successfully pulled image \"{c.image}\""),
+                    _event("Pulling", f'pulling image "{c.image}"'),
+                    _event("Pulled", f'Successfully pulled image "{c.image}"'),
                     _event("Started", "Started container"),
                 ]
         except docker.errors.APIError as exc:
             self.remove(group.key)
             reason = f"the Docker engine refused the container group: {exc.explanation or exc}"
-            raise RunFailure(reason, {c.name: [_event("Failed", reason, "Warning")]
-                                      for c in group.containers}) from None
+            raise RunFailure(
+                reason, {c.name: [_event("Failed", reason, "Warning")] for c in group.containers}
+            ) from None
         return events
 
     def _run_container(
@@ -191,11 +199,17 @@ class DockerRuntime:
         return self._limits[host]
 
     def _containers(self, client: docker.DockerClient, key: str) -> list[Container]:
-        return list(client.containers.list(
-            all=True,
-            filters={"label": [f"{OWNER_LABEL}={self.ctx.settings.instance_id}",
-                               f"{GROUP_LABEL}={key}"]},
-        ))
+        return list(
+            client.containers.list(
+                all=True,
+                filters={
+                    "label": [
+                        f"{OWNER_LABEL}={self.ctx.settings.instance_id}",
+                        f"{GROUP_LABEL}={key}",
+                    ]
+                },
+            )
+        )
 
     def observe(self, group: GroupDefinition) -> dict[str, dict[str, Any]] | None:
         client = self.ctx.docker
@@ -216,15 +230,20 @@ class DockerRuntime:
             return
         _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id, GROUP_LABEL: key})
 
-    def logs(self, group: GroupDefinition, container: str, tail: int | None,
-             timestamps: bool = False) -> str | None:
+    def logs(
+        self, group: GroupDefinition, container: str, tail: int | None, timestamps: bool = False
+    ) -> str | None:
         client = self.ctx.docker
         if client is None:
             return None
         for c in self._containers(client, group.key):
             if c.labels.get(NAME_LABEL) == container:
-                raw = c.logs(stdout=True, stderr=True, timestamps=timestamps,
-                             tail=tail if tail is not None else "all")
+                raw = c.logs(
+                    stdout=True,
+                    stderr=True,
+                    timestamps=timestamps,
+                    tail=tail if tail is not None else "all",
+                )
                 return bytes(raw).decode("utf-8", errors="replace")
         return None
 
@@ -239,11 +258,18 @@ def _view(attrs: dict[str, Any]) -> dict[str, Any]:
         current = {"state": "Running", "startTime": started, "detailStatus": ""}
     elif status in ("exited", "dead"):
         code = int(state.get("ExitCode", 0))
-        current = {"state": "Terminated", "startTime": started, "finishTime": finished,
-                   "exitCode": code, "detailStatus": "Completed" if code == 0 else "Error"}
+        current = {
+            "state": "Terminated",
+            "startTime": started,
+            "finishTime": finished,
+            "exitCode": code,
+            "detailStatus": "Completed" if code == 0 else "Error",
+        }
     elif status == "restarting":
-        current = {"state": "Waiting", "detailStatus": "CrashLoopBackOff: Back-off restarting "
-                   "failed container"}
+        current = {
+            "state": "Waiting",
+            "detailStatus": "CrashLoopBackOff: Back-off restarting failed container",
+        }
     else:
         current = {"state": "Waiting", "detailStatus": "ContainerCreating"}
     view: dict[str, Any] = {
@@ -252,8 +278,10 @@ def _view(attrs: dict[str, Any]) -> dict[str, Any]:
     }
     if view["restartCount"] and status == "running" and finished:
         view["previousState"] = {
-            "state": "Terminated", "finishTime": finished,
-            "exitCode": int(state.get("ExitCode", 0)), "detailStatus": "Error",
+            "state": "Terminated",
+            "finishTime": finished,
+            "exitCode": int(state.get("ExitCode", 0)),
+            "detailStatus": "Error",
         }
     return view
 
@@ -292,8 +320,10 @@ _START_ERRORS = ("executable file not found", "no such file or directory", "perm
 
 def _cannot_start(exc: Exception) -> bool:
     text = str(getattr(exc, "explanation", None) or exc).lower()
-    return "starting container process" in text or "exec:" in text and any(
-        e in text for e in _START_ERRORS
+    return (
+        "starting container process" in text
+        or "exec:" in text
+        and any(e in text for e in _START_ERRORS)
     )
 
 

@@ -178,7 +178,6 @@ def _serve(
     install(arm_app, ctx.faults, "arm")
     arm_app.register_blueprint(admin_blueprint(ctx, on_docker_switch=publish))
 
-
     kept = load_ports(state_dir)
     sockets = {"arm": listen(HOST, kept.get("arm", 0), "arm", state_dir)}
     cleanup.callback(sockets["arm"].close)

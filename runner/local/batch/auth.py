@@ -23,8 +23,17 @@ from runner.local.batch.errors import BatchServiceError
 from runner.local.identity import BATCH_AUDIENCES, Identity, TokenRejected, azure_time, is_jwt
 
 SIGNED_HEADERS = (
-    "content-encoding", "content-language", "content-length", "content-md5", "content-type",
-    "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-md5",
+    "content-type",
+    "date",
+    "if-modified-since",
+    "if-match",
+    "if-none-match",
+    "if-unmodified-since",
+    "range",
 )
 
 
@@ -51,8 +60,14 @@ def sign(text: str, key: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, key: str,
-           identity: Identity | None = None) -> None:
+def verify(
+    method: str,
+    raw_uri: str,
+    headers: Mapping[str, str],
+    account: str,
+    key: str,
+    identity: Identity | None = None,
+) -> None:
     """Raises ``AuthenticationFailed`` unless the request is signed with ``account``'s key
     or carries a token of ``identity`` (the local identity platform) for Batch."""
     authorization = headers.get("Authorization") or headers.get("authorization") or ""
@@ -64,20 +79,23 @@ def verify(method: str, raw_uri: str, headers: Mapping[str, str], account: str, 
         raise BatchServiceError(
             "AuthenticationFailed",
             AuthenticationErrorDetail="The Authorization header is missing or is not a "
-            "SharedKey signature.")
+            "SharedKey signature.",
+        )
     name, _, signature = credential.partition(":")
     if name != account:
         raise BatchServiceError(
             "AuthenticationFailed",
             AuthenticationErrorDetail=f"The account name {name!r} in the Authorization header "
-            f"does not match the account {account!r}.")
+            f"does not match the account {account!r}.",
+        )
     text = string_to_sign(method, raw_uri, headers, account)
     if not hmac.compare_digest(sign(text, key), signature):
         raise BatchServiceError(
             "AuthenticationFailed",
             AuthenticationErrorDetail=f"The MAC signature found in the HTTP request "
             f"'{signature}' is not the same as any computed signature. Server used following "
-            f"string to sign: '{text}'.")
+            f"string to sign: '{text}'.",
+        )
 
 
 # Batch's answer to a refused Entra token: 401, where a bad shared key gets 403.

@@ -34,10 +34,16 @@ def vm_configuration(value: Doc) -> Doc:
     disks = config.get("dataDisks")
     if isinstance(disks, list):
         config["dataDisks"] = [
-            {"lun": d.get("lun"), "caching": d.get("caching") or "none",
-             "diskSizeGB": d.get("diskSizeGB"),
-             "storageAccountType": d.get("storageAccountType") or "standard_lrs"}
-            if isinstance(d, dict) else d for d in disks]
+            {
+                "lun": d.get("lun"),
+                "caching": d.get("caching") or "none",
+                "diskSizeGB": d.get("diskSizeGB"),
+                "storageAccountType": d.get("storageAccountType") or "standard_lrs",
+            }
+            if isinstance(d, dict)
+            else d
+            for d in disks
+        ]
     return config
 
 
@@ -61,8 +67,11 @@ def network(value: Doc) -> Doc:
     for nat in (shown.get("endpointConfiguration") or {}).get("inboundNATPools") or []:
         for rule in nat.get("networkSecurityGroupRules") or []:
             rule.setdefault("sourcePortRanges", ["*"])
-    return {"dynamicVNetAssignmentScope": "none", **shown,
-            "enableAcceleratedNetworking": bool(value.get("enableAcceleratedNetworking", False))}
+    return {
+        "dynamicVNetAssignmentScope": "none",
+        **shown,
+        "enableAcceleratedNetworking": bool(value.get("enableAcceleratedNetworking", False)),
+    }
 
 
 def cloud_service(value: Doc) -> Doc:
@@ -97,23 +106,34 @@ def pool_info(value: Doc) -> Doc:
     auto = value.get("autoPoolSpecification")
     if not isinstance(auto, dict):
         return copy.deepcopy(value)
-    shown: Doc = {"poolLifetimeOption": auto.get("poolLifetimeOption"),
-                  "keepAlive": bool(auto.get("keepAlive", False))}
+    shown: Doc = {
+        "poolLifetimeOption": auto.get("poolLifetimeOption"),
+        "keepAlive": bool(auto.get("keepAlive", False)),
+    }
     if auto.get("autoPoolIdPrefix"):
         shown["autoPoolIdPrefix"] = auto["autoPoolIdPrefix"]
     shown["pool"] = pool_specification(auto.get("pool") or {})
-    return {**{k: v for k, v in value.items() if k != "autoPoolSpecification"},
-            "autoPoolSpecification": shown}
+    return {
+        **{k: v for k, v in value.items() if k != "autoPoolSpecification"},
+        "autoPoolSpecification": shown,
+    }
 
 
 def preparation_task(value: Doc) -> Doc:
     return {
         "id": value.get("id") or "jobpreparation",
         "commandLine": value.get("commandLine"),
-        **{k: v for k, v in value.items() if k not in ("id", "commandLine", "constraints",
-                                                        "userIdentity")},
-        "constraints": {"maxWallClockTime": MAX_DURATION, "retentionTime": "P7D",
-                        "maxTaskRetryCount": 0, **(value.get("constraints") or {})},
+        **{
+            k: v
+            for k, v in value.items()
+            if k not in ("id", "commandLine", "constraints", "userIdentity")
+        },
+        "constraints": {
+            "maxWallClockTime": MAX_DURATION,
+            "retentionTime": "P7D",
+            "maxTaskRetryCount": 0,
+            **(value.get("constraints") or {}),
+        },
         "userIdentity": value.get("userIdentity") or copy.deepcopy(AUTO_USER),
         "waitForSuccess": value.get("waitForSuccess", True),
         "rerunOnNodeRebootAfterSuccess": value.get("rerunOnNodeRebootAfterSuccess", True),
@@ -124,8 +144,11 @@ def release_task(value: Doc) -> Doc:
     return {
         "id": value.get("id") or "jobrelease",
         "commandLine": value.get("commandLine"),
-        **{k: v for k, v in value.items() if k not in ("id", "commandLine", "userIdentity",
-                                                        "maxWallClockTime", "retentionTime")},
+        **{
+            k: v
+            for k, v in value.items()
+            if k not in ("id", "commandLine", "userIdentity", "maxWallClockTime", "retentionTime")
+        },
         "maxWallClockTime": value.get("maxWallClockTime") or "PT15M",
         "retentionTime": value.get("retentionTime") or "P7D",
         "userIdentity": value.get("userIdentity") or copy.deepcopy(AUTO_USER),
@@ -141,25 +164,38 @@ def node_extras(pool: Doc, index: int) -> Doc:
     vm = pool.get("virtualMachineConfiguration") or {}
     windows = "windows" in str(vm.get("nodeAgentSKUId", "")).lower() or not vm
     endpoints = []
-    nat_pools = ((pool.get("networkConfiguration") or {}).get("endpointConfiguration")
-                 or {}).get("inboundNATPools") or []
+    nat_pools = ((pool.get("networkConfiguration") or {}).get("endpointConfiguration") or {}).get(
+        "inboundNATPools"
+    ) or []
     for nat in nat_pools:
-        endpoints.append({
-            "name": f"{nat.get('name')}.{index}", "protocol": nat.get("protocol", "tcp"),
-            "publicIPAddress": "127.0.0.1", "publicFQDN": "localhost",
-            "frontendPort": int(nat.get("frontendPortRangeStart", 50000)) + index,
-            "backendPort": nat.get("backendPort")})
+        endpoints.append(
+            {
+                "name": f"{nat.get('name')}.{index}",
+                "protocol": nat.get("protocol", "tcp"),
+                "publicIPAddress": "127.0.0.1",
+                "publicFQDN": "localhost",
+                "frontendPort": int(nat.get("frontendPortRangeStart", 50000)) + index,
+                "backendPort": nat.get("backendPort"),
+            }
+        )
     default_port = 3389 if windows else 22
     if not endpoints:
-        endpoints.append({
-            "name": f"{'RDP' if windows else 'SSH'}Rule.{index}", "protocol": "tcp",
-            "publicIPAddress": "127.0.0.1", "publicFQDN": "localhost",
-            "frontendPort": 50000 + index, "backendPort": default_port})
+        endpoints.append(
+            {
+                "name": f"{'RDP' if windows else 'SSH'}Rule.{index}",
+                "protocol": "tcp",
+                "publicIPAddress": "127.0.0.1",
+                "publicFQDN": "localhost",
+                "frontendPort": 50000 + index,
+                "backendPort": default_port,
+            }
+        )
     extras: Doc = {"endpointConfiguration": {"inboundEndpoints": endpoints}}
     image = vm.get("imageReference")
     if image:
-        extras["virtualMachineInfo"] = {"imageReference": {
-            **image, "exactVersion": image.get("version", "latest")}}
+        extras["virtualMachineInfo"] = {
+            "imageReference": {**image, "exactVersion": image.get("version", "latest")}
+        }
     return extras
 
 
@@ -174,9 +210,12 @@ def user_identity(value: Doc | None) -> Doc:
 
 def start_task(value: Doc) -> Doc:
     """A pool's start task with what Batch fills in (PoolGet examples: identity, retries)."""
-    return {**value, "userIdentity": user_identity(value.get("userIdentity")),
-            "maxTaskRetryCount": value.get("maxTaskRetryCount", 0),
-            "waitForSuccess": value.get("waitForSuccess", True)}
+    return {
+        **value,
+        "userIdentity": user_identity(value.get("userIdentity")),
+        "maxTaskRetryCount": value.get("maxTaskRetryCount", 0),
+        "waitForSuccess": value.get("waitForSuccess", True),
+    }
 
 
 SECRETS = ("accountKey", "sasKey", "password")

@@ -20,33 +20,46 @@ ERRORS: dict[str, tuple[int, str]] = {
         "header is correctly formed including the signature.",
     ),
     "MissingRequiredHeader": (
-        400, "An HTTP header that's mandatory for this request is not specified."),
+        400,
+        "An HTTP header that's mandatory for this request is not specified.",
+    ),
     "MissingRequiredQueryParameter": (
-        400, "A query parameter that's mandatory for this request is not specified."),
+        400,
+        "A query parameter that's mandatory for this request is not specified.",
+    ),
     "InvalidQueryParameterValue": (
-        400, "Value for one of the query parameters specified in the request URI is invalid."),
+        400,
+        "Value for one of the query parameters specified in the request URI is invalid.",
+    ),
     "InvalidRequestBody": (400, "The specified Request Body is not syntactically valid."),
     "MissingRequiredProperty": (400, "A required property was not specified in the request body."),
     "InvalidPropertyValue": (
-        400, "The value provided for one of the properties in the request body is invalid."),
+        400,
+        "The value provided for one of the properties in the request body is invalid.",
+    ),
     "RequestBodyTooLarge": (
-        413, "The request body is too large and exceeds the maximum permissible limit."),
+        413,
+        "The request body is too large and exceeds the maximum permissible limit.",
+    ),
     "PoolExists": (409, "The specified pool already exists."),
     "PoolNotFound": (404, "The specified pool does not exist."),
     "PoolBeingDeleted": (
-        409, "The specified pool has been marked for deletion and is being reclaimed."),
+        409,
+        "The specified pool has been marked for deletion and is being reclaimed.",
+    ),
     "PoolNotSteady": (409, "The specified pool is not in steady state."),
     "JobExists": (409, "The specified job already exists."),
     "JobNotFound": (404, "The specified job does not exist."),
     "JobBeingDeleted": (
-        409, "The specified job has been marked for deletion and is being garbage collected."),
+        409,
+        "The specified job has been marked for deletion and is being garbage collected.",
+    ),
     "JobCompleted": (409, "The specified job is already in a completed state."),
     "JobBeingTerminated": (409, "The specified job is being terminated."),
     "JobNotActive": (409, "The specified job is not active."),
     "ApplicationNotFound": (404, "The specified application does not exist."),
     "JobScheduleNotFound": (404, "The specified job schedule does not exist."),
-    "OperationNotValidOnNode": (
-        409, "The specified operation is not valid on the node."),
+    "OperationNotValidOnNode": (409, "The specified operation is not valid on the node."),
     "NodeUserNotFound": (404, "The specified node user does not exist."),
     "NodeUserExists": (409, "The specified node user already exists."),
     "TaskNotFailed": (409, "The specified task did not fail."),
@@ -55,16 +68,21 @@ ERRORS: dict[str, tuple[int, str]] = {
     "TaskCompleted": (409, "The specified task is already completed."),
     "NodeNotFound": (404, "The specified node does not exist."),
     "FileNotFound": (404, "The specified file does not exist."),
-    "OperationNotValidAtThisTime": (
-        409, "The operation is not valid at this time."),
+    "OperationNotValidAtThisTime": (409, "The operation is not valid at this time."),
     "ConditionNotMet": (
-        412, "The condition specified using HTTP conditional header(s) is not met."),
+        412,
+        "The condition specified using HTTP conditional header(s) is not met.",
+    ),
     "ResourceNotFound": (404, "The specified resource does not exist."),
     "UnsupportedHttpVerb": (405, "The resource doesn't support the specified HTTP verb."),
     "InternalServerError": (
-        500, "Server encountered an internal error. Please try the request again."),
+        500,
+        "Server encountered an internal error. Please try the request again.",
+    ),
     "ServerBusy": (
-        503, "The server is currently unable to receive requests. Please retry your request."),
+        503,
+        "The server is currently unable to receive requests. Please retry your request.",
+    ),
 }
 
 

@@ -37,8 +37,11 @@ def resolve(folder: Path, relative: str) -> Path:
 
 def _entry(path: Path, name: str, url_base: str) -> Doc:
     info = path.stat()
-    entry: Doc = {"name": name, "url": f"{url_base}/{quote(name, safe='')}",
-                  "isDirectory": path.is_dir()}
+    entry: Doc = {
+        "name": name,
+        "url": f"{url_base}/{quote(name, safe='')}",
+        "isDirectory": path.is_dir(),
+    }
     if not path.is_dir():
         entry["properties"] = {
             "creationTime": _iso(info.st_ctime),
@@ -86,7 +89,7 @@ def byte_range(value: str | None, size: int) -> tuple[int, int] | None:
     """``bytes=a-b`` (the ``ocp-range`` header) as an inclusive range within ``size``."""
     if not value or not value.startswith("bytes="):
         return None
-    start_text, _, end_text = value[len("bytes="):].partition("-")
+    start_text, _, end_text = value[len("bytes=") :].partition("-")
     try:
         if start_text:
             start = int(start_text)
@@ -108,7 +111,8 @@ def delete(folder: Path, relative: str, recursive: bool) -> None:
     elif recursive:
         shutil.rmtree(path)
     elif any(path.iterdir()):
-        raise BatchServiceError("OperationNotValidAtThisTime",
-                                "The directory is not empty; set recursive to delete it.")
+        raise BatchServiceError(
+            "OperationNotValidAtThisTime", "The directory is not empty; set recursive to delete it."
+        )
     else:
         path.rmdir()

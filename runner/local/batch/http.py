@@ -76,8 +76,9 @@ def entity_headers(doc: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def ok(payload: dict[str, Any], metadata: str | None = None,
-       entity: dict[str, Any] | None = None) -> Response:
+def ok(
+    payload: dict[str, Any], metadata: str | None = None, entity: dict[str, Any] | None = None
+) -> Response:
     payload = versions.response_body(payload, api_version())
     if metadata:
         payload = {"odata.metadata": f"{base_url()}/$metadata#{metadata}", **payload}
@@ -97,8 +98,9 @@ def created(location: str, entity: dict[str, Any]) -> Response:
     return _empty(201, headers)
 
 
-def no_content(status: int, location: str | None = None,
-               entity: dict[str, Any] | None = None) -> Response:
+def no_content(
+    status: int, location: str | None = None, entity: dict[str, Any] | None = None
+) -> Response:
     """202 for deletes and job actions, 200/204 for updates: empty bodies."""
     headers = entity_headers(entity) if entity else {}
     if location:
@@ -129,5 +131,4 @@ def preconditions(doc: dict[str, Any]) -> Response | None:
 def error(err: BatchServiceError) -> Response:
     payload = err.body(base_url(), request_id())
     headers = _common({})
-    return Response(json.dumps(payload), status=err.status, headers=headers,
-                    content_type=JSON_TYPE)
+    return Response(json.dumps(payload), status=err.status, headers=headers, content_type=JSON_TYPE)

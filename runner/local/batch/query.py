@@ -40,11 +40,18 @@ def _clause(text: str) -> Callable[[Doc], bool]:
         prop, prefix = match.group("sp"), match.group("sv").replace("''", "'")
         return lambda d: str(_get(d, prop) or "").startswith(prefix)
     prop, op = match.group("p"), match.group("op").lower()
-    raw: Any = match.group("v").replace("''", "'") if match.group("v") is not None \
+    raw: Any = (
+        match.group("v").replace("''", "'")
+        if match.group("v") is not None
         else int(match.group("n"))
+    )
     ops: dict[str, Callable[[Any, Any], bool]] = {
-        "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
-        "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+        "eq": lambda a, b: a == b,
+        "ne": lambda a, b: a != b,
+        "gt": lambda a, b: a > b,
+        "ge": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "le": lambda a, b: a <= b,
     }
 
     def test(doc: Doc) -> bool:
@@ -70,9 +77,12 @@ def compile_filter(text: str | None) -> Callable[[Doc], bool]:
             for alt in re.split(r"\s+or\s+", text, flags=re.IGNORECASE)
         ]
     except ValueError:
-        raise BatchServiceError("InvalidQueryParameterValue", QueryParameterName="$filter",
-                                QueryParameterValue=text,
-                                Reason="The $filter clause is not supported") from None
+        raise BatchServiceError(
+            "InvalidQueryParameterValue",
+            QueryParameterName="$filter",
+            QueryParameterValue=text,
+            Reason="The $filter clause is not supported",
+        ) from None
     return lambda d: any(all(c(d) for c in clauses) for clauses in alternatives)
 
 
@@ -87,16 +97,25 @@ def page(items: Sequence[Doc], args: Mapping[str, str], base: str, path: str) ->
         size = int(args.get("maxresults") or MAX_RESULTS)
         start = int(args.get("$skiptoken") or 0)
     except ValueError:
-        raise BatchServiceError("InvalidQueryParameterValue", QueryParameterName="maxresults",
-                                QueryParameterValue=args.get("maxresults")) from None
+        raise BatchServiceError(
+            "InvalidQueryParameterValue",
+            QueryParameterName="maxresults",
+            QueryParameterValue=args.get("maxresults"),
+        ) from None
     if not 1 <= size <= MAX_RESULTS:
-        raise BatchServiceError("InvalidQueryParameterValue", QueryParameterName="maxresults",
-                                QueryParameterValue=str(size),
-                                Reason=f"maxresults must be between 1 and {MAX_RESULTS}")
-    body: Doc = {"value": list(items[start:start + size])}
+        raise BatchServiceError(
+            "InvalidQueryParameterValue",
+            QueryParameterName="maxresults",
+            QueryParameterValue=str(size),
+            Reason=f"maxresults must be between 1 and {MAX_RESULTS}",
+        )
+    body: Doc = {"value": list(items[start : start + size])}
     if start + size < len(items):
-        query = [f"api-version={quote(args.get('api-version', ''))}", f"maxresults={size}",
-                 f"$skiptoken={start + size}"]
+        query = [
+            f"api-version={quote(args.get('api-version', ''))}",
+            f"maxresults={size}",
+            f"$skiptoken={start + size}",
+        ]
         for name in ("$filter", "$select", "$expand", "recursive"):
             if args.get(name):
                 query.append(f"{name}={quote(args[name], safe='')}")

@@ -38,8 +38,13 @@ def start(command: str, cwd: Path, env: dict[str, str], folder: Path) -> Running
     cwd.mkdir(parents=True, exist_ok=True)
     with (folder / "stdout.txt").open("ab") as out, (folder / "stderr.txt").open("ab") as err:
         process = subprocess.Popen(
-            ["/bin/sh", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=err, start_new_session=True,
+            ["/bin/sh", "-c", command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
     return Running(process)
 

@@ -48,8 +48,9 @@ def trust(cafile: Path) -> None:
     _tls = context
 
 
-def _open(url: str, method: str = "GET", data: Any = None,
-          headers: dict[str, str] | None = None) -> Any:
+def _open(
+    url: str, method: str = "GET", data: Any = None, headers: dict[str, str] | None = None
+) -> Any:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     request.add_header("x-ms-version", BLOB_API_VERSION)
     return urllib.request.urlopen(request, timeout=TIMEOUT, context=_tls)
@@ -70,8 +71,10 @@ def _download(url: str, dest: Path, what: str) -> None:
 def _target(wd: Path, task_folder: Path, relative: str) -> Path:
     dest = wd / relative
     if os.path.isabs(relative) or not inside(task_folder, dest):
-        raise TransferError("ResourceFilePathInvalid",
-                            f"filePath {relative!r} would be written outside the task folder")
+        raise TransferError(
+            "ResourceFilePathInvalid",
+            f"filePath {relative!r} would be written outside the task folder",
+        )
     return dest
 
 
@@ -85,16 +88,24 @@ def _list_blobs(container_url: str, prefix: str) -> Iterator[str]:
     parts = urlsplit(container_url)
     marker = ""
     while True:
-        query = "&".join(q for q in (parts.query, "restype=container&comp=list",
-                                     f"prefix={quote(prefix)}" if prefix else "",
-                                     f"marker={quote(marker)}" if marker else "") if q)
+        query = "&".join(
+            q
+            for q in (
+                parts.query,
+                "restype=container&comp=list",
+                f"prefix={quote(prefix)}" if prefix else "",
+                f"marker={quote(marker)}" if marker else "",
+            )
+            if q
+        )
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
         try:
             with _open(url) as response:
                 root = ET.fromstring(response.read())
         except urllib.error.HTTPError as err:
-            code = {403: "BlobAccessDenied", 404: "BlobNotFound"}.get(err.code,
-                                                                      "BlobDownloadMiscError")
+            code = {403: "BlobAccessDenied", 404: "BlobNotFound"}.get(
+                err.code, "BlobDownloadMiscError"
+            )
             raise TransferError(code, f"listing {parts.path}: HTTP {err.code}") from err
         except (urllib.error.URLError, OSError, ET.ParseError) as err:
             raise TransferError("BlobDownloadMiscError", f"listing {parts.path}: {err}") from err
@@ -124,9 +135,11 @@ def fetch_resource_files(files: list[dict[str, Any]], wd: Path, task_folder: Pat
                 _download(_with_path(item["storageContainerUrl"], blob), dest, blob)
                 _chmod(dest, item.get("fileMode"))
         else:
-            raise TransferError("AutoStorageNotSupported",
-                                "only httpUrl and storageContainerUrl resource files are supported "
-                                "by the local target")
+            raise TransferError(
+                "AutoStorageNotSupported",
+                "only httpUrl and storageContainerUrl resource files are supported "
+                "by the local target",
+            )
 
 
 def _chmod(path: Path, mode: str | None) -> None:
@@ -152,27 +165,34 @@ def _matches(pattern: str, wd: Path, task_folder: Path) -> Iterator[tuple[Path, 
         yield path, relative.replace(os.sep, "/")
 
 
-def upload_output_files(outputs: list[dict[str, Any]], wd: Path, task_folder: Path,
-                        succeeded: bool) -> list[str]:
+def upload_output_files(
+    outputs: list[dict[str, Any]], wd: Path, task_folder: Path, succeeded: bool
+) -> list[str]:
     """Uploads the outputs whose condition holds; returns the blob names written."""
     written: list[str] = []
     log = task_folder / "fileuploadout.txt"
     for item in outputs:
-        condition = str(((item.get("uploadOptions") or {}).get("uploadCondition"))
-                        or "taskcompletion").lower()
+        condition = str(
+            ((item.get("uploadOptions") or {}).get("uploadCondition")) or "taskcompletion"
+        ).lower()
         if (condition == "tasksuccess" and not succeeded) or (
-                condition == "taskfailure" and succeeded):
+            condition == "taskfailure" and succeeded
+        ):
             continue
         destination = (item.get("destination") or {}).get("container") or {}
         container_url = destination.get("containerUrl")
         if not container_url:
-            raise TransferError("FileUploadMiscError",
-                                "destination.container.containerUrl is missing")
+            raise TransferError(
+                "FileUploadMiscError", "destination.container.containerUrl is missing"
+            )
         pattern = item.get("filePattern") or ""
         prefix = (destination.get("path") or "").strip("/")
         has_wildcard = bool(_WILDCARDS & set(pattern))
-        headers = {h["name"]: h.get("value") or "" for h in destination.get("uploadHeaders") or []
-                   if h.get("name")}
+        headers = {
+            h["name"]: h.get("value") or ""
+            for h in destination.get("uploadHeaders") or []
+            if h.get("name")
+        }
         for path, relative in _matches(pattern, wd, task_folder):
             if has_wildcard:
                 name = f"{prefix}/{relative}" if prefix else relative
@@ -192,8 +212,9 @@ def _put(url: str, path: Path, headers: dict[str, str]) -> None:
         with path.open("rb") as body, _open(url, "PUT", body, all_headers):
             pass
     except urllib.error.HTTPError as err:
-        code = {403: "FileUploadAuthenticationError",
-                404: "FileUploadContainerNotFound"}.get(err.code, "FileUploadMiscError")
+        code = {403: "FileUploadAuthenticationError", 404: "FileUploadContainerNotFound"}.get(
+            err.code, "FileUploadMiscError"
+        )
         raise TransferError(code, f"upload of {path.name}: HTTP {err.code} {err.reason}") from err
     except (urllib.error.URLError, OSError) as err:
         raise TransferError("FileUploadMiscError", f"upload of {path.name}: {err}") from err

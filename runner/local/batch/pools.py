@@ -11,7 +11,6 @@ from typing import Any
 
 from runner.local.batch import defaults
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.runtime import PoolRuntime
 from runner.local.batch.state import BatchState, Doc, find_by_id
 from runner.local.batch.wire import new_etag, now_iso, parse_duration
 
@@ -316,33 +315,6 @@ def stop_resize(state: BatchState, pool_id: str) -> Doc:
             state.save_pool(doc)
             state.notify()
         return doc
-
-
-def allocation_failed(pool: Doc, record: PoolRuntime, nodes: dict[str, Doc], reason: str) -> None:
-    """Ends a resize that could not make every node: the pool settles with the nodes it has,
-    its targets kept, and an ``AllocationFailed`` resize error per kind of node it lacks
-    (the shape of Batch's resize errors: code, message and a ``Reason`` value)."""
-    dedicated = sum(1 for n in nodes.values() if n.get("isDedicated", True))
-    pool["currentDedicatedNodes"] = dedicated
-    pool["currentLowPriorityNodes"] = len(nodes) - dedicated
-    kinds = [
-        name
-        for name, current, target in (
-            ("dedicated", "currentDedicatedNodes", "targetDedicatedNodes"),
-            ("low priority", "currentLowPriorityNodes", "targetLowPriorityNodes"),
-        )
-        if pool[current] < pool[target]
-    ]
-    pool["resizeErrors"] = [
-        {
-            "code": "AllocationFailed",
-            "message": f"Desired number of {kind} nodes could not be allocated",
-            "values": [{"name": "Reason", "value": reason}],
-        }
-        for kind in kinds
-    ]
-    set_state(pool, "steady", "allocationState")
-    record.steady_at, record.remove = None, None
 
 
 def delete_pool(state: BatchState, pool_id: str) -> Doc:

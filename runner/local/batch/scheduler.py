@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from runner.local.batch import defaults, execution, outcomes
+from runner.local.batch import allocation, execution, outcomes
 from runner.local.batch.dispatch import dispatch
 from runner.local.batch.jobs import release_auto_pool
-from runner.local.batch.pools import allocation_failed, set_state
+from runner.local.batch.pools import set_state
 from runner.local.batch.runtime import JobRuntime, PoolRuntime
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration
@@ -163,39 +163,14 @@ class Scheduler:
                 layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
             except OSError as err:
                 # A node that cannot be made here is one Azure could not allocate.
-                allocation_failed(
-                    pool, record, nodes, f"The node's folder could not be made: {err}"
-                )
+                reason = f"The node's folder could not be made: {err}"
+                allocation.allocation_failed(pool, record, nodes, reason)
                 self.state.save_pool(pool)
                 return
-            now = now_iso()
-            # Dedicated nodes first, then the low-priority (spot) ones the target asks for.
-            dedicated = (
-                sum(1 for n in nodes.values() if n.get("isDedicated", True))
-                < pool["targetDedicatedNodes"]
-            )
-            nodes[node_id] = {
-                "id": node_id,
-                "state": "starting",
-                "schedulingState": "enabled",
-                "stateTransitionTime": now,
-                "allocationTime": now,
-                "ipAddress": "127.0.0.1",
-                "affinityId": f"TVM:{node_id}",
-                "vmSize": pool["vmSize"],
-                "totalTasksRun": 0,
-                "totalTasksSucceeded": 0,
-                "runningTasksCount": 0,
-                "runningTaskSlotsCount": 0,
-                "isDedicated": dedicated,
-                **defaults.node_extras(pool, index),
-            }
+            nodes[node_id] = allocation.new_node(pool, nodes, node_id, index)
             self.state.save_node(pool["id"], nodes[node_id])
         if len(nodes) > target:
-            # Idle nodes leave first, as Batch prefers; the rest requeue their tasks.
-            chosen = set(record.remove or ())
-            order = sorted(nodes, key=lambda n: (n not in chosen, nodes[n]["runningTasksCount"]))
-            leaving = order[: len(nodes) - target]
+            leaving = allocation.leaving(nodes, record, len(nodes) - target)
             self._stop_nodes(pool["id"], leaving)
             for node_id in leaving:
                 if not self._node_work(pool["id"], [node_id]):
@@ -203,10 +178,7 @@ class Scheduler:
                     self._remove_folder(layout.node_root(self.state_dir, pool["id"], node_id))
             if len(nodes) > target:
                 return
-        pool["currentDedicatedNodes"] = pool["targetDedicatedNodes"]
-        pool["currentLowPriorityNodes"] = pool["targetLowPriorityNodes"]
-        set_state(pool, "steady", "allocationState")
-        record.steady_at, record.remove = None, None
+        allocation.settled(pool, record)
         # No new eTag: Azure's recorded pools kept theirs when a resize settled.
         self.state.save_pool(pool)
 

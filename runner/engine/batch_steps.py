@@ -11,7 +11,7 @@ from functools import partial
 from runner.backends import batch_tasks as bt
 from runner.backends.batch_account import TaskForm, task_forms
 from runner.backends.batch_metadata import blob_metadata
-from runner.engine.batch_context import BatchContext
+from runner.engine.batch_context import RETRY_POLICY, BatchContext
 from runner.engine.events import StepProgress
 from runner.engine.executor import StepOutcome
 from runner.engine.poll import Poll, PollSchedule, poll_until
@@ -85,6 +85,7 @@ def _wait_gone(ctx: BatchContext, at: str, what: str, exists: Callable[[], bool]
         clock=ctx.clock,
         deadline=ctx.deadline,
         schedule=GONE_POLL,
+        policy=RETRY_POLICY,
         timeout_message=f"timed out: {what} is still being deleted",
     )
 
@@ -104,6 +105,7 @@ def remove_stale(ctx: BatchContext, task_ids: Sequence[str]) -> StepOutcome:
             clock=ctx.clock,
             deadline=ctx.deadline,
             schedule=STALE_POLL,
+            policy=RETRY_POLICY,
             wait_out=True,
             timeout_message=ctx.timed_out,
         )

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from runner_cli import ARGV
 
 CLI_TIMEOUT = 240.0  # a bound on one CLI run, never asserted
 WATCH_EVERY = 0.005  # seconds between two looks at the counters
@@ -147,7 +148,7 @@ class Cli:
     runs: list[Run] = field(default_factory=list)  # every run, for the secrets scan
 
     def argv(self, args: list[str]) -> list[str]:
-        return [sys.executable, "-m", "runner", *args]
+        return [*ARGV, *args]
 
     def __call__(self, *args: str) -> Run:
         proc = subprocess.run(

@@ -7,26 +7,15 @@ still there after ``runner destroy``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from waiting import eventually
 
 GROUP_LABEL = "runner.local.group"
 OWNER_LABEL = "runner.local.instance"
 ROLE_LABEL = "runner.local.role"
 NAME_LABEL = "runner.local.container"
-GONE_WITHIN = 60.0  # deletes finish asynchronously; a bound on waiting, never asserted
-
-
-def wait_for(check: Callable[[], bool], within: float = GONE_WITHIN) -> bool:
-    deadline = time.monotonic() + within
-    while True:
-        if check():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
 
 
 # --- container groups ------------------------------------------------------------------
@@ -39,8 +28,11 @@ def docker_containers(docker: Any, instance: str, rg: str, name: str | None = No
     return [
         c
         for c in found
-        if (c.labels.get(GROUP_LABEL, "").lower().endswith(wanted) if name
-            else wanted in c.labels.get(GROUP_LABEL, "").lower())
+        if (
+            c.labels.get(GROUP_LABEL, "").lower().endswith(wanted)
+            if name
+            else wanted in c.labels.get(GROUP_LABEL, "").lower()
+        )
     ]
 
 
@@ -117,7 +109,7 @@ def group_leftovers(
     def no_containers() -> bool:
         return not docker_containers(docker, instance, rg)
 
-    if not wait_for(no_containers):
+    if not eventually(no_containers):
         left += [f"docker container {c.name}" for c in docker_containers(docker, instance, rg)]
     return left
 
@@ -164,7 +156,7 @@ def batch_leftovers(
 ) -> list[str]:
     left: list[str] = []
     for kind, ident in (("pool", pool), ("job", job)):
-        if not wait_for(lambda k=kind, i=ident: batch_state(batch, k, i) == "absent"):
+        if not eventually(lambda k=kind, i=ident: batch_state(batch, k, i) == "absent"):
             left.append(f"{kind} {ident} ({batch_state(batch, kind, ident)})")
     for p in batch.list_pools():
         if _owned(p.metadata, workspace):
@@ -175,7 +167,7 @@ def batch_leftovers(
     for c in blobs.list_containers(include_metadata=True):
         if c.name in containers or (c.metadata or {}).get("runner-workspace") == workspace:
             left.append(f"blob container {c.name}")
-    if not wait_for(lambda: not (nodes_dir / pool).exists()):
+    if not eventually(lambda: not (nodes_dir / pool).exists()):
         left.append(f"node folder {nodes_dir / pool}")
     return left
 

@@ -28,8 +28,8 @@ from chaos_readback import (
     group_leftovers,
     group_names,
     group_snapshot,
-    wait_for,
 )
+from waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -130,18 +130,17 @@ class Groups:
         for address in removed:
             name = address.rsplit("/", 1)[-1]
             assert name not in present, f"{address} is said removed but is there"
-            assert wait_for(
+            assert eventually(
                 lambda n=name: not docker_containers(self.docker, self.instance, self.rg, n)
             ), f"{address} is said removed but its containers run"
         assert TASK not in present, "the run-to-completion task outlived SIGINT"
         # Fine to find: what the apply was not to touch, and what it finished before.
         untouched = {
-            c["address"] for c in run.of_type("plan")[0]["plan"]["changes"]
+            c["address"]
+            for c in run.of_type("plan")[0]["plan"]["changes"]
             if c["action"] == "no-op"
         }
-        done = {
-            e["address"] for e in run.of_type("StepFinished") if e["outcome"] == "ok"
-        }
+        done = {e["address"] for e in run.of_type("StepFinished") if e["outcome"] == "ok"}
         for name in present:
             address = self.address(name)
             assert address in left | done | untouched, (
@@ -178,8 +177,16 @@ def groups_world(
 
     def make(cwd: Path, sleep: str = "1", web_cpu: str = "0.5") -> Groups:
         return Groups(
-            cwd, RESOURCE_GROUP, test_image, secure_token, aci, resources, docker_client, instance,
-            sleep, web_cpu,
+            cwd,
+            RESOURCE_GROUP,
+            test_image,
+            secure_token,
+            aci,
+            resources,
+            docker_client,
+            instance,
+            sleep,
+            web_cpu,
         )
 
     return make
@@ -214,23 +221,37 @@ def replace_reference(
     return reference_run(world, make_cli(cwd), prepare=apply_first_version(groups_world))
 
 
-def _point(groups_world: Any, make_cli: Any, tmp_path: Path, point: KillPoint,
-           reference: Reference, scan: Any) -> None:
+def _point(
+    groups_world: Any,
+    make_cli: Any,
+    tmp_path: Path,
+    point: KillPoint,
+    reference: Reference,
+    scan: Any,
+) -> None:
     world = groups_world(tmp_path / "work")
     run_point(world, make_cli(world.cwd), point, reference, scan)
 
 
 @pytest.mark.parametrize("point", point_params(CI_POINTS, FULL_POINTS))
 def test_group_set_resumes_after_a_signal(
-    groups_world: Any, groups_reference: Reference, make_cli: Any, scan: Any,
-    tmp_path: Path, point: KillPoint,
+    groups_world: Any,
+    groups_reference: Reference,
+    make_cli: Any,
+    scan: Any,
+    tmp_path: Path,
+    point: KillPoint,
 ) -> None:
     _point(groups_world, make_cli, tmp_path, point, groups_reference, scan)
 
 
 @pytest.mark.parametrize("run", ["ci", pytest.param("full", marks=pytest.mark.chaos)])
 def test_a_run_a_killed_apply_left_going_is_waited_for_collected_and_torn_down(
-    groups_world: Any, groups_reference: Reference, make_cli: Any, scan: Any, tmp_path: Path,
+    groups_world: Any,
+    groups_reference: Reference,
+    make_cli: Any,
+    scan: Any,
+    tmp_path: Path,
     run: str,
 ) -> None:
     """SIGKILL as the task starts: its group stays, running. The re-apply finds it
@@ -257,8 +278,12 @@ def test_a_run_a_killed_apply_left_going_is_waited_for_collected_and_torn_down(
 @pytest.mark.chaos
 @pytest.mark.parametrize("point", REPLACE_POINTS, ids=lambda p: f"replace-{p.id}")
 def test_group_set_resumes_a_replace_after_a_signal(
-    groups_world: Any, replace_reference: Reference, make_cli: Any, scan: Any,
-    tmp_path: Path, point: KillPoint,
+    groups_world: Any,
+    replace_reference: Reference,
+    make_cli: Any,
+    scan: Any,
+    tmp_path: Path,
+    point: KillPoint,
 ) -> None:
     world = groups_world(tmp_path / "work", web_cpu=REPLACED_CPU)
     prepare = apply_first_version(groups_world)

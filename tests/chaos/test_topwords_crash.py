@@ -32,8 +32,8 @@ from chaos_readback import (
     batch_state,
     files_of,
     job_tasks,
-    wait_for,
 )
+from waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -67,9 +67,9 @@ def write_spec(folder: Path) -> Path:
     spec["pool"]["id"] = POOL
     spec["job"]["id"] = JOB
     spec["vars"]["ledger"] = "ledger.txt"
-    spec["tasks"]["command"] = "echo {{ file.stem }} >> {{ vars.ledger }} && " + spec["tasks"][
-        "command"
-    ]
+    spec["tasks"]["command"] = (
+        "echo {{ file.stem }} >> {{ vars.ledger }} && " + spec["tasks"]["command"]
+    )
     inputs = folder / "topwords"
     inputs.mkdir(parents=True, exist_ok=True)
     for name, text in TEXTS.items():
@@ -102,8 +102,14 @@ class TopWords:
 
     def _spec_args(self) -> list[str]:
         return [
-            str(self.spec), "--var", f"ledger={self.ledger}", "--workspace", self.workspace,
-            "--yes", "--output", "json",
+            str(self.spec),
+            "--var",
+            f"ledger={self.ledger}",
+            "--workspace",
+            self.workspace,
+            "--yes",
+            "--output",
+            "json",
         ]
 
     def apply_args(self) -> list[str]:
@@ -138,7 +144,7 @@ class TopWords:
         rerun = counters.get(JOB_DELETE, 0) > 0
         if rerun:
             # No task of the deleted job may start once it is gone: the ledger is final.
-            assert wait_for(lambda: batch_state(self.batch, "job", JOB) == "absent"), "job stays"
+            assert eventually(lambda: batch_state(self.batch, "job", JOB) == "absent"), "job stays"
         present = job_tasks(self.batch, JOB)
         assert len(present) == len(set(present)), f"a task id twice: {present}"
         return Before(rerun=rerun, ledger=len(self.ledger_lines()), present=len(present))
@@ -213,15 +219,20 @@ def topwords_reference(
     return reference
 
 
-def _point(world_of: Any, make_cli: Any, tmp_path: Path, point: KillPoint,
-           reference: Reference, scan: Any) -> None:
+def _point(
+    world_of: Any, make_cli: Any, tmp_path: Path, point: KillPoint, reference: Reference, scan: Any
+) -> None:
     world = world_of(tmp_path / "work")
     run_point(world, make_cli(world.cwd), point, reference, scan)
 
 
 @pytest.mark.parametrize("point", point_params(CI_POINTS, FULL_POINTS))
 def test_topwords_resumes_after_a_signal(
-    topwords_world: Any, topwords_reference: Reference, make_cli: Any, scan: Any,
-    tmp_path: Path, point: KillPoint,
+    topwords_world: Any,
+    topwords_reference: Reference,
+    make_cli: Any,
+    scan: Any,
+    tmp_path: Path,
+    point: KillPoint,
 ) -> None:
     _point(topwords_world, make_cli, tmp_path, point, topwords_reference, scan)

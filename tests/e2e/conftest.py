@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runner_cli import runner
 
 SPECS = Path(__file__).parent / "specs"
 CLI_TIMEOUT = 180
@@ -33,16 +32,7 @@ class Cli:
     env: dict[str, str]
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = CLI_TIMEOUT) -> Run:
-        argv = [sys.executable, "-m", "runner", *args]
-        proc = subprocess.run(
-            argv,
-            cwd=self.cwd,
-            env=self.env,
-            input=input if input is not None else "",
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        proc = runner(self.env, self.cwd, *args, input=input or "", timeout=timeout)
         return Run(args=list(args), code=proc.returncode, out=proc.stdout, err=proc.stderr)
 
     def spec_args(self, spec: Path, **variables: str) -> list[str]:

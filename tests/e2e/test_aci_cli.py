@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runner_cli import runner_without_target as runner
 
 GOOD = """\
 kind: ContainerGroup
@@ -18,21 +18,6 @@ resourceGroup: rg
 containers: [{name: app, image: "runner-test/busybox:1"}]
 """
 BAD = GOOD.replace("name: web", "name: Not_Valid")
-
-
-def runner(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # A local-target folder that does not exist: these checks must fail before any target
-    # is started.
-    env = {**os.environ, "RUNNER_LOCAL_DIR": str(cwd / "no-target")}
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_apply_off_a_terminal_without_yes_is_refused_before_anything_runs(

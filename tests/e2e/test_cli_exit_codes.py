@@ -3,12 +3,10 @@ where it means "there are changes"."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from runner_cli import runner_without_target as runner
 
 GOOD = """\
 kind: ContainerGroup
@@ -16,20 +14,6 @@ name: web
 resourceGroup: rg
 containers: [{name: app, image: "runner-test/busybox:1"}]
 """
-
-
-def runner(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # A local-target folder that does not exist: usage errors come before any target.
-    env = {**os.environ, "RUNNER_LOCAL_DIR": str(cwd / "no-target")}
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from runner.engine import api
-from runner.engine.events import StepFinished, StepProgress, StepRetrying, StepStarted
+from runner.engine.events import StepFinished, StepProgress, StepStarted
 from runner.engine.lock import WorkspaceLock
 from runner.errors import LockError
 from runner.plan.action import Action
@@ -79,73 +79,6 @@ def test_second_apply_sends_no_put(
     for method in ("PUT", "POST", "PATCH", "DELETE"):
         assert group_requests(counters, method) == 0, counters
 
-
-def test_a_storm_of_429_and_500_is_survived_with_bounded_retries(
-    group_spec: Any,
-    target: Any,
-    workspace: str,
-    events: Any,
-    faults: Any,
-    applied: list[Any],
-    aci_client: Any,
-    rg: str,
-) -> None:
-    specs = [group_spec("web"), group_spec("api")]
-    applied += specs
-    plan = api.build_plan(specs, target, workspace)
-    faults.set(
-        [
-            {
-                "api": "arm",
-                "method": "*",
-                "route": GROUPS,
-                "fault": "429",
-                "count": 4,
-                "retry_after": 0.2,
-            },
-            {"api": "arm", "method": "*", "route": GROUPS, "fault": "500", "count": 3},
-            {"api": "arm", "method": "*", "route": "resourcegroups", "fault": "drop", "count": 1},
-        ]
-    )
-    result = api.apply(plan, specs, target, events, workspace=workspace)
-    assert result.ok, result.errors
-    retries = events.of(StepRetrying)
-    # One retry per injected fault, no more: the SDK retries nothing on its own.
-    assert len(retries) == 8
-    assert any(r.delay >= 0.2 for r in retries if "429" in r.reason)
-    states = {
-        g.name: g.provisioning_state for g in aci_client.container_groups.list_by_resource_group(rg)
-    }
-    assert states == {"web": "Succeeded", "api": "Succeeded"}
-
-
-def test_update_refused_in_place_falls_back_to_replace(
-    group_spec: Any,
-    target: Any,
-    workspace: str,
-    events: Any,
-    faults: Any,
-    applied: list[Any],
-    aci_client: Any,
-    rg: str,
-) -> None:
-    applied.append(group_spec("web", cpu=0.5))
-    assert plan_and_apply(applied, target, workspace, events)[1].ok
-    bigger = [group_spec("web", cpu=1.0)]
-    plan = api.build_plan(bigger, target, workspace)
-    change = plan.changes[1]
-    assert change.action is Action.REPLACE
-    # Pretend the planner thought it was in place: Azure refuses, the engine replaces.
-    forged = plan.model_copy(
-        update={"changes": (plan.changes[0], change.model_copy(update={"action": Action.UPDATE}))}
-    )
-    result = api.apply(forged, bigger, target, events, workspace=workspace)
-    assert result.ok, result.errors
-    assert result.counts.get("replaced") == 1
-    said = [e.message for e in events.of(StepProgress)]
-    assert any("InvalidContainerGroupUpdate" in m and "replacing" in m for m in said)
-    group = aci_client.container_groups.get(rg, "web")
-    assert group.containers[0].resources.requests.cpu == 1.0
 
 
 def test_image_change_is_a_put_and_tag_change_only_a_patch(

@@ -33,8 +33,11 @@ def test_lock_is_free_again_after_release(tmp_path: Path) -> None:
 
 
 def test_other_workspaces_are_not_blocked(tmp_path: Path) -> None:
-    with WorkspaceLock("one", root=tmp_path), WorkspaceLock("two", root=tmp_path):
-        pass
+    with WorkspaceLock("one", root=tmp_path) as one, WorkspaceLock("two", root=tmp_path) as two:
+        assert one.path != two.path
+        assert one.holder()["pid"] == two.holder()["pid"] == os.getpid()  # type: ignore[index]
+        with pytest.raises(LockError):
+            WorkspaceLock("one", root=tmp_path).acquire()  # each still excludes its own
 
 
 def test_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
@@ -78,5 +81,5 @@ def test_lock_held_by_another_process_names_it(tmp_path: Path) -> None:
         holder.stdin.close()
         holder.wait(timeout=10)
     # The holder exited: its lock goes with it.
-    with WorkspaceLock("demo", root=tmp_path):
-        pass
+    with WorkspaceLock("demo", root=tmp_path) as taken:
+        assert taken.holder()["pid"] == os.getpid()  # type: ignore[index]

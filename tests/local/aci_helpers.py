@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from azure.mgmt.containerinstance.models import (
@@ -14,8 +12,6 @@ from azure.mgmt.containerinstance.models import (
     ResourceRequests,
     ResourceRequirements,
 )
-
-WAIT_SECONDS = 60.0
 
 
 def container(
@@ -54,16 +50,6 @@ def group(
     )
 
 
-def wait_for(read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    """Reads until ``done(value)``; fails with the last value after WAIT_SECONDS."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
-        time.sleep(0.2)
-        value = read()
-    return value
 
 
 def group_state(client: Any, rg: str, name: str) -> str | None:

@@ -6,15 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-CLI_TIMEOUT = 120
 
 
 def target_env(state: Path, **extra: str) -> dict[str, str]:
@@ -26,30 +22,6 @@ def target_env(state: Path, **extra: str) -> dict[str, str]:
         "COLUMNS": "200",
         **extra,
     }
-
-
-def runner(
-    env: dict[str, str], cwd: Path, *args: str, timeout: float = CLI_TIMEOUT
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def start_runner(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def read_until(proc: subprocess.Popen[str], wanted: Callable[[str], bool]) -> str:
@@ -134,19 +106,6 @@ def result_of(text: str) -> dict[str, Any]:
     results = [d for d in json_lines(text) if d.get("type") == "result"]
     assert results, f"no result line in:\n{text}"
     return results[-1]
-
-
-def wait_for(
-    probe: Callable[[], Any], done: Callable[[Any], bool], what: str, timeout: float = 60.0
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}; last: {value!r}")
-        time.sleep(0.05)
 
 
 def command_lines() -> dict[int, list[str]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aci_helpers import container, group, group_state, wait_for
+from aci_helpers import container, group, group_state
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from waiting import wait_for
 
 APP = (
     "mkdir -p /www && echo hello-from-app > /www/index.html && exec httpd -f -p 8080 -h /www"

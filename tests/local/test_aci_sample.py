@@ -13,7 +13,6 @@ import sys
 import time
 from typing import Any
 
-from aci_helpers import wait_for
 from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 from azure.mgmt.containerinstance.models import (
     Container,
@@ -29,6 +28,7 @@ from azure.mgmt.containerinstance.models import (
     ResourceRequirements,
 )
 from azure.mgmt.resource.resources import ResourceManagementClient
+from waiting import wait_for
 
 
 def printed_status() -> dict[str, Any]:

@@ -94,7 +94,7 @@ def test_resource_groups_put_get_head_list_delete(
 
     deleting = raw("DELETE", f"resourcegroups/{name}", api_version="2025-04-01")
     assert deleting.status_code == 202 and "Location" in deleting.headers
-    from aci_helpers import wait_for
+    from waiting import wait_for
 
     poll = deleting.headers["Location"]
     wait_for(lambda: requests.get(poll, headers={"Authorization": "Bearer t"},
@@ -144,14 +144,14 @@ def test_put_answers_201_then_200_with_an_operation_url_on_api_version_2018_06_0
 
 
 def wait_succeeded(raw: Raw, path: str) -> None:
-    from aci_helpers import wait_for
+    from waiting import wait_for
 
     wait_for(lambda: raw("GET", path).json()["properties"]["provisioningState"],
              lambda s: s == "Succeeded", f"{path} provisioned")
 
 
 def wait_gone(raw: Raw, path: str) -> None:
-    from aci_helpers import wait_for
+    from waiting import wait_for
 
     wait_for(lambda: raw("GET", path).status_code, lambda s: s == 404, f"{path} deleted")
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from fixtures_batch import batch_client_for
-from target_helpers import batch_spec, group_spec, runner
+from runner_cli import runner
+from target_helpers import batch_spec, group_spec
 
 from runner.local.azurite import ACCOUNT_KEY
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from target_helpers import group_spec, runner, target_env
+from runner_cli import runner
+from target_helpers import group_spec, target_env
 
 from runner.backends import local_target
 

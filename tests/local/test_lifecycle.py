@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aci_helpers import container, group, group_state, wait_for
+from aci_helpers import container, group, group_state
+from waiting import wait_for
 
 from runner.backends import local_target
 from runner.local.context import OWNER_LABEL
@@ -57,15 +58,19 @@ def test_resources_survive_a_restart_of_the_emulator(
     aci = make_arm_client(restarted, "aci")
     got = aci.container_groups.get("keep", "kept")
     assert (got.tags, got.containers[0].image) == ({"owner": "me"}, "any-image:1")
-    wait_for(lambda: group_state(aci, "keep", "kept"), lambda s: s == "Running",
-             "group running again after the restart")
+    wait_for(
+        lambda: group_state(aci, "keep", "kept"),
+        lambda s: s == "Running",
+        "group running again after the restart",
+    )
     assert make_arm_client(restarted, "resource").resource_groups.check_existence("keep")
 
 
 def test_lists_are_paged_with_next_link(instant_target: Path, make_arm_client: Any) -> None:
     status = local_target.up(instant_target)
     make_arm_client(status, "resource").resource_groups.create_or_update(
-        "many", {"location": "westeurope"})
+        "many", {"location": "westeurope"}
+    )
     aci = make_arm_client(status, "aci")
     for i in range(130):
         body = group([container("app", "any-image:1")])
@@ -80,7 +85,10 @@ def test_lists_are_paged_with_next_link(instant_target: Path, make_arm_client: A
 
 
 def test_deleting_a_resource_group_deletes_its_container_groups(
-    emulator: dict[str, Any], make_arm_client: Any, docker_client: Any, test_image: str,
+    emulator: dict[str, Any],
+    make_arm_client: Any,
+    docker_client: Any,
+    test_image: str,
     unique_name: Any,
 ) -> None:
     rg = unique_name("rgcascade")
@@ -104,14 +112,18 @@ def test_down_removes_the_targets_containers(
     status = local_target.up(state)
     try:
         make_arm_client(status, "resource").resource_groups.create_or_update(
-            "rg", {"location": "westeurope"})
+            "rg", {"location": "westeurope"}
+        )
         aci = make_arm_client(status, "aci")
         body = group([container("app", test_image, ["sh", "-c", "sleep 600"])])
         aci.container_groups.begin_create_or_update("rg", "web", body).result()
         instance = (state / "settings.json").read_text()
         owned = {"label": f"{OWNER_LABEL}"}
-        mine = [c for c in docker_client.containers.list(all=True, filters=owned)
-                if c.labels[OWNER_LABEL] in instance]
+        mine = [
+            c
+            for c in docker_client.containers.list(all=True, filters=owned)
+            if c.labels[OWNER_LABEL] in instance
+        ]
         assert {c.labels["runner.local.role"] for c in mine} == {"holder", "container"}
     finally:
         local_target.down(state, purge=True)
@@ -128,10 +140,12 @@ def test_no_reachable_docker_engine_fails_the_group_with_what_to_do(
     status = local_target.up(state)
     try:
         make_arm_client(status, "resource").resource_groups.create_or_update(
-            "rg", {"location": "westeurope"})
+            "rg", {"location": "westeurope"}
+        )
         aci = make_arm_client(status, "aci")
         poller = aci.container_groups.begin_create_or_update(
-            "rg", "web", group([container("app", "any-image:1")]))
+            "rg", "web", group([container("app", "any-image:1")])
+        )
         from azure.core.exceptions import HttpResponseError
 
         with pytest.raises(HttpResponseError):
@@ -145,12 +159,20 @@ def test_no_reachable_docker_engine_fails_the_group_with_what_to_do(
 
 
 def test_cli_local_up_status_down(tmp_path: Path) -> None:
-    env = {**os.environ, "RUNNER_LOCAL_DIR": str(tmp_path / "cli"),
-           "RUNNER_LOCAL_RUNTIME": "instant"}
+    env = {
+        **os.environ,
+        "RUNNER_LOCAL_DIR": str(tmp_path / "cli"),
+        "RUNNER_LOCAL_RUNTIME": "instant",
+    }
 
     def runner(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "runner", "local", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "runner", "local", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     try:
         started = runner("up", "--fault", "fault=429,method=PUT,count=1", "--output", "json")

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from target_helpers import alive, azurites, emulators, runner, target_env, wait_for
+from runner_cli import runner
+from target_helpers import alive, azurites, emulators, target_env
+from waiting import wait_for
 
 from runner.backends import local_target
 

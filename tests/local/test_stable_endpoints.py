@@ -12,17 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from target_helpers import (
-    azurites,
-    batch_spec,
-    polling,
-    read_until,
-    result_of,
-    runner,
-    start_runner,
-    target_env,
-    wait_for,
-)
+from runner_cli import runner, start_runner
+from target_helpers import azurites, batch_spec, polling, read_until, result_of, target_env
+from waiting import wait_for
 
 from runner.backends import local_target
 from runner.errors import TargetError

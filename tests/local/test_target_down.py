@@ -11,14 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from target_helpers import (
-    batch_spec,
-    polling,
-    read_until,
-    start_runner,
-    target_env,
-    wait_for,
-)
+from runner_cli import start_runner
+from target_helpers import batch_spec, polling, read_until, target_env
+from waiting import wait_for
 
 from runner.backends import aci as aci_backend
 from runner.backends import blob as blob_backend

@@ -9,11 +9,11 @@ at the same instant.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runner_cli import start_runner
 from storm_helpers import writes
 from topwords_helpers import result_of, write_spec
 
@@ -24,15 +24,7 @@ WAIT_LINES = 400  # output lines read while waiting for the first run to poll
 
 
 def start(cli: Any, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cli.cwd,
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_runner(cli.env, cli.cwd, *args)
 
 
 def wait_until_polling(proc: subprocess.Popen[str]) -> str:
@@ -180,15 +172,7 @@ def test_an_apply_waiting_for_confirmation_holds_the_workspace(
     cleanup.append(spec("single"))
     args = cli.spec_args(spec("single"), image=test_image, **names)
     controller, terminal = pty.openpty()
-    first = subprocess.Popen(
-        [sys.executable, "-m", "runner", "apply", *args],
-        cwd=cli.cwd,
-        env=cli.env,
-        stdin=terminal,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_runner(cli.env, cli.cwd, "apply", *args, stdin=terminal)
     os.close(terminal)
     try:
         read_until(first.stderr, "Enter a value")

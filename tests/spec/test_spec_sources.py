@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from runner_cli import runner_without_target
 
 from runner.errors import SpecError
 from runner.spec.loader import load_specs
@@ -33,17 +33,7 @@ def _bounded() -> None:
 def _runner(
     cwd: Path, *args: str, stdin: int | None = subprocess.DEVNULL
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RUNNER_LOCAL_DIR": str(cwd / "no-target")}
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cwd,
-        env=env,
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=_bounded,
-    )
+    return runner_without_target(cwd, *args, stdin=stdin, preexec_fn=_bounded)
 
 
 @pytest.fixture

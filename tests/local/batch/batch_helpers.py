@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.batch import models as bm
-
-WAIT_SECONDS = 60.0
+from waiting import wait_for
 
 
 def image() -> bm.VirtualMachineConfiguration:
@@ -35,17 +32,6 @@ def make_pool_and_job(client: Any, name: str, **pool_kwargs: Any) -> tuple[str, 
     return pool_id, job_id
 
 
-def wait_for(read: Callable[[], Any], done: Callable[[Any], bool], what: str,
-             seconds: float = WAIT_SECONDS) -> Any:
-    """Reads until ``done(value)``; fails with the last value after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
-        time.sleep(0.1)
-        value = read()
-    return value
 
 
 def wait_task_completed(client: Any, job_id: str, task_id: str) -> Any:

@@ -13,9 +13,9 @@ from batch_helpers import (
     image,
     make_pool_and_job,
     pool_options,
-    wait_for,
     wait_task_completed,
 )
+from waiting import wait_for
 
 pytestmark = pytest.mark.integration
 POLL = {"polling_interval": 0}

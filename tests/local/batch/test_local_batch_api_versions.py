@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
-from batch_helpers import wait_for
+from waiting import wait_for
 
 from runner.local.batch import versions
 

@@ -1,4 +1,5 @@
-"""Shared-key signatures and api-versions, checked as the Batch service checks them."""
+"""Shared-key signatures, checked as the Batch service checks them (api-versions are
+test_local_batch_api_versions.py's)."""
 
 from __future__ import annotations
 
@@ -36,22 +37,6 @@ def test_request_without_authorization_is_refused(emulator: dict[str, Any]):
     assert answer.status_code == 403
     assert answer.json()["code"] == "AuthenticationFailed"
 
-
-@pytest.mark.parametrize("version", ["2023-05-01.17.0", "2024-07-01.20.0", "2025-06-01"])
-def test_supported_api_versions_are_accepted(make_batch_client, version):
-    client = make_batch_client(api_version=version)
-    assert isinstance(list(client.list_jobs()), list)
-
-
-def test_unknown_api_version_is_rejected_as_batch_does(make_batch_client):
-    client = make_batch_client(api_version="2017-06-01.5.1")
-    with pytest.raises(HttpResponseError) as caught:
-        list(client.list_pools())
-    assert caught.value.status_code == 400
-    assert caught.value.error.code == "InvalidQueryParameterValue"
-    detail = {v["key"]: v["value"] for v in caught.value.response.json()["values"]}
-    assert detail["QueryParameterName"] == "api-version"
-    assert detail["QueryParameterValue"] == "2017-06-01.5.1"
 
 
 def test_signature_covers_percent_encoded_paths_and_query_values(batch_client, unique_name):

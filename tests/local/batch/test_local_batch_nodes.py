@@ -9,9 +9,9 @@ from batch_helpers import (
     container_sas_url,
     make_pool_and_job,
     output_file,
-    wait_for,
     wait_task_completed,
 )
+from waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

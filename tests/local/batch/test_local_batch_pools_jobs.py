@@ -6,7 +6,8 @@ import pytest
 from azure.batch import models as bm
 from azure.batch.models._models import BatchJobTerminateOptions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from batch_helpers import make_pool_and_job, pool_options, wait_for
+from batch_helpers import make_pool_and_job, pool_options
+from waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

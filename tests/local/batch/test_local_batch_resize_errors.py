@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from azure.batch import models as bm
 from azure.core.rest import HttpRequest
-from batch_helpers import pool_options, wait_for
+from batch_helpers import pool_options
+from waiting import wait_for
 
 from runner.local.nodes import layout
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from azure.batch import models as bm
-from batch_helpers import make_pool_and_job, wait_for, wait_task_completed
+from batch_helpers import make_pool_and_job, wait_task_completed
 from fixtures_batch import batch_client_for
+from waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from azure.batch import models as bm
 from azure.core.exceptions import HttpResponseError
-from batch_helpers import make_pool_and_job, pool_options, read_file, wait_for, wait_task_completed
+from batch_helpers import make_pool_and_job, pool_options, read_file, wait_task_completed
+from waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

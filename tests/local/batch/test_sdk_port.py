@@ -13,7 +13,8 @@ import pytest
 from azure.batch import models
 from azure.batch.models import _models as hidden
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from batch_helpers import image, pool_options, wait_for, wait_task_completed
+from batch_helpers import image, pool_options, wait_task_completed
+from waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -4,10 +4,9 @@ first, and how it settles (its targets met, or an ``AllocationFailed`` resize er
 from __future__ import annotations
 
 from runner.local.batch import defaults
-from runner.local.batch.pools import set_state
 from runner.local.batch.runtime import PoolRuntime
 from runner.local.batch.state import Doc
-from runner.local.batch.wire import now_iso
+from runner.local.batch.wire import now_iso, set_state
 
 
 def new_node(pool: Doc, nodes: dict[str, Doc], node_id: str, index: int) -> Doc:

@@ -7,21 +7,12 @@ from collections import deque
 from typing import Any
 
 from runner.local.batch import defaults
+from runner.local.batch.checks import check_id, duration, number, require
 from runner.local.batch.errors import BatchServiceError
-from runner.local.batch.pools import (
-    check_id,
-    check_pool_body,
-    delete_pool,
-    duration,
-    new_pool,
-    number,
-    require,
-    set_state,
-    touch,
-)
+from runner.local.batch.pools import check_pool_body, delete_pool, new_pool
 from runner.local.batch.runtime import AutoPool
 from runner.local.batch.state import BatchState, Doc, find_by_id
-from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
+from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso, set_state, touch
 
 PATCHABLE = (
     "priority",

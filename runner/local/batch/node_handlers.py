@@ -12,12 +12,12 @@ from __future__ import annotations
 from flask import Response, request
 
 from runner.local.batch import files, pools
+from runner.local.batch.checks import require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.http import action, body, no_content, ok, request_id
-from runner.local.batch.pools import require, set_state
 from runner.local.batch.service import BatchService
 from runner.local.batch.state import Doc
-from runner.local.batch.wire import parse_iso
+from runner.local.batch.wire import parse_iso, set_state
 from runner.local.nodes import layout, transfer
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from runner.local.batch.pools import set_state
 from runner.local.batch.state import BatchState, Doc, requeue
 from runner.local.batch.tasks import finish, set_task_state
-from runner.local.batch.wire import now_iso
+from runner.local.batch.wire import now_iso, set_state
 from runner.local.batch.work import NodeWork, Placement
 
 

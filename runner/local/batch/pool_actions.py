@@ -19,9 +19,8 @@ from flask import Response
 from runner.local.batch import pools
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.http import action, body, ok
-from runner.local.batch.pools import set_state, touch
 from runner.local.batch.service import BatchService
-from runner.local.batch.wire import format_duration, now_iso, parse_duration
+from runner.local.batch.wire import format_duration, now_iso, parse_duration, set_state, touch
 
 Doc = dict[str, Any]
 FIRST = ("TargetDedicatedNodes", "TargetLowPriorityNodes", "NodeDeallocationOption")

@@ -10,11 +10,11 @@ import re
 from typing import Any
 
 from runner.local.batch import defaults
+from runner.local.batch.checks import check_id, number, require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.state import BatchState, Doc, find_by_id
-from runner.local.batch.wire import new_etag, now_iso, parse_duration
+from runner.local.batch.wire import new_etag, now_iso, set_state, touch
 
-ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _RG = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
 IMAGE_ID = re.compile(
     _RG + r"(?:images/[^/]+|galleries/[^/]+/images/[^/]+(?:/versions/[^/]+)?)$", re.IGNORECASE
@@ -43,63 +43,6 @@ REPLACEABLE = (
     "applicationPackageReferences",
     "targetNodeCommunicationMode",
 )
-
-
-def require(body: dict[str, Any], *names: str) -> None:
-    for name in names:
-        value: Any = body
-        for part in name.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if value in (None, ""):
-            raise BatchServiceError("MissingRequiredProperty", PropertyName=name.rsplit(".", 1)[-1])
-
-
-def check_id(value: str, name: str = "id") -> None:
-    if not ID.match(value):
-        raise BatchServiceError(
-            "InvalidPropertyValue",
-            PropertyName=name,
-            PropertyValue=value,
-            Reason="The id can contain any combination of alphanumeric characters including "
-            "hyphens and underscores, and cannot contain more than 64 characters.",
-        )
-
-
-def number(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    """An integer property within ``[low, high]``, or ``InvalidPropertyValue``."""
-    value = body.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BatchServiceError(
-            "InvalidPropertyValue",
-            PropertyName=name,
-            PropertyValue=str(value),
-            Reason=f"The value must be between {low} and {high}.",
-        )
-    return value
-
-
-def duration(body: dict[str, Any], name: str) -> None:
-    """Checks an ISO 8601 duration property such as ``maxWallClockTime``."""
-    value = body.get(name)
-    try:
-        if value is not None:
-            parse_duration(str(value))
-    except ValueError:
-        raise BatchServiceError(
-            "InvalidPropertyValue", PropertyName=name, PropertyValue=str(value)
-        ) from None
-
-
-def touch(doc: Doc) -> None:
-    doc["eTag"], doc["lastModified"] = new_etag(), now_iso()
-
-
-def set_state(doc: Doc, state: str, key: str = "state") -> None:
-    now = now_iso()
-    doc[key] = state
-    doc[f"{key}TransitionTime"] = now
 
 
 def create_pool(state: BatchState, body: dict[str, Any], legacy: bool = False) -> Doc:

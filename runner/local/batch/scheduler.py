@@ -18,10 +18,9 @@ from pathlib import Path
 from runner.local.batch import allocation, execution, outcomes
 from runner.local.batch.dispatch import dispatch
 from runner.local.batch.jobs import release_auto_pool
-from runner.local.batch.pools import set_state
 from runner.local.batch.runtime import JobRuntime, PoolRuntime
 from runner.local.batch.state import BatchState, Doc
-from runner.local.batch.wire import now_iso, parse_duration
+from runner.local.batch.wire import now_iso, parse_duration, set_state
 from runner.local.batch.work import Key, NodeWork, Placement
 from runner.local.nodes import layout, process
 from runner.local.nodes.process import Running

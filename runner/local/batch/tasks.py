@@ -6,11 +6,11 @@ from collections import deque
 from typing import Any
 
 from runner.local.batch import defaults
+from runner.local.batch.checks import check_id, duration, number, require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.jobs import get_job, writable_job
-from runner.local.batch.pools import check_id, duration, number, require, set_state, touch
 from runner.local.batch.state import BatchState, Doc
-from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso
+from runner.local.batch.wire import MAX_DURATION, new_etag, now_iso, set_state, touch
 
 MAX_TASKS_PER_COLLECTION = 100
 KEPT = (

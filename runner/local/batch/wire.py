@@ -132,3 +132,15 @@ def task_out(doc: dict[str, Any], job_id: str, base: str) -> dict[str, Any]:
 def node_out(doc: dict[str, Any], pool_id: str, base: str) -> dict[str, Any]:
     url = f"{base}/pools/{quote(pool_id)}/nodes/{quote(doc['id'])}"
     return {"id": doc["id"], "url": url, **public(doc)}
+
+
+def touch(doc: dict[str, Any]) -> None:
+    """Marks a change a request made: a new eTag and lastModified."""
+    doc["eTag"], doc["lastModified"] = new_etag(), now_iso()
+
+
+def set_state(doc: dict[str, Any], state: str, key: str = "state") -> None:
+    """Moves the entity's ``key`` (``state``, ``allocationState``) on, stamping when."""
+    now = now_iso()
+    doc[key] = state
+    doc[f"{key}TransitionTime"] = now

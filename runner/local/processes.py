@@ -119,11 +119,37 @@ def _command_lines() -> list[tuple[int, list[str]]]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == own:
             continue
-        try:
-            raw = (entry / "cmdline").read_bytes()
-        except OSError:
+        raw = _cmdline(entry)
+        if raw is None:
             continue
         args = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
         if args and alive(int(entry.name)):
             found.append((int(entry.name), args))
     return found
+
+
+# A process still in exec shows an empty command line for a moment; one just spawned (an
+# interrupted start's emulator) would be missed by a single read. Kernel threads (kthreadd,
+# pid 2, and its children) and zombies show an empty one for ever.
+_EXEC_READS = 40
+_EXEC_PAUSE = 0.005
+
+
+def _cmdline(entry: Path) -> bytes | None:
+    for _ in range(_EXEC_READS):
+        try:
+            raw = (entry / "cmdline").read_bytes()
+        except OSError:
+            return None
+        if raw or _stays_empty(entry):
+            return raw
+        time.sleep(_EXEC_PAUSE)
+    return b""
+
+
+def _stays_empty(entry: Path) -> bool:
+    try:
+        state, parent = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[:2]
+    except (OSError, ValueError):
+        return True
+    return state == "Z" or entry.name == "2" or parent == "2"

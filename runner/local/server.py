@@ -183,6 +183,10 @@ def _serve(
     cleanup.callback(sockets["arm"].close)
     sockets["identity"] = listen(HOST, kept.get("identity", 0), "identity", state_dir)
     cleanup.callback(sockets["identity"].close)
+    # A stop asked for while starting (down of an interrupted start) ends the start at
+    # the next step, before the slow ones, rather than after all of them.
+    if stop.is_set():
+        return
     blob_oauth = os.environ.get(BLOB_OAUTH_ENV) == "1"
     if blob_oauth:
         transfer.trust(certs.cert)
@@ -191,6 +195,8 @@ def _serve(
         cleanup.callback(azurite.stop)
     write_json(state_dir / CHILDREN_FILE, {"azurite": azurite.pid} if azurite else {})
     cleanup.callback(_run_hooks, ctx)
+    if stop.is_set():
+        return
     # After Azurite: the Batch scheduler at once runs the tasks a restart requeued, and
     # they fetch their files from it.
     batch_app = _batch_app(ctx, identity)
@@ -242,6 +248,8 @@ def _serve(
             "oauth": blob_oauth,
             "pid": azurite.pid,
         }
+    if stop.is_set():
+        return
     group_runtime.start()
     cleanup.callback(lambda: (state_dir / STATUS_FILE).unlink(missing_ok=True))
     publish()

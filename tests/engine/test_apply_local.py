@@ -80,7 +80,6 @@ def test_second_apply_sends_no_put(
         assert group_requests(counters, method) == 0, counters
 
 
-
 def test_image_change_is_a_put_and_tag_change_only_a_patch(
     group_spec: Any,
     target: Any,

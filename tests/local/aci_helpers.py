@@ -50,7 +50,5 @@ def group(
     )
 
 
-
-
 def group_state(client: Any, rg: str, name: str) -> str | None:
     return client.container_groups.get(rg, name).instance_view.state

@@ -9,9 +9,7 @@ from aci_helpers import container, group, group_state
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from waiting import wait_for
 
-APP = (
-    "mkdir -p /www && echo hello-from-app > /www/index.html && exec httpd -f -p 8080 -h /www"
-)
+APP = "mkdir -p /www && echo hello-from-app > /www/index.html && exec httpd -f -p 8080 -h /www"
 SIDECAR = "while true; do wget -q -O - http://localhost:8080/ ; sleep 0.5; done"
 
 
@@ -24,21 +22,28 @@ def test_sidecar_reaches_app_on_localhost_and_group_lifecycle(
     aci_client: Any, resource_group: str, docker_ready: str
 ) -> None:
     name = "web"
-    body = group([
-        container("app", docker_ready, ["sh", "-c", APP], ports=[8080]),
-        container("sidecar", docker_ready, ["sh", "-c", SIDECAR]),
-    ])
+    body = group(
+        [
+            container("app", docker_ready, ["sh", "-c", APP], ports=[8080]),
+            container("sidecar", docker_ready, ["sh", "-c", SIDECAR]),
+        ]
+    )
     created = aci_client.container_groups.begin_create_or_update(resource_group, name, body)
     assert created.result().provisioning_state == "Succeeded"
 
-    got = wait_for(lambda: aci_client.container_groups.get(resource_group, name),
-                   lambda g: g.instance_view.state == "Running", "group running")
+    got = wait_for(
+        lambda: aci_client.container_groups.get(resource_group, name),
+        lambda g: g.instance_view.state == "Running",
+        "group running",
+    )
     assert {c.name for c in got.containers} == {"app", "sidecar"}
     assert all(c.instance_view.current_state.state == "Running" for c in got.containers)
 
     logs = wait_for(
         lambda: aci_client.containers.list_logs(resource_group, name, "sidecar").content,
-        lambda text: "hello-from-app" in text, "sidecar output")
+        lambda text: "hello-from-app" in text,
+        "sidecar output",
+    )
     assert "hello-from-app" in logs
 
     listed = list(aci_client.container_groups.list_by_resource_group(resource_group))
@@ -47,15 +52,21 @@ def test_sidecar_reaches_app_on_localhost_and_group_lifecycle(
     assert name in [g.name for g in aci_client.container_groups.list()]
 
     aci_client.container_groups.begin_restart(resource_group, name).result()
-    wait_for(lambda: group_state(aci_client, resource_group, name), lambda s: s == "Running",
-             "running after restart")
+    wait_for(
+        lambda: group_state(aci_client, resource_group, name),
+        lambda s: s == "Running",
+        "running after restart",
+    )
 
     aci_client.container_groups.stop(resource_group, name)
     assert group_state(aci_client, resource_group, name) == "Stopped"
 
     aci_client.container_groups.begin_start(resource_group, name).result()
-    wait_for(lambda: group_state(aci_client, resource_group, name), lambda s: s == "Running",
-             "running after start")
+    wait_for(
+        lambda: group_state(aci_client, resource_group, name),
+        lambda s: s == "Running",
+        "running after start",
+    )
 
     aci_client.container_groups.begin_delete(resource_group, name).result()
     with pytest.raises(ResourceNotFoundError) as err:
@@ -66,30 +77,47 @@ def test_sidecar_reaches_app_on_localhost_and_group_lifecycle(
 def test_run_to_completion_group_reports_exit_code_3(
     aci_client: Any, resource_group: str, docker_ready: str
 ) -> None:
-    body = group([container("task", docker_ready, ["sh", "-c", "echo counted 42 words; exit 3"])],
-                 restart_policy="Never")
+    body = group(
+        [container("task", docker_ready, ["sh", "-c", "echo counted 42 words; exit 3"])],
+        restart_policy="Never",
+    )
     aci_client.container_groups.begin_create_or_update(resource_group, "task", body).result()
-    got = wait_for(lambda: aci_client.container_groups.get(resource_group, "task"),
-                   lambda g: g.instance_view.state in ("Succeeded", "Failed"), "task finished")
+    got = wait_for(
+        lambda: aci_client.container_groups.get(resource_group, "task"),
+        lambda g: g.instance_view.state in ("Succeeded", "Failed"),
+        "task finished",
+    )
     assert got.instance_view.state == "Failed"
     state = got.containers[0].instance_view.current_state
     assert (state.state, state.exit_code, state.detail_status) == ("Terminated", 3, "Error")
     assert state.finish_time is not None and state.start_time is not None
-    assert "counted 42 words" in aci_client.containers.list_logs(
-        resource_group, "task", "task").content
+    assert (
+        "counted 42 words"
+        in aci_client.containers.list_logs(resource_group, "task", "task").content
+    )
 
 
 def test_command_override_env_and_secure_env_reach_the_container_but_not_get(
     aci_client: Any, resource_group: str, docker_ready: str
 ) -> None:
     body = group(
-        [container("task", docker_ready, ["sh", "-c", 'echo "$NumWords/$API_TOKEN"'],
-                   env={"NumWords": "5"}, secure_env={"API_TOKEN": "s3cret"})],
+        [
+            container(
+                "task",
+                docker_ready,
+                ["sh", "-c", 'echo "$NumWords/$API_TOKEN"'],
+                env={"NumWords": "5"},
+                secure_env={"API_TOKEN": "s3cret"},
+            )
+        ],
         restart_policy="Never",
     )
     aci_client.container_groups.begin_create_or_update(resource_group, "env", body).result()
-    got = wait_for(lambda: aci_client.container_groups.get(resource_group, "env"),
-                   lambda g: g.instance_view.state == "Succeeded", "task succeeded")
+    got = wait_for(
+        lambda: aci_client.container_groups.get(resource_group, "env"),
+        lambda g: g.instance_view.state == "Succeeded",
+        "task succeeded",
+    )
     env = {e.name: (e.value, e.secure_value) for e in got.containers[0].environment_variables}
     assert env == {"NumWords": ("5", None), "API_TOKEN": (None, None)}
     assert "5/s3cret" in aci_client.containers.list_logs(resource_group, "env", "task").content
@@ -138,10 +166,10 @@ def test_update_in_place_and_update_needing_replace(
     body = group([container("app", docker_ready, sleeper, env={"V": "1"})])
     aci_client.container_groups.begin_create_or_update(resource_group, "upd", body).result()
 
-    in_place = group([container("app", docker_ready, sleeper, env={"V": "2"})],
-                     tags={"k": "v"})
+    in_place = group([container("app", docker_ready, sleeper, env={"V": "2"})], tags={"k": "v"})
     updated = aci_client.container_groups.begin_create_or_update(
-        resource_group, "upd", in_place).result()
+        resource_group, "upd", in_place
+    ).result()
     assert updated.tags == {"k": "v"}
     assert updated.containers[0].environment_variables[0].value == "2"
 
@@ -156,11 +184,16 @@ def test_update_in_place_and_update_needing_replace(
 def test_on_failure_policy_restarts_a_failing_container(
     aci_client: Any, resource_group: str, docker_ready: str
 ) -> None:
-    body = group([container("flaky", docker_ready, ["sh", "-c", "echo attempt; exit 1"])],
-                 restart_policy="OnFailure")
+    body = group(
+        [container("flaky", docker_ready, ["sh", "-c", "echo attempt; exit 1"])],
+        restart_policy="OnFailure",
+    )
     aci_client.container_groups.begin_create_or_update(resource_group, "flaky", body).result()
-    got = wait_for(lambda: aci_client.container_groups.get(resource_group, "flaky"),
-                   lambda g: g.containers[0].instance_view.restart_count >= 1, "a restart")
+    got = wait_for(
+        lambda: aci_client.container_groups.get(resource_group, "flaky"),
+        lambda g: g.containers[0].instance_view.restart_count >= 1,
+        "a restart",
+    )
     assert got.restart_policy == "OnFailure"
     assert got.instance_view.state == "Running"
 
@@ -168,35 +201,48 @@ def test_on_failure_policy_restarts_a_failing_container(
 def test_never_policy_does_not_restart_and_logs_honour_tail(
     aci_client: Any, resource_group: str, docker_ready: str
 ) -> None:
-    body = group([container("lines", docker_ready, ["sh", "-c", "for i in 1 2 3 4 5; do "
-                                                    "echo line$i; done"])],
-                 restart_policy="Never")
+    body = group(
+        [
+            container(
+                "lines", docker_ready, ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done"]
+            )
+        ],
+        restart_policy="Never",
+    )
     aci_client.container_groups.begin_create_or_update(resource_group, "lines", body).result()
-    got = wait_for(lambda: aci_client.container_groups.get(resource_group, "lines"),
-                   lambda g: g.instance_view.state == "Succeeded", "task succeeded")
+    got = wait_for(
+        lambda: aci_client.container_groups.get(resource_group, "lines"),
+        lambda g: g.instance_view.state == "Succeeded",
+        "task succeeded",
+    )
     assert got.containers[0].instance_view.restart_count == 0
     assert got.containers[0].instance_view.current_state.exit_code == 0
     tail = aci_client.containers.list_logs(resource_group, "lines", "lines", tail=2).content
     assert tail.split() == ["line4", "line5"]
-    stamped = aci_client.containers.list_logs(resource_group, "lines", "lines", tail=1,
-                                              timestamps=True).content
+    stamped = aci_client.containers.list_logs(
+        resource_group, "lines", "lines", tail=1, timestamps=True
+    ).content
     stamp, line = stamped.split()
-    assert line == "line5" and stamp.startswith(got.containers[0].instance_view
-                                                 .current_state.start_time.strftime("%Y-"))
+    assert line == "line5" and stamp.startswith(
+        got.containers[0].instance_view.current_state.start_time.strftime("%Y-")
+    )
 
 
 def test_cpu_and_memory_requests_become_engine_limits(
-    aci_client: Any, resource_group: str, docker_ready: str, docker_client: Any,
+    aci_client: Any,
+    resource_group: str,
+    docker_ready: str,
+    docker_client: Any,
     emulator: dict[str, Any],
 ) -> None:
     info = docker_client.info()
     supported = bool(info.get("CpuCfsQuota") and info.get("MemoryLimit"))
-    body = group([container("app", docker_ready, ["sh", "-c", "sleep 600"], cpu=0.5,
-                            memory=0.25)])
+    body = group([container("app", docker_ready, ["sh", "-c", "sleep 600"], cpu=0.5, memory=0.25)])
     aci_client.container_groups.begin_create_or_update(resource_group, "limits", body).result()
     key = f"{emulator['arm']['subscription']}/{resource_group}/limits".lower()
     (app,) = docker_client.containers.list(
-        filters={"label": [f"runner.local.group={key}", "runner.local.container=app"]})
+        filters={"label": [f"runner.local.group={key}", "runner.local.container=app"]}
+    )
     # Where the engine cannot limit, the requests are only recorded (the group still runs).
     limits = (app.attrs["HostConfig"]["NanoCpus"], app.attrs["HostConfig"]["Memory"])
     assert limits == ((500_000_000, 256 * 1024 * 1024) if supported else (0, 0))

@@ -50,22 +50,28 @@ class Replay:
             return [self.fill(v) for v in value]
         return value
 
-    def send(self, method: str, path: str, body: Any = None,
-             version: str = "2023-05-01") -> requests.Response:
+    def send(
+        self, method: str, path: str, body: Any = None, version: str = "2023-05-01"
+    ) -> requests.Response:
         url = f"{self.base}/subscriptions/{self.sub}/{self.fill(path)}"
         sep = "&" if "?" in url else "?"
-        return requests.request(method, f"{url}{sep}api-version={version}",
-                                headers={"Authorization": "Bearer example"},
-                                json=self.fill(body) if body is not None else None,
-                                verify=self.verify, timeout=30)
+        return requests.request(
+            method,
+            f"{url}{sep}api-version={version}",
+            headers={"Authorization": "Bearer example"},
+            json=self.fill(body) if body is not None else None,
+            verify=self.verify,
+            timeout=30,
+        )
 
     def settle(self) -> None:
         """Waits until no group of the resource group is mid-operation."""
         deadline = time.monotonic() + 30
         path = f"resourceGroups/{self.rg}/providers/Microsoft.ContainerInstance/containerGroups"
         while time.monotonic() < deadline:
-            states = [g["properties"]["provisioningState"]
-                      for g in self.send("GET", path).json()["value"]]
+            states = [
+                g["properties"]["provisioningState"] for g in self.send("GET", path).json()["value"]
+            ]
             if not any(s in TRANSITIONING for s in states):
                 return
             time.sleep(0.1)
@@ -84,13 +90,15 @@ def contains(actual: Any, expected: Any, where: str = "body") -> list[str]:
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [f"{where}: expected an object, got {actual!r}"]
-        return [d for k, v in expected.items()
-                for d in contains(actual.get(k), v, f"{where}.{k}")]
+        return [d for k, v in expected.items() for d in contains(actual.get(k), v, f"{where}.{k}")]
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{where}: expected {len(expected)} items, got {actual!r}"]
-        return [d for i, (a, e) in enumerate(zip(actual, expected, strict=True))
-                for d in contains(a, e, f"{where}.{i}")]
+        return [
+            d
+            for i, (a, e) in enumerate(zip(actual, expected, strict=True))
+            for d in contains(a, e, f"{where}.{i}")
+        ]
     return [] if actual == expected else [f"{where}: expected {expected!r}, got {actual!r}"]
 
 
@@ -110,8 +118,12 @@ def test_spec_example(case: Path, instant_status: dict[str, Any], unique_name: A
     example = json.loads(case.read_text())
     rg = unique_name("examples")
     replay = Replay(instant_status, rg)
-    assert replay.send("PUT", f"resourcegroups/{rg}", {"location": "westeurope"},
-                       "2025-04-01").status_code == 201
+    assert (
+        replay.send(
+            "PUT", f"resourcegroups/{rg}", {"location": "westeurope"}, "2025-04-01"
+        ).status_code
+        == 201
+    )
     for name in example.get("given", []):
         given = replay.run(json.loads((EXAMPLES / f"{name}.json").read_text()))
         assert given.status_code < 300, f"{name}: {given.status_code} {given.text}"

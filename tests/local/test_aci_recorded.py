@@ -27,8 +27,18 @@ RECORDED = Path(__file__).parent / "recorded"
 CASES = sorted(RECORDED.glob("*.json"))
 # Values that differ from one instance to the next; their type must still match.
 INSTANCE_SPECIFIC = {
-    "principalId", "tenantId", "clientId", "startTime", "finishTime", "endTime",
-    "firstTimestamp", "lastTimestamp", "ip", "fqdn", "webSocketUri", "password",
+    "principalId",
+    "tenantId",
+    "clientId",
+    "startTime",
+    "finishTime",
+    "endTime",
+    "firstTimestamp",
+    "lastTimestamp",
+    "ip",
+    "fqdn",
+    "webSocketUri",
+    "password",
 }
 # Lists whose length and values depend on what ran (events): item keys and types only.
 FREE_LISTS = {"events"}
@@ -37,8 +47,15 @@ WRITE_ONLY = {"secureValue", "storageAccountKey", "workspaceKey"}
 # Headers whose presence must match the recording either way.
 PRESENCE_HEADERS = ("Azure-AsyncOperation", "Location")
 # Headers that must be sent when the recording has them.
-SENT_HEADERS = ("Retry-After", "Content-Type", "Cache-Control", "Pragma", "Expires",
-                "X-Content-Type-Options", "Strict-Transport-Security")
+SENT_HEADERS = (
+    "Retry-After",
+    "Content-Type",
+    "Cache-Control",
+    "Pragma",
+    "Expires",
+    "X-Content-Type-Options",
+    "Strict-Transport-Security",
+)
 OPERATION = re.compile(r"/providers/Microsoft\.ContainerInstance/locations/[^/]+/operations/")
 RECORDED_SUBSCRIPTIONS = ("00000000-0000-0000-0000-000000000000", "subid")
 
@@ -47,8 +64,15 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def shape_diff(actual: Any, expected: Any, where: str, *, strict: bool,
-               allow: frozenset[str] = frozenset(), key: str = "") -> list[str]:
+def shape_diff(
+    actual: Any,
+    expected: Any,
+    where: str,
+    *,
+    strict: bool,
+    allow: frozenset[str] = frozenset(),
+    key: str = "",
+) -> list[str]:
     """Where ``actual`` differs in shape (keys, types) or fixed values from ``expected``."""
     if where in allow:
         return []
@@ -56,29 +80,47 @@ def shape_diff(actual: Any, expected: Any, where: str, *, strict: bool,
         if not isinstance(actual, dict):
             return [f"{where}: expected an object, got {actual!r}"]
         # Azure leaves an empty event list out; whether a run has events depends on the run.
-        diffs = [f"{where}.{k}: missing" for k in expected
-                 if k not in actual and f"{where}.{k}" not in allow and k not in FREE_LISTS]
+        diffs = [
+            f"{where}.{k}: missing"
+            for k in expected
+            if k not in actual and f"{where}.{k}" not in allow and k not in FREE_LISTS
+        ]
         if strict:
-            diffs += [f"{where}.{k}: not in Azure's answer" for k in actual
-                      if k not in expected and k not in FREE_LISTS]
-        return diffs + [d for k, v in expected.items() if k in actual
-                        for d in shape_diff(actual[k], v, f"{where}.{k}", strict=strict,
-                                            allow=allow, key=k)]
+            diffs += [
+                f"{where}.{k}: not in Azure's answer"
+                for k in actual
+                if k not in expected and k not in FREE_LISTS
+            ]
+        return diffs + [
+            d
+            for k, v in expected.items()
+            if k in actual
+            for d in shape_diff(actual[k], v, f"{where}.{k}", strict=strict, allow=allow, key=k)
+        ]
     if isinstance(expected, list):
         if not isinstance(actual, list):
             return [f"{where}: expected a list, got {actual!r}"]
         if key in FREE_LISTS:
             keys = {k for item in expected for k in item} if expected else None
-            return [f"{where}.{i}: keys {sorted(item)} differ from {sorted(keys)}"
-                    for i, item in enumerate(actual) if keys is not None and set(item) != keys]
+            return [
+                f"{where}.{i}: keys {sorted(item)} differ from {sorted(keys)}"
+                for i, item in enumerate(actual)
+                if keys is not None and set(item) != keys
+            ]
         # An example documents the first items of a list; Azure's traffic shows all of them.
         if len(actual) != len(expected) and (strict or len(actual) < len(expected)):
             return [f"{where}: {len(actual)} items, Azure has {len(expected)}"]
-        return [d for i, (a, e) in enumerate(zip(actual, expected, strict=False))
-                for d in shape_diff(a, e, f"{where}.{i}", strict=strict, allow=allow, key=key)]
+        return [
+            d
+            for i, (a, e) in enumerate(zip(actual, expected, strict=False))
+            for d in shape_diff(a, e, f"{where}.{i}", strict=strict, allow=allow, key=key)
+        ]
     if _number(expected):
-        return [] if _number(actual) and (float(actual) == float(expected)) else [
-            f"{where}: expected {expected!r}, got {actual!r}"]
+        return (
+            []
+            if _number(actual) and (float(actual) == float(expected))
+            else [f"{where}: expected {expected!r}, got {actual!r}"]
+        )
     if type(actual) is not type(expected):
         return [f"{where}: expected a {type(expected).__name__}, got {actual!r}"]
     if key in INSTANCE_SPECIFIC or actual == expected:
@@ -94,7 +136,8 @@ def secrets_returned(value: Any, where: str = "body") -> list[str]:
             if key in WRITE_ONLY or (key == "secret" and item):
                 found.append(f"{where}.{key}: a write-only value is returned")
             elif key == "imageRegistryCredentials" and any(
-                    "password" in c for c in item or [] if isinstance(c, dict)):
+                "password" in c for c in item or [] if isinstance(c, dict)
+            ):
                 found.append(f"{where}.{key}: the registry password is returned")
             else:
                 found += secrets_returned(item, f"{where}.{key}")
@@ -118,8 +161,12 @@ class Replay:
             return self.names[value]
         if isinstance(value, str):
             for old, new in self.names.items():
-                value = re.sub(rf"(/resourcegroups/){re.escape(old)}(?=/|$)", rf"\g<1>{new}",
-                               value, flags=re.IGNORECASE)
+                value = re.sub(
+                    rf"(/resourcegroups/){re.escape(old)}(?=/|$)",
+                    rf"\g<1>{new}",
+                    value,
+                    flags=re.IGNORECASE,
+                )
             for sub in RECORDED_SUBSCRIPTIONS:
                 value = value.replace(f"/subscriptions/{sub}", f"/subscriptions/{self.sub}")
             return value
@@ -143,13 +190,20 @@ class Replay:
         deadline = time.monotonic() + 30
         while True:
             answer = requests.request(
-                entry["RequestMethod"], url, json=self.map(body) if body is not None else None,
-                headers={"Authorization": "Bearer recorded"}, verify=self.verify, timeout=30)
+                entry["RequestMethod"],
+                url,
+                json=self.map(body) if body is not None else None,
+                headers={"Authorization": "Bearer recorded"},
+                verify=self.verify,
+                timeout=30,
+            )
             recorded = entry.get("ResponseBody")
             # Azure's recording polled until the operation (or the group) had settled.
-            pending = (isinstance(recorded, dict) and answer.status_code == 200
-                       and _settling(answer.json(), recorded)) or (
-                answer.status_code == 202 and entry["StatusCode"] == 200)
+            pending = (
+                isinstance(recorded, dict)
+                and answer.status_code == 200
+                and _settling(answer.json(), recorded)
+            ) or (answer.status_code == 202 and entry["StatusCode"] == 200)
             if not pending or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -177,11 +231,16 @@ def header_diff(answer: requests.Response, entry: dict[str, Any], strict: bool) 
     for name in PRESENCE_HEADERS:
         documented = name.lower() in recorded
         if documented != (name in answer.headers) and (strict or documented):
-            diffs.append(f"header {name}: Azure {'sends' if name.lower() in recorded else 'has'}"
-                         f" {recorded.get(name.lower(), 'none')}, got "
-                         f"{answer.headers.get(name, 'none')}")
-    diffs += [f"header {name} missing" for name in SENT_HEADERS
-              if name.lower() in recorded and name not in answer.headers]
+            diffs.append(
+                f"header {name}: Azure {'sends' if name.lower() in recorded else 'has'}"
+                f" {recorded.get(name.lower(), 'none')}, got "
+                f"{answer.headers.get(name, 'none')}"
+            )
+    diffs += [
+        f"header {name} missing"
+        for name in SENT_HEADERS
+        if name.lower() in recorded and name not in answer.headers
+    ]
     if "x-ms-request-id" not in answer.headers:
         diffs.append("header x-ms-request-id missing")
     if "content-type" in recorded and "Content-Type" in answer.headers:
@@ -204,19 +263,23 @@ def test_recorded_traffic(case: Path, instant_target: dict[str, Any], unique_nam
     names = {old: unique_name("rec") for old in recording.get("resourceGroups", [])}
     replay = Replay(instant_target, names)
     for old, new in names.items():
-        made = requests.put(f"{replay.base}/subscriptions/{replay.sub}/resourcegroups/{new}"
-                            "?api-version=2021-04-01",
-                            json=recording.get("resourceGroupBody", {"location": "westus"}),
-                            headers={"Authorization": "Bearer recorded"},
-                            verify=replay.verify, timeout=30)
+        made = requests.put(
+            f"{replay.base}/subscriptions/{replay.sub}/resourcegroups/{new}?api-version=2021-04-01",
+            json=recording.get("resourceGroupBody", {"location": "westus"}),
+            headers={"Authorization": "Bearer recorded"},
+            verify=replay.verify,
+            timeout=30,
+        )
         assert made.status_code == 201, f"{old}: {made.text}"
     problems: list[str] = []
     for number, entry in enumerate(recording["Entries"]):
         answer = replay.send(entry)
         where = f"#{number} {entry['RequestMethod']} {urlsplit(entry['RequestUri']).path}"
         if answer.status_code != entry["StatusCode"]:
-            problems.append(f"{where}: status {answer.status_code}, Azure {entry['StatusCode']}:"
-                            f" {answer.text[:300]}")
+            problems.append(
+                f"{where}: status {answer.status_code}, Azure {entry['StatusCode']}:"
+                f" {answer.text[:300]}"
+            )
             continue
         if entry.get("check") == "status":  # a setup step
             continue
@@ -228,6 +291,10 @@ def test_recorded_traffic(case: Path, instant_target: dict[str, Any], unique_nam
             continue
         problems += [f"{where}: {d}" for d in secrets_returned(answer.json())]
         allow = frozenset(f"body.{p}" for p in entry.get("allow", {}))
-        problems += [f"{where}: {d}" for d in shape_diff(
-            answer.json(), replay.map(expected), "body", strict=strict, allow=allow)]
+        problems += [
+            f"{where}: {d}"
+            for d in shape_diff(
+                answer.json(), replay.map(expected), "body", strict=strict, allow=allow
+            )
+        ]
     assert problems == []

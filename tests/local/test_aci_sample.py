@@ -32,20 +32,33 @@ from waiting import wait_for
 
 
 def printed_status() -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "runner", "local", "status", "--output", "json"],
-                         capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "runner", "local", "status", "--output", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return dict(json.loads(out.stdout))
 
 
 def create_container_group(aci_client: Any, resource_group: Any, name: str, image: str) -> Any:
     container_resource_requests = ResourceRequests(memory_in_gb=1, cpu=1.0)
     container_resource_requirements = ResourceRequirements(requests=container_resource_requests)
-    container = Container(name=name, image=image, resources=container_resource_requirements,
-                          ports=[ContainerPort(port=80)])
+    container = Container(
+        name=name,
+        image=image,
+        resources=container_resource_requirements,
+        ports=[ContainerPort(port=80)],
+    )
     ports = [Port(protocol=ContainerGroupNetworkProtocol.tcp, port=80)]
     group_ip_address = IpAddress(ports=ports, dns_name_label=name, type="Public")
-    group = ContainerGroup(location=resource_group.location, containers=[container],
-                           os_type=OperatingSystemTypes.linux, ip_address=group_ip_address)
+    group = ContainerGroup(
+        location=resource_group.location,
+        containers=[container],
+        os_type=OperatingSystemTypes.linux,
+        ip_address=group_ip_address,
+    )
     aci_client.container_groups.begin_create_or_update(resource_group.name, name, group).result()
     return aci_client.container_groups.get(resource_group.name, name)
 
@@ -55,15 +68,23 @@ def create_container_group_multi(
 ) -> Any:
     container_resource_requests = ResourceRequests(memory_in_gb=2, cpu=1.0)
     container_resource_requirements = ResourceRequirements(requests=container_resource_requests)
-    container_1 = Container(name=name + "-1", image=image_1,
-                            resources=container_resource_requirements,
-                            ports=[ContainerPort(port=80)])
-    container_2 = Container(name=name + "-2", image=image_2,
-                            resources=container_resource_requirements)
+    container_1 = Container(
+        name=name + "-1",
+        image=image_1,
+        resources=container_resource_requirements,
+        ports=[ContainerPort(port=80)],
+    )
+    container_2 = Container(
+        name=name + "-2", image=image_2, resources=container_resource_requirements
+    )
     ports = [Port(protocol=ContainerGroupNetworkProtocol.tcp, port=80)]
     group_ip_address = IpAddress(ports=ports, dns_name_label=name, type="Public")
-    group = ContainerGroup(location=resource_group.location, containers=[container_1, container_2],
-                           os_type=OperatingSystemTypes.linux, ip_address=group_ip_address)
+    group = ContainerGroup(
+        location=resource_group.location,
+        containers=[container_1, container_2],
+        os_type=OperatingSystemTypes.linux,
+        ip_address=group_ip_address,
+    )
     aci_client.container_groups.begin_create_or_update(resource_group.name, name, group)
     return aci_client.container_groups.get(resource_group.name, name)
 
@@ -75,12 +96,19 @@ def run_task_based_container(
     env_var_2 = EnvironmentVariable(name="MinLength", value="8")
     container_resource_requests = ResourceRequests(memory_in_gb=1, cpu=1.0)
     container_resource_requirements = ResourceRequirements(requests=container_resource_requests)
-    container = Container(name=name, image=image, resources=container_resource_requirements,
-                          command=start_command_line.split(),
-                          environment_variables=[env_var_1, env_var_2])
-    group = ContainerGroup(location=resource_group.location, containers=[container],
-                           os_type=OperatingSystemTypes.linux,
-                           restart_policy=ContainerGroupRestartPolicy.never)
+    container = Container(
+        name=name,
+        image=image,
+        resources=container_resource_requirements,
+        command=start_command_line.split(),
+        environment_variables=[env_var_1, env_var_2],
+    )
+    group = ContainerGroup(
+        location=resource_group.location,
+        containers=[container],
+        os_type=OperatingSystemTypes.linux,
+        restart_policy=ContainerGroupRestartPolicy.never,
+    )
     result = aci_client.container_groups.begin_create_or_update(resource_group.name, name, group)
     while result.done() is False:
         time.sleep(1)
@@ -94,8 +122,11 @@ def test_aci_sample_runs_against_the_printed_endpoint(
 ) -> None:
     status = printed_status()
     endpoint = status["arm"]["endpoint"]
-    options = {"base_url": endpoint, "credential_scopes": [f"{endpoint}/.default"],
-               "connection_verify": status["ca_bundle"]}
+    options = {
+        "base_url": endpoint,
+        "credential_scopes": [f"{endpoint}/.default"],
+        "connection_verify": status["ca_bundle"],
+    }
     subscription = status["arm"]["subscription"]
     aciclient = ContainerInstanceManagementClient(arm_credential, subscription, **options)
     resclient = ResourceManagementClient(arm_credential, subscription, **options)
@@ -109,33 +140,50 @@ def test_aci_sample_runs_against_the_printed_endpoint(
 
     single = create_container_group(aciclient, resource_group, container_group_name, test_image)
     assert single.ip_address.fqdn == f"{container_group_name}.eastus.azurecontainer.io"
-    multi = create_container_group_multi(aciclient, resource_group, multi_container_group_name,
-                                         test_image, test_image)
+    multi = create_container_group_multi(
+        aciclient, resource_group, multi_container_group_name, test_image, test_image
+    )
     assert [c.name for c in multi.containers] == [
-        multi_container_group_name + "-1", multi_container_group_name + "-2"]
-    task, logs = run_task_based_container(aciclient, resource_group, task_container_group_name,
-                                          test_image, "echo romeo and juliet")
+        multi_container_group_name + "-1",
+        multi_container_group_name + "-2",
+    ]
+    task, logs = run_task_based_container(
+        aciclient, resource_group, task_container_group_name, test_image, "echo romeo and juliet"
+    )
     assert str(task.provisioning_state).lower() == "succeeded"
     assert logs.content is not None
-    wait_for(lambda: aciclient.containers.list_logs(
-        resource_group_name, task_container_group_name, task_container_group_name).content,
-        lambda text: "romeo and juliet" in text, "task output")
+    wait_for(
+        lambda: (
+            aciclient.containers.list_logs(
+                resource_group_name, task_container_group_name, task_container_group_name
+            ).content
+        ),
+        lambda text: "romeo and juliet" in text,
+        "task output",
+    )
 
-    listed = [g.name for g in aciclient.container_groups.list_by_resource_group(
-        resource_group_name)]
+    listed = [
+        g.name for g in aciclient.container_groups.list_by_resource_group(resource_group_name)
+    ]
     assert sorted(listed) == sorted(
-        [container_group_name, multi_container_group_name, task_container_group_name])
+        [container_group_name, multi_container_group_name, task_container_group_name]
+    )
 
     details = aciclient.container_groups.get(resource_group_name, multi_container_group_name)
     assert details.location == "eastus" and details.ip_address.ip
     for container in details.containers:
         assert container.image == test_image
-        assert container.instance_view.current_state.state in ("Waiting", "Running",
-                                                                "Terminated")
+        assert container.instance_view.current_state.state in ("Waiting", "Running", "Terminated")
 
-    wait_for(lambda: aciclient.container_groups.get(
-        resource_group_name, multi_container_group_name).provisioning_state,
-        lambda s: s == "Succeeded", "multi-container group provisioned")
+    wait_for(
+        lambda: (
+            aciclient.container_groups.get(
+                resource_group_name, multi_container_group_name
+            ).provisioning_state
+        ),
+        lambda s: s == "Succeeded",
+        "multi-container group provisioned",
+    )
     for name in (container_group_name, multi_container_group_name, task_container_group_name):
         aciclient.container_groups.begin_delete(resource_group_name, name).result()
     resclient.resource_groups.begin_delete(resource_group_name).result()

@@ -62,7 +62,7 @@ def test_container_instance(client: Any, resource_group: Any) -> None:
                     "resources": {"requests": {"memory_in_gb": memory, "cpu": cpu}},
                     "volume_mounts": [volume_mount],
                     "liveness_probe": {
-                        "exec": {"command": ["cat" "/tmp/healthy"]},
+                        "exec": {"command": ["cat/tmp/healthy"]},
                         "periodSeconds": livenessprob_period_seconds,
                     },
                 }
@@ -80,8 +80,10 @@ def test_container_instance(client: Any, resource_group: Any) -> None:
     )
     container_group = poller.result()
 
-    for group in (container_group,
-                  client.container_groups.get(resource_group.name, container_group_name)):
+    for group in (
+        container_group,
+        client.container_groups.get(resource_group.name, container_group_name),
+    ):
         assert group.name == container_group_name
         assert group.location == LOCATION
         assert group.identity.type == identity_system_assigned
@@ -109,14 +111,17 @@ def test_container_instance(client: Any, resource_group: Any) -> None:
     terminal_size = {"rows": 24, "cols": 80}
     command = "/bin/bash"
     exec_response = client.containers.execute_command(
-        resource_group.name, container_group.name, container_group.containers[0].name,
+        resource_group.name,
+        container_group.name,
+        container_group.containers[0].name,
         {"command": command, "terminal_size": terminal_size},
     )
     assert exec_response.web_socket_uri is not None
     assert exec_response.password is not None
 
     logs = client.containers.list_logs(
-        resource_group.name, container_group.name, container_group.containers[0].name)
+        resource_group.name, container_group.name, container_group.containers[0].name
+    )
     assert logs.content is not None
 
     client.container_groups.begin_restart(resource_group.name, container_group_name).result()
@@ -135,8 +140,9 @@ def test_container_groups_list(client: Any, instant_target: dict[str, Any]) -> N
 
 
 def test_container_groups_list_by_resource_group(client: Any, resource_group: Any) -> None:
-    result = list(client.container_groups.list_by_resource_group(
-        resource_group_name=resource_group.name))
+    result = list(
+        client.container_groups.list_by_resource_group(resource_group_name=resource_group.name)
+    )
     assert result == []
 
 
@@ -156,7 +162,8 @@ def test_provider_is_registered_and_registers(resources: Any) -> None:
     types = {t.resource_type: t for t in provider.resource_types}
     assert "2023-05-01" in types["containerGroups"].api_versions
     assert resources.providers.register("microsoft.containerinstance").namespace == (
-        "Microsoft.ContainerInstance")
+        "Microsoft.ContainerInstance"
+    )
     assert "Microsoft.ContainerInstance" in [p.namespace for p in resources.providers.list()]
 
 
@@ -165,7 +172,8 @@ def test_other_namespace_registers(resources: Any) -> None:
     assert resources.providers.register("Microsoft.Example").registration_state == "Registering"
     assert resources.providers.get("Microsoft.Example").registration_state == "Registered"
     assert resources.providers.unregister("Microsoft.Example").registration_state == (
-        "Unregistering")
+        "Unregistering"
+    )
     assert resources.providers.get("Microsoft.Example").registration_state == "Unregistered"
 
 
@@ -176,13 +184,17 @@ def test_group_of_a_missing_resource_group_is_not_found(client: Any) -> None:
     assert err.value.error.code == "ResourceGroupNotFound"
 
 
-def test_subnet_service_association_link_delete_without_a_link(client: Any,
-                                                                resource_group: Any) -> None:
+def test_subnet_service_association_link_delete_without_a_link(
+    client: Any, resource_group: Any
+) -> None:
     # No virtual network is served, so no subnet holds a link: Azure answers 204.
     statuses: list[int] = []
     poller = client.subnet_service_association_link.begin_delete(
-        resource_group.name, "vnet1", "subnet1",
-        raw_response_hook=lambda response: statuses.append(response.http_response.status_code))
+        resource_group.name,
+        "vnet1",
+        "subnet1",
+        raw_response_hook=lambda response: statuses.append(response.http_response.status_code),
+    )
     assert poller.result() is None
     assert poller.status() == "Succeeded"
     assert statuses == [204]

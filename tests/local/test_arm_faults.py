@@ -16,8 +16,18 @@ LIST_ROUTE = (
 def test_429_carries_retry_after_and_arm_error_body(
     aci_client: Any, resource_group: str, faults: Any
 ) -> None:
-    faults.set([{"fault": "429", "api": "arm", "method": "GET", "route": "containerGroups",
-                 "count": 1, "retry_after": 7}])
+    faults.set(
+        [
+            {
+                "fault": "429",
+                "api": "arm",
+                "method": "GET",
+                "route": "containerGroups",
+                "count": 1,
+                "retry_after": 7,
+            }
+        ]
+    )
     with pytest.raises(HttpResponseError) as err:
         list(aci_client.container_groups.list_by_resource_group(resource_group))
     assert err.value.status_code == 429
@@ -38,7 +48,10 @@ def test_sdk_retry_policy_retries_a_429_after_retry_after(
 
 
 def test_500_carries_the_arm_error_body_and_is_retried_by_the_sdk(
-    emulator: dict[str, Any], make_arm_client: Any, aci_client: Any, resource_group: str,
+    emulator: dict[str, Any],
+    make_arm_client: Any,
+    aci_client: Any,
+    resource_group: str,
     faults: Any,
 ) -> None:
     faults.set([{"fault": "500", "method": "GET", "route": "containerGroups", "count": 1}])
@@ -53,7 +66,10 @@ def test_500_carries_the_arm_error_body_and_is_retried_by_the_sdk(
 
 
 def test_dropped_connection_surfaces_as_a_transport_error(
-    emulator: dict[str, Any], make_arm_client: Any, aci_client: Any, resource_group: str,
+    emulator: dict[str, Any],
+    make_arm_client: Any,
+    aci_client: Any,
+    resource_group: str,
     faults: Any,
 ) -> None:
     faults.set([{"fault": "drop", "route": "containerGroups", "count": 1}])
@@ -77,16 +93,21 @@ def test_request_latency_trips_a_client_read_timeout(
 def test_rate_zero_never_fires_and_rules_match_by_method(
     aci_client: Any, resource_group: str, faults: Any
 ) -> None:
-    faults.set([
-        {"fault": "500", "route": "containerGroups", "rate": 0.0},
-        {"fault": "500", "method": "DELETE", "route": "containerGroups"},
-    ])
+    faults.set(
+        [
+            {"fault": "500", "route": "containerGroups", "rate": 0.0},
+            {"fault": "500", "method": "DELETE", "route": "containerGroups"},
+        ]
+    )
     assert list(aci_client.container_groups.list_by_resource_group(resource_group)) == []
 
 
 def test_lro_latency_keeps_a_new_group_pending(
-    aci_client: Any, resource_group: str, faults: Any,
-    docker_client: Any, test_image: str,
+    aci_client: Any,
+    resource_group: str,
+    faults: Any,
+    docker_client: Any,
+    test_image: str,
 ) -> None:
     from aci_helpers import container, group
 
@@ -123,7 +144,9 @@ def test_faults_set_at_up_time_apply_from_the_first_request(
         with pytest.raises(HttpResponseError) as err:
             resources.resource_groups.create_or_update("rg1", {"location": "westeurope"})
         assert err.value.status_code == 500
-        assert resources.resource_groups.create_or_update(
-            "rg1", {"location": "westeurope"}).name == "rg1"
+        assert (
+            resources.resource_groups.create_or_update("rg1", {"location": "westeurope"}).name
+            == "rg1"
+        )
     finally:
         local_target.down(state, purge=True)

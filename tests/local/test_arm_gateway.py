@@ -18,12 +18,18 @@ class Arm:
         self.base = f"{status['arm']['endpoint']}/subscriptions/{status['arm']['subscription']}"
         self.verify = status["ca_bundle"]
 
-    def __call__(self, method: str, path: str, version: str = "2023-05-01",
-                 **kwargs: Any) -> requests.Response:
+    def __call__(
+        self, method: str, path: str, version: str = "2023-05-01", **kwargs: Any
+    ) -> requests.Response:
         sep = "&" if "?" in path else "?"
-        return requests.request(method, f"{self.base}/{path}{sep}api-version={version}",
-                                headers={"Authorization": "Bearer t"}, verify=self.verify,
-                                timeout=30, **kwargs)
+        return requests.request(
+            method,
+            f"{self.base}/{path}{sep}api-version={version}",
+            headers={"Authorization": "Bearer t"},
+            verify=self.verify,
+            timeout=30,
+            **kwargs,
+        )
 
 
 @pytest.fixture
@@ -34,14 +40,25 @@ def arm(instant_target: dict[str, Any]) -> Arm:
 @pytest.fixture
 def rg(arm: Arm, unique_name: Callable[[str], str]) -> str:
     name = unique_name("gw")
-    assert arm("PUT", f"resourcegroups/{name}", "2021-04-01",
-               json={"location": "West US", "tags": {"Team": "blue"}}).status_code == 201
+    assert (
+        arm(
+            "PUT",
+            f"resourcegroups/{name}",
+            "2021-04-01",
+            json={"location": "West US", "tags": {"Team": "blue"}},
+        ).status_code
+        == 201
+    )
     return name
 
 
 def test_unknown_api_version_of_a_put_names_its_location_and_the_gateway(arm: Arm, rg: str) -> None:
-    answer = arm("PUT", f"resourceGroups/{rg}/{GROUPS}/g1", "2021-13-01",
-                 json={"location": "East US", "properties": {}})
+    answer = arm(
+        "PUT",
+        f"resourceGroups/{rg}/{GROUPS}/g1",
+        "2021-13-01",
+        json={"location": "East US", "properties": {}},
+    )
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["code"] == "NoRegisteredProviderFound"
@@ -95,9 +112,21 @@ def test_an_answer_without_body_has_no_content_type(arm: Arm, rg: str) -> None:
 
 
 def test_older_api_versions_answer_without_the_fields_they_did_not_have(arm: Arm, rg: str) -> None:
-    body = {"location": "westus", "properties": {"osType": "Linux", "containers": [
-        {"name": "c", "properties": {"image": "alpine", "resources": {
-            "requests": {"cpu": 1, "memoryInGB": 1}}}}]}}
+    body = {
+        "location": "westus",
+        "properties": {
+            "osType": "Linux",
+            "containers": [
+                {
+                    "name": "c",
+                    "properties": {
+                        "image": "alpine",
+                        "resources": {"requests": {"cpu": 1, "memoryInGB": 1}},
+                    },
+                }
+            ],
+        },
+    }
     assert arm("PUT", f"resourceGroups/{rg}/{GROUPS}/old", json=body).status_code == 201
     old = arm("GET", f"resourceGroups/{rg}/{GROUPS}/old", "2018-10-01").json()["properties"]
     assert "sku" not in old and "initContainers" not in old
@@ -108,16 +137,37 @@ def test_older_api_versions_answer_without_the_fields_they_did_not_have(arm: Arm
 
 
 def test_write_only_values_are_never_returned(arm: Arm, rg: str) -> None:
-    body = {"location": "westus", "properties": {
-        "osType": "Linux",
-        "containers": [{"name": "c", "properties": {
-            "image": "alpine", "resources": {"requests": {"cpu": 1, "memoryInGB": 1}},
-            "environmentVariables": [{"name": "TOKEN", "secureValue": "s3cret"}]}}],
-        "imageRegistryCredentials": [{"server": "r.example", "username": "u", "password": "pw"}],
-        "volumes": [{"name": "v", "secret": {"k": "c2VjcmV0"}},
-                    {"name": "f", "azureFile": {"shareName": "s", "storageAccountName": "a",
-                                                "storageAccountKey": "key"}}],
-        "diagnostics": {"logAnalytics": {"workspaceId": "w", "workspaceKey": "wk"}}}}
+    body = {
+        "location": "westus",
+        "properties": {
+            "osType": "Linux",
+            "containers": [
+                {
+                    "name": "c",
+                    "properties": {
+                        "image": "alpine",
+                        "resources": {"requests": {"cpu": 1, "memoryInGB": 1}},
+                        "environmentVariables": [{"name": "TOKEN", "secureValue": "s3cret"}],
+                    },
+                }
+            ],
+            "imageRegistryCredentials": [
+                {"server": "r.example", "username": "u", "password": "pw"}
+            ],
+            "volumes": [
+                {"name": "v", "secret": {"k": "c2VjcmV0"}},
+                {
+                    "name": "f",
+                    "azureFile": {
+                        "shareName": "s",
+                        "storageAccountName": "a",
+                        "storageAccountKey": "key",
+                    },
+                },
+            ],
+            "diagnostics": {"logAnalytics": {"workspaceId": "w", "workspaceKey": "wk"}},
+        },
+    }
     put = arm("PUT", f"resourceGroups/{rg}/{GROUPS}/secrets", json=body)
     got = arm("GET", f"resourceGroups/{rg}/{GROUPS}/secrets")
     listed = arm("GET", f"resourceGroups/{rg}/{GROUPS}")
@@ -130,18 +180,35 @@ def test_write_only_values_are_never_returned(arm: Arm, rg: str) -> None:
 
 
 def test_generic_resource_lists_show_container_groups(arm: Arm, rg: str) -> None:
-    body = {"location": "westus", "tags": {"managed-by": "runner"}, "properties": {
-        "osType": "Linux", "containers": [{"name": "c", "properties": {
-            "image": "alpine", "resources": {"requests": {"cpu": 1, "memoryInGB": 1}}}}]}}
+    body = {
+        "location": "westus",
+        "tags": {"managed-by": "runner"},
+        "properties": {
+            "osType": "Linux",
+            "containers": [
+                {
+                    "name": "c",
+                    "properties": {
+                        "image": "alpine",
+                        "resources": {"requests": {"cpu": 1, "memoryInGB": 1}},
+                    },
+                }
+            ],
+        },
+    }
     assert arm("PUT", f"resourceGroups/{rg}/{GROUPS}/listed", json=body).status_code == 201
     in_group = arm("GET", f"resourceGroups/{rg}/resources", "2021-04-01").json()["value"]
     assert [(r["name"], r["type"], r["tags"]) for r in in_group] == [
-        ("listed", "Microsoft.ContainerInstance/containerGroups", {"managed-by": "runner"})]
+        ("listed", "Microsoft.ContainerInstance/containerGroups", {"managed-by": "runner"})
+    ]
     assert set(in_group[0]) == {"id", "name", "type", "location", "tags"}
-    odata = ("resourceType eq 'Microsoft.ContainerInstance/containerGroups' and "
-             "tagName eq 'managed-by' and tagValue eq 'runner'")
+    odata = (
+        "resourceType eq 'Microsoft.ContainerInstance/containerGroups' and "
+        "tagName eq 'managed-by' and tagValue eq 'runner'"
+    )
     everywhere = arm("GET", f"resources?$filter={odata}", "2021-04-01").json()["value"]
     assert in_group[0]["id"] in [r["id"] for r in everywhere]
-    other = arm("GET", "resources?$filter=resourceType eq 'Microsoft.Batch/batchAccounts'",
-                "2021-04-01").json()["value"]
+    other = arm(
+        "GET", "resources?$filter=resourceType eq 'Microsoft.Batch/batchAccounts'", "2021-04-01"
+    ).json()["value"]
     assert other == []

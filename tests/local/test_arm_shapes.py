@@ -20,13 +20,21 @@ class Raw:
         self.sub = status["arm"]["subscription"]
         self.verify = status["ca_bundle"]
 
-    def __call__(self, method: str, path: str, *, token: bool = True,
-                 api_version: str | None = "2023-05-01", **kwargs: Any) -> requests.Response:
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: bool = True,
+        api_version: str | None = "2023-05-01",
+        **kwargs: Any,
+    ) -> requests.Response:
         headers = {"Authorization": "Bearer t"} if token else {}
         params = {"api-version": api_version} if api_version else {}
         url = f"{self.base}/subscriptions/{self.sub}/{path}"
-        return requests.request(method, url, headers=headers, params=params,
-                                verify=self.verify, timeout=30, **kwargs)
+        return requests.request(
+            method, url, headers=headers, params=params, verify=self.verify, timeout=30, **kwargs
+        )
 
 
 @pytest.fixture
@@ -39,9 +47,16 @@ def _body(image: str, command: str = "sleep 600", **props: Any) -> dict[str, Any
         "location": "westeurope",
         "properties": {
             "osType": "Linux",
-            "containers": [{"name": "app", "properties": {
-                "image": image, "command": ["sh", "-c", command],
-                "resources": {"requests": {"cpu": 0.5, "memoryInGB": 0.5}}}}],
+            "containers": [
+                {
+                    "name": "app",
+                    "properties": {
+                        "image": image,
+                        "command": ["sh", "-c", command],
+                        "resources": {"requests": {"cpu": 0.5, "memoryInGB": 0.5}},
+                    },
+                }
+            ],
             **props,
         },
     }
@@ -72,22 +87,31 @@ def test_every_shipped_aci_api_version_is_accepted(
         client = make_arm_client(emulator, "aci", api_version=version)
         assert list(client.container_groups.list_by_resource_group(resource_group)) == []
     assert raw("GET", ACI, api_version=None).json()["error"]["code"] == (
-        "MissingApiVersionParameter")
+        "MissingApiVersionParameter"
+    )
 
 
 def test_resource_groups_put_get_head_list_delete(
     resource_client: Any, raw: Raw, unique_name: Any
 ) -> None:
     name = unique_name("rgshape")
-    first = raw("PUT", f"resourcegroups/{name}", api_version="2025-04-01",
-                json={"location": "westeurope", "tags": {"a": "b"}})
+    first = raw(
+        "PUT",
+        f"resourcegroups/{name}",
+        api_version="2025-04-01",
+        json={"location": "westeurope", "tags": {"a": "b"}},
+    )
     assert first.status_code == 201
-    again = raw("PUT", f"resourcegroups/{name}", api_version="2025-04-01",
-                json={"location": "westeurope"})
+    again = raw(
+        "PUT", f"resourcegroups/{name}", api_version="2025-04-01", json={"location": "westeurope"}
+    )
     assert again.status_code == 200
     got = resource_client.resource_groups.get(name)
     assert (got.name, got.location, got.properties.provisioning_state) == (
-        name, "westeurope", "Succeeded")
+        name,
+        "westeurope",
+        "Succeeded",
+    )
     assert got.type == "Microsoft.Resources/resourceGroups"
     assert resource_client.resource_groups.check_existence(name) is True
     assert name in [g.name for g in resource_client.resource_groups.list()]
@@ -97,9 +121,15 @@ def test_resource_groups_put_get_head_list_delete(
     from waiting import wait_for
 
     poll = deleting.headers["Location"]
-    wait_for(lambda: requests.get(poll, headers={"Authorization": "Bearer t"},
-                                  verify=raw.verify, timeout=30).status_code,
-             lambda code: code == 200, "resource group deleted")
+    wait_for(
+        lambda: (
+            requests.get(
+                poll, headers={"Authorization": "Bearer t"}, verify=raw.verify, timeout=30
+            ).status_code
+        ),
+        lambda code: code == 200,
+        "resource group deleted",
+    )
     assert resource_client.resource_groups.check_existence(name) is False
     with pytest.raises(ResourceNotFoundError) as err:
         resource_client.resource_groups.get(name)
@@ -127,9 +157,9 @@ def test_put_answers_201_then_200_with_an_operation_url_on_api_version_2018_06_0
     assert created.json()["properties"]["provisioningState"] in ("Pending", "Creating")
     operation = created.headers["Azure-AsyncOperation"]
     assert "api-version=2018-06-01" in operation and "/operations/" in operation
-    assert requests.get(operation, headers={"Authorization": "Bearer t"},
-                        verify=raw.verify, timeout=30).json()["status"] in (
-        "Pending", "Succeeded")
+    assert requests.get(
+        operation, headers={"Authorization": "Bearer t"}, verify=raw.verify, timeout=30
+    ).json()["status"] in ("Pending", "Succeeded")
     wait_succeeded(raw, path)
     updated = raw("PUT", path, json=_body(test_image, "sleep 601"))
     assert updated.status_code == 200
@@ -146,8 +176,11 @@ def test_put_answers_201_then_200_with_an_operation_url_on_api_version_2018_06_0
 def wait_succeeded(raw: Raw, path: str) -> None:
     from waiting import wait_for
 
-    wait_for(lambda: raw("GET", path).json()["properties"]["provisioningState"],
-             lambda s: s == "Succeeded", f"{path} provisioned")
+    wait_for(
+        lambda: raw("GET", path).json()["properties"]["provisioningState"],
+        lambda s: s == "Succeeded",
+        f"{path} provisioned",
+    )
 
 
 def wait_gone(raw: Raw, path: str) -> None:
@@ -176,8 +209,11 @@ def test_put_during_provisioning_is_container_group_transitioning(
         ("-bad", {}, "InvalidContainerGroupName"),
         ("ok", {"restartPolicy": "Sometimes"}, "InvalidRestartPolicy"),
         ("ok", {"containers": []}, "MissingRequiredProperty"),
-        ("ok", {"ipAddress": {"type": "Private", "dnsNameLabel": "x", "ports": [{"port": 80}]}},
-         "InvalidDnsNameLabel"),
+        (
+            "ok",
+            {"ipAddress": {"type": "Private", "dnsNameLabel": "x", "ports": [{"port": 80}]}},
+            "InvalidDnsNameLabel",
+        ),
     ],
 )
 def test_invalid_bodies_get_validation_errors(
@@ -190,9 +226,7 @@ def test_invalid_bodies_get_validation_errors(
     assert answer.json()["error"]["code"] == code
 
 
-def test_container_checks_duplicate_names_ports_and_limits(
-    raw: Raw, resource_group: str
-) -> None:
+def test_container_checks_duplicate_names_ports_and_limits(raw: Raw, resource_group: str) -> None:
     body = _body("img")
     app = body["properties"]["containers"][0]
     body["properties"]["containers"] = [app, app]

@@ -78,8 +78,10 @@ def test_lists_are_paged_with_next_link(instant_target: Path, make_arm_client: A
     local_target.reset_counters(status)
     names = [g.name for g in aci.container_groups.list_by_resource_group("many")]
     assert names == [f"g{i:03d}" for i in range(130)]
-    route = ("GET /subscriptions/{sub}/resourceGroups/{rg}/providers/"
-             "Microsoft.ContainerInstance/containerGroups")
+    route = (
+        "GET /subscriptions/{sub}/resourceGroups/{rg}/providers/"
+        "Microsoft.ContainerInstance/containerGroups"
+    )
     assert local_target.counters(status)[route] == 2
     assert len(list(aci.container_groups.list())) == 130
 
@@ -127,8 +129,11 @@ def test_down_removes_the_targets_containers(
         assert {c.labels["runner.local.role"] for c in mine} == {"holder", "container"}
     finally:
         local_target.down(state, purge=True)
-    left = [c for c in docker_client.containers.list(all=True, filters=owned)
-            if c.labels[OWNER_LABEL] in instance]
+    left = [
+        c
+        for c in docker_client.containers.list(all=True, filters=owned)
+        if c.labels[OWNER_LABEL] in instance
+    ]
     assert left == []
 
 
@@ -202,7 +207,8 @@ def test_down_after_the_emulator_was_killed_removes_its_containers(
     owned = {"label": f"{OWNER_LABEL}={instance}"}
     try:
         make_arm_client(status, "resource").resource_groups.create_or_update(
-            "rg", {"location": "westeurope"})
+            "rg", {"location": "westeurope"}
+        )
         aci = make_arm_client(status, "aci")
         body = group([container("app", test_image, ["sh", "-c", "sleep 600"])])
         aci.container_groups.begin_create_or_update("rg", "web", body).result()

@@ -18,25 +18,35 @@ from runner.local.transitions import ACI_PROVISIONING, InvalidTransition, Progre
 
 
 def test_fault_rule_text_becomes_typed_rule_data() -> None:
-    rule = parse_rule_text("fault=429, api=arm, method=put, route=containerGroups, count=3, "
-                           "retry-after=2")
-    assert rule == {"fault": "429", "api": "arm", "method": "put", "route": "containerGroups",
-                    "count": 3, "retry_after": 2.0}
+    rule = parse_rule_text(
+        "fault=429, api=arm, method=put, route=containerGroups, count=3, retry-after=2"
+    )
+    assert rule == {
+        "fault": "429",
+        "api": "arm",
+        "method": "put",
+        "route": "containerGroups",
+        "count": 3,
+        "retry_after": 2.0,
+    }
 
 
-@pytest.mark.parametrize("text", ["fault=418", "fault=429,api=blob", "fault=500,rate=2",
-                                  "fault=500,colour=red", "429"])
+@pytest.mark.parametrize(
+    "text", ["fault=418", "fault=429,api=blob", "fault=500,rate=2", "fault=500,colour=red", "429"]
+)
 def test_bad_fault_rules_are_refused(text: str) -> None:
     with pytest.raises((ValueError, KeyError)):
         parse_rule_text(text)
 
 
 def test_count_rules_fire_exactly_count_times_and_match_method_and_route() -> None:
-    faults = FaultInjector(parse_rules([{"fault": "500", "method": "PUT", "route": "groups",
-                                         "count": 2}]))
+    faults = FaultInjector(
+        parse_rules([{"fault": "500", "method": "PUT", "route": "groups", "count": 2}])
+    )
     assert faults.pick("arm", "GET", "/containerGroups/{name}", "/containerGroups/a") is None
-    hits = [faults.pick("arm", "PUT", "/containerGroups/{name}", "/containerGroups/a")
-            for _ in range(4)]
+    hits = [
+        faults.pick("arm", "PUT", "/containerGroups/{name}", "/containerGroups/a") for _ in range(4)
+    ]
     assert [h is not None for h in hits] == [True, True, False, False]
 
 
@@ -48,16 +58,24 @@ def test_lro_latency_rules_do_not_delay_requests() -> None:
 
 
 def test_arm_path_segments_match_case_insensitively_but_names_keep_their_case() -> None:
-    path = "/subscriptions/S/resourcegroups/MyRG/providers/microsoft.containerinstance/" \
-           "containergroups/Start/START"
+    path = (
+        "/subscriptions/S/resourcegroups/MyRG/providers/microsoft.containerinstance/"
+        "containergroups/Start/START"
+    )
     assert canonical_path(path) == (
         "/subscriptions/S/resourceGroups/MyRG/providers/Microsoft.ContainerInstance/"
         "containerGroups/Start/start"
     )
 
 
-@given(st.lists(st.sampled_from(["subscriptions", "RESOURCEGROUPS", "x", "Providers", "logs",
-                                 "containers", "Stop"]), max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["subscriptions", "RESOURCEGROUPS", "x", "Providers", "logs", "containers", "Stop"]
+        ),
+        max_size=8,
+    )
+)
 def test_canonical_path_is_idempotent(parts: list[str]) -> None:
     path = "/" + "/".join(parts)
     assert canonical_path(canonical_path(path)) == canonical_path(path)
@@ -76,9 +94,16 @@ GROUP: dict[str, Any] = {
     "properties": {
         "osType": "Linux",
         "restartPolicy": "Always",
-        "containers": [{"name": "app", "properties": {
-            "image": "a:1", "ports": [{"port": 80}],
-            "resources": {"requests": {"cpu": 1, "memoryInGB": 1.5}}}}],
+        "containers": [
+            {
+                "name": "app",
+                "properties": {
+                    "image": "a:1",
+                    "ports": [{"port": 80}],
+                    "resources": {"requests": {"cpu": 1, "memoryInGB": 1.5}},
+                },
+            }
+        ],
     },
 }
 
@@ -88,10 +113,16 @@ GROUP: dict[str, Any] = {
     [
         (("properties", "osType"), "Windows", "os type"),
         (("properties", "restartPolicy"), "Never", "restart policy"),
-        (("properties", "containers", 0, "properties", "resources", "requests", "cpu"), 2,
-         "containers[app].cpu"),
-        (("properties", "containers", 0, "properties", "ports"), [{"port": 81}],
-         "containers[app].ports"),
+        (
+            ("properties", "containers", 0, "properties", "resources", "requests", "cpu"),
+            2,
+            "containers[app].cpu",
+        ),
+        (
+            ("properties", "containers", 0, "properties", "ports"),
+            [{"port": 81}],
+            "containers[app].ports",
+        ),
     ],
 )
 def test_fields_that_need_a_replace(path: tuple[Any, ...], value: Any, field: str) -> None:
@@ -108,7 +139,8 @@ def test_image_env_and_tags_update_in_place() -> None:
     new["tags"] = {"a": "b"}
     new["properties"]["containers"][0]["properties"]["image"] = "a:2"
     new["properties"]["containers"][0]["properties"]["environmentVariables"] = [
-        {"name": "X", "value": "1"}]
+        {"name": "X", "value": "1"}
+    ]
     assert replace_fields(GROUP, new) == []
 
 

@@ -22,7 +22,8 @@ def test_wrong_shared_key_is_refused_with_403_authentication_failed(make_batch_c
     assert caught.value.error.code == "AuthenticationFailed"
     body = caught.value.response.json()
     assert body["odata.metadata"].endswith(
-        "$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element")
+        "$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"
+    )
     assert body["message"]["lang"] == "en-US"
     assert "RequestId:" in body["message"]["value"]
     detail = {v["key"]: v["value"] for v in body["values"]}
@@ -32,11 +33,13 @@ def test_wrong_shared_key_is_refused_with_403_authentication_failed(make_batch_c
 def test_request_without_authorization_is_refused(emulator: dict[str, Any]):
     import requests
 
-    answer = requests.get(f"{emulator['batch']['url']}/pools?api-version=2025-06-01",
-                          verify=emulator["ca_bundle"], timeout=10)
+    answer = requests.get(
+        f"{emulator['batch']['url']}/pools?api-version=2025-06-01",
+        verify=emulator["ca_bundle"],
+        timeout=10,
+    )
     assert answer.status_code == 403
     assert answer.json()["code"] == "AuthenticationFailed"
-
 
 
 def test_signature_covers_percent_encoded_paths_and_query_values(batch_client, unique_name):

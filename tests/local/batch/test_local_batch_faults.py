@@ -13,8 +13,7 @@ LIST_POOLS = "GET /pools"
 
 
 def rule(fault: str, **extra) -> dict:
-    return {"api": "batch", "method": "GET", "route": "/pools", "fault": fault, "count": 1,
-            **extra}
+    return {"api": "batch", "method": "GET", "route": "/pools", "fault": fault, "count": 1, **extra}
 
 
 def test_429_carries_retry_after_and_a_batch_error_body(batch_client, faults):
@@ -44,8 +43,9 @@ def test_500_surfaces_then_is_retried(batch_client, make_batch_client, faults):
     assert caught.value.response.json()["code"]
     faults.set([rule("500")])
     faults.reset_counters()
-    assert isinstance(list(make_batch_client(retry_total=2, retry_backoff_factor=0.1)
-                           .list_pools()), list)
+    assert isinstance(
+        list(make_batch_client(retry_total=2, retry_backoff_factor=0.1).list_pools()), list
+    )
     assert faults.counters()[LIST_POOLS] == 2
 
 
@@ -55,15 +55,25 @@ def test_dropped_connection_surfaces_then_is_retried(batch_client, make_batch_cl
         list(batch_client.list_pools())
     faults.set([rule("drop")])
     faults.reset_counters()
-    assert isinstance(list(make_batch_client(retry_total=2, retry_backoff_factor=0.1)
-                           .list_pools()), list)
+    assert isinstance(
+        list(make_batch_client(retry_total=2, retry_backoff_factor=0.1).list_pools()), list
+    )
     assert faults.counters()[LIST_POOLS] == 2
 
 
 def test_create_tasks_resubmits_a_chunk_after_a_server_error(batch_client, faults, unique_name):
     _, job_id = make_pool_and_job(batch_client, unique_name("chunk"), nodes=0)
-    faults.set([{"api": "batch", "method": "POST", "route": "addtaskcollection",
-                 "fault": "500", "count": 1}])
+    faults.set(
+        [
+            {
+                "api": "batch",
+                "method": "POST",
+                "route": "addtaskcollection",
+                "fault": "500",
+                "count": 1,
+            }
+        ]
+    )
     faults.reset_counters()
     tasks = [bm.BatchTaskCreateOptions(id=f"t{i}", command_line="true") for i in range(150)]
     result = batch_client.create_tasks(job_id, tasks)
@@ -72,11 +82,19 @@ def test_create_tasks_resubmits_a_chunk_after_a_server_error(batch_client, fault
     assert len(list(batch_client.list_tasks(job_id))) == 150
 
 
-def test_lro_latency_holds_a_pool_delete_while_others_complete(batch_client, faults,
-                                                              unique_name):
+def test_lro_latency_holds_a_pool_delete_while_others_complete(batch_client, faults, unique_name):
     slow_pool, job_id = make_pool_and_job(batch_client, unique_name("lro"), nodes=0)
-    faults.set([{"api": "batch", "method": "DELETE", "route": slow_pool, "fault": "latency",
-                 "lro_latency": 30}])
+    faults.set(
+        [
+            {
+                "api": "batch",
+                "method": "DELETE",
+                "route": slow_pool,
+                "fault": "latency",
+                "lro_latency": 30,
+            }
+        ]
+    )
     batch_client.begin_delete_pool(slow_pool, polling_interval=0)
     batch_client.begin_delete_job(job_id, polling_interval=0).result()
     assert batch_client.get_pool(slow_pool).state == bm.BatchPoolState.DELETING

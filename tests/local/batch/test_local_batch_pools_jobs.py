@@ -32,11 +32,17 @@ def test_create_pool_answers_201_with_batch_headers_and_no_body(batch_client, un
 
 def test_pool_get_exists_and_conflict(batch_client, unique_name):
     pool_id = unique_name("pool")
-    batch_client.create_pool(pool_options(pool_id, nodes=1, slots=2,
-                                          metadata=[bm.BatchMetadataItem(name="k", value="v")]))
+    batch_client.create_pool(
+        pool_options(
+            pool_id, nodes=1, slots=2, metadata=[bm.BatchMetadataItem(name="k", value="v")]
+        )
+    )
     assert batch_client.pool_exists(pool_id) is True
-    pool = wait_for(lambda: batch_client.get_pool(pool_id),
-                    lambda p: p.allocation_state == bm.AllocationState.STEADY, "steady pool")
+    pool = wait_for(
+        lambda: batch_client.get_pool(pool_id),
+        lambda p: p.allocation_state == bm.AllocationState.STEADY,
+        "steady pool",
+    )
     assert pool.state == bm.BatchPoolState.ACTIVE
     assert pool.current_dedicated_nodes == 1 and pool.task_slots_per_node == 2
     assert pool.vm_size == "standard_d2s_v3"
@@ -63,26 +69,37 @@ def test_missing_required_property_is_named(batch_client, unique_name):
 def test_pool_update_replace_and_resize(batch_client, unique_name):
     pool_id = unique_name("upd")
     batch_client.create_pool(pool_options(pool_id, nodes=1))
-    batch_client.update_pool(pool_id, bm.BatchPoolUpdateOptions(
-        metadata=[bm.BatchMetadataItem(name="a", value="1")],
-        start_task=bm.BatchStartTask(command_line="true")))
+    batch_client.update_pool(
+        pool_id,
+        bm.BatchPoolUpdateOptions(
+            metadata=[bm.BatchMetadataItem(name="a", value="1")],
+            start_task=bm.BatchStartTask(command_line="true"),
+        ),
+    )
     pool = batch_client.get_pool(pool_id)
     assert pool.metadata[0].value == "1" and pool.start_task.command_line == "true"
-    batch_client.replace_pool_properties(pool_id, bm.BatchPoolReplaceOptions(
-        application_package_references=[], metadata=[]))
+    batch_client.replace_pool_properties(
+        pool_id, bm.BatchPoolReplaceOptions(application_package_references=[], metadata=[])
+    )
     pool = batch_client.get_pool(pool_id)
     assert pool.start_task is None and not pool.metadata
-    wait_for(lambda: batch_client.get_pool(pool_id),
-             lambda p: p.allocation_state == bm.AllocationState.STEADY, "steady pool")
+    wait_for(
+        lambda: batch_client.get_pool(pool_id),
+        lambda p: p.allocation_state == bm.AllocationState.STEADY,
+        "steady pool",
+    )
     batch_client.begin_resize_pool(
-        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=3), polling_interval=0).result()
+        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=3), polling_interval=0
+    ).result()
     assert len(list(batch_client.list_nodes(pool_id))) == 3
     assert batch_client.get_pool(pool_id).current_dedicated_nodes == 3
     batch_client.begin_resize_pool(
-        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=1), polling_interval=0).result()
+        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=1), polling_interval=0
+    ).result()
     assert len(list(batch_client.list_nodes(pool_id))) == 1
     batch_client.begin_resize_pool(
-        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=3), polling_interval=0).result()
+        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=3), polling_interval=0
+    ).result()
     assert len({n.id for n in batch_client.list_nodes(pool_id)}) == 3
 
 
@@ -104,8 +121,9 @@ def test_job_create_conflict_list_and_get(batch_client, unique_name):
     name = unique_name("job")
     pool_id, job_id = make_pool_and_job(batch_client, name, nodes=0)
     with pytest.raises(ResourceExistsError) as caught:
-        batch_client.create_job(bm.BatchJobCreateOptions(
-            id=job_id, pool_info=bm.BatchPoolInfo(pool_id=pool_id)))
+        batch_client.create_job(
+            bm.BatchJobCreateOptions(id=job_id, pool_info=bm.BatchPoolInfo(pool_id=pool_id))
+        )
     assert caught.value.error.code == "JobExists"
     job = batch_client.get_job(job_id)
     assert job.state == bm.BatchJobState.ACTIVE and job.pool_info.pool_id == pool_id
@@ -120,8 +138,8 @@ def test_job_terminate_then_delete(batch_client, unique_name):
     _, job_id = make_pool_and_job(batch_client, unique_name("term"), nodes=0)
     # azure-batch 15.1 sets no content type unless the options carry a value.
     batch_client.begin_terminate_job(
-        job_id, BatchJobTerminateOptions(termination_reason="EnoughWork"),
-        polling_interval=0).result()
+        job_id, BatchJobTerminateOptions(termination_reason="EnoughWork"), polling_interval=0
+    ).result()
     job = batch_client.get_job(job_id)
     assert job.state == bm.BatchJobState.COMPLETED
     assert job.execution_info.termination_reason == "EnoughWork"
@@ -143,12 +161,19 @@ def test_if_match_guards_writes_with_the_etag(batch_client, unique_name):
     batch_client.create_pool(pool_options(pool_id, nodes=0))
     etag = batch_client.get_pool(pool_id).etag
     with pytest.raises(ResourceModifiedError) as caught:
-        batch_client.update_pool(pool_id, bm.BatchPoolUpdateOptions(metadata=[]),
-                                 etag="0x8D0000000000000",
-                                 match_condition=MatchConditions.IfNotModified)
+        batch_client.update_pool(
+            pool_id,
+            bm.BatchPoolUpdateOptions(metadata=[]),
+            etag="0x8D0000000000000",
+            match_condition=MatchConditions.IfNotModified,
+        )
     assert caught.value.status_code == 412 and caught.value.error.code == "ConditionNotMet"
-    batch_client.update_pool(pool_id, bm.BatchPoolUpdateOptions(metadata=[]), etag=etag,
-                             match_condition=MatchConditions.IfNotModified)
+    batch_client.update_pool(
+        pool_id,
+        bm.BatchPoolUpdateOptions(metadata=[]),
+        etag=etag,
+        match_condition=MatchConditions.IfNotModified,
+    )
     assert batch_client.get_pool(pool_id).etag != etag
 
 
@@ -159,8 +184,11 @@ def test_transitions_slow_down_node_allocation(batch_client, transitions, unique
     pool = batch_client.get_pool(pool_id)
     assert pool.allocation_state == bm.AllocationState.RESIZING
     assert pool.current_dedicated_nodes == 0 and not list(batch_client.list_nodes(pool_id))
-    pool = wait_for(lambda: batch_client.get_pool(pool_id),
-                    lambda p: p.allocation_state == bm.AllocationState.STEADY, "steady pool")
+    pool = wait_for(
+        lambda: batch_client.get_pool(pool_id),
+        lambda p: p.allocation_state == bm.AllocationState.STEADY,
+        "steady pool",
+    )
     assert pool.current_dedicated_nodes == 2
 
 
@@ -168,9 +196,14 @@ def test_malformed_and_out_of_range_bodies_are_refused(batch_client, unique_name
     from azure.core.rest import HttpRequest
 
     with pytest.raises(HttpResponseError) as caught:
-        batch_client.send_request(HttpRequest(
-            "POST", "/pools?api-version=2025-06-01", content=b"{not json",
-            headers={"Content-Type": "application/json; odata=minimalmetadata"}))
+        batch_client.send_request(
+            HttpRequest(
+                "POST",
+                "/pools?api-version=2025-06-01",
+                content=b"{not json",
+                headers={"Content-Type": "application/json; odata=minimalmetadata"},
+            )
+        )
     assert caught.value.status_code == 400 and caught.value.error.code == "InvalidRequestBody"
     with pytest.raises(HttpResponseError) as slots:
         batch_client.create_pool(pool_options(unique_name("zero"), slots=0))
@@ -188,5 +221,7 @@ def test_supported_images_and_node_counts(batch_client, unique_name):
     batch_client.create_pool(pool_options(pool_id, nodes=2))
     counts = wait_for(
         lambda: {c.pool_id: c for c in batch_client.list_pool_node_counts()}.get(pool_id),
-        lambda c: c is not None and c.dedicated.idle == 2, "two idle nodes")
+        lambda c: c is not None and c.dedicated.idle == 2,
+        "two idle nodes",
+    )
     assert counts.dedicated.total == 2 and counts.low_priority.total == 0

@@ -39,12 +39,19 @@ def test_state_survives_a_restart_and_running_tasks_are_requeued(own_target):
 
     client = batch_client_for(start(own_target))
     pool_id, job_id = make_pool_and_job(client, "restart", nodes=1, slots=2)
-    client.create_tasks(job_id, [
-        bm.BatchTaskCreateOptions(id="done", command_line="/bin/sh -c 'exit 4'"),
-        bm.BatchTaskCreateOptions(id="busy", command_line="sleep 60")])
+    client.create_tasks(
+        job_id,
+        [
+            bm.BatchTaskCreateOptions(id="done", command_line="/bin/sh -c 'exit 4'"),
+            bm.BatchTaskCreateOptions(id="busy", command_line="sleep 60"),
+        ],
+    )
     wait_task_completed(client, job_id, "done")
-    wait_for(lambda: client.get_task(job_id, "busy"),
-             lambda t: t.state == bm.BatchTaskState.RUNNING, "the busy task to run")
+    wait_for(
+        lambda: client.get_task(job_id, "busy"),
+        lambda t: t.state == bm.BatchTaskState.RUNNING,
+        "the busy task to run",
+    )
 
     local_target.down(own_target)
     client = batch_client_for(start(own_target))
@@ -54,8 +61,11 @@ def test_state_survives_a_restart_and_running_tasks_are_requeued(own_target):
     assert client.get_job(job_id).state == bm.BatchJobState.ACTIVE
     done = client.get_task(job_id, "done")
     assert done.state == bm.BatchTaskState.COMPLETED and done.execution_info.exit_code == 4
-    busy = wait_for(lambda: client.get_task(job_id, "busy"),
-                    lambda t: t.state == bm.BatchTaskState.RUNNING, "the busy task to rerun")
+    busy = wait_for(
+        lambda: client.get_task(job_id, "busy"),
+        lambda t: t.state == bm.BatchTaskState.RUNNING,
+        "the busy task to rerun",
+    )
     assert busy.execution_info.requeue_count == 1
 
 
@@ -66,10 +76,17 @@ def test_after_a_crash_the_restart_stops_what_the_old_emulator_left_running(own_
     status = start(own_target)
     client = batch_client_for(status)
     _, job_id = make_pool_and_job(client, "crash", nodes=1)
-    client.create_task(job_id, bm.BatchTaskCreateOptions(
-        id="orphan", command_line="/bin/sh -c 'echo $$ > pid; exec sleep 60'"))
-    wait_for(lambda: client.get_task(job_id, "orphan"),
-             lambda t: t.state == bm.BatchTaskState.RUNNING, "the task to run")
+    client.create_task(
+        job_id,
+        bm.BatchTaskCreateOptions(
+            id="orphan", command_line="/bin/sh -c 'echo $$ > pid; exec sleep 60'"
+        ),
+    )
+    wait_for(
+        lambda: client.get_task(job_id, "orphan"),
+        lambda t: t.state == bm.BatchTaskState.RUNNING,
+        "the task to run",
+    )
     first = wait_for(lambda: _pid(client, job_id), lambda p: p is not None, "the task's pid")
 
     os.kill(status["pid"], signal.SIGKILL)
@@ -78,8 +95,11 @@ def test_after_a_crash_the_restart_stops_what_the_old_emulator_left_running(own_
 
     client = batch_client_for(start(own_target))
     assert not _alive(first)
-    rerun = wait_for(lambda: client.get_task(job_id, "orphan"),
-                     lambda t: t.state == bm.BatchTaskState.RUNNING, "the task to rerun")
+    rerun = wait_for(
+        lambda: client.get_task(job_id, "orphan"),
+        lambda t: t.state == bm.BatchTaskState.RUNNING,
+        "the task to rerun",
+    )
     assert rerun.execution_info.requeue_count == 1
 
 

@@ -18,14 +18,17 @@ TASKS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("state eq 'completed'", ["a-2", "b-1"]),
-    ("state eq 'Completed'", ["a-2", "b-1"]),
-    ("startswith(id,'a-')", ["a-1", "a-2"]),
-    ("state eq 'completed' and executionInfo/exitCode ne 0", ["a-2"]),
-    ("id eq 'a-1' or id eq 'b-1'", ["a-1", "b-1"]),
-    ("", ["a-1", "a-2", "b-1"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("state eq 'completed'", ["a-2", "b-1"]),
+        ("state eq 'Completed'", ["a-2", "b-1"]),
+        ("startswith(id,'a-')", ["a-1", "a-2"]),
+        ("state eq 'completed' and executionInfo/exitCode ne 0", ["a-2"]),
+        ("id eq 'a-1' or id eq 'b-1'", ["a-1", "b-1"]),
+        ("", ["a-1", "a-2", "b-1"]),
+    ],
+)
 def test_filters_select_what_batch_would(text, expected):
     keep = compile_filter(text)
     assert [t["id"] for t in TASKS if keep(t)] == expected
@@ -51,10 +54,17 @@ def test_pages_link_to_the_next_one_until_the_last():
         page(items, {**args, "maxresults": "1001"}, "https://h", "/x")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("PT5S", 5.0), ("PT1M30S", 90.0), ("P1DT2H", 93600.0), ("PT0.5S", 0.5),
-    (MAX_DURATION, None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("PT5S", 5.0),
+        ("PT1M30S", 90.0),
+        ("P1DT2H", 93600.0),
+        ("PT0.5S", 0.5),
+        (MAX_DURATION, None),
+        (None, None),
+    ],
+)
 def test_iso_durations(text, seconds):
     assert parse_duration(text) == seconds
 

@@ -28,8 +28,11 @@ def get(client: Any, path: str) -> Any:
 
 def test_pool_job_task_and_counts_have_the_example_shapes(batch_client, unique_name):
     pool_id, job_id = make_pool_and_job(batch_client, unique_name("shape"), nodes=1)
-    answer = batch_client.create_task_collection(job_id, bm.BatchTaskGroup(task_values=[
-        bm.BatchTaskCreateOptions(id="one", command_line="true")]), cls=lambda r, b, h: r)
+    answer = batch_client.create_task_collection(
+        job_id,
+        bm.BatchTaskGroup(task_values=[bm.BatchTaskCreateOptions(id="one", command_line="true")]),
+        cls=lambda r, b, h: r,
+    )
     results = answer.http_response.json()["value"]
     assert set(results[0]) == {"status", "taskId", "eTag", "lastModified", "location"}
     assert results[0]["status"] == "success" and TIMESTAMP.match(results[0]["lastModified"])
@@ -42,10 +45,22 @@ def test_pool_job_task_and_counts_have_the_example_shapes(batch_client, unique_n
 
     task = get(batch_client, f"/jobs/{job_id}/tasks/one")
     assert set(task) >= TASK_KEYS
-    assert set(task["executionInfo"]) >= {"startTime", "endTime", "exitCode", "result",
-                                          "retryCount", "requeueCount"}
-    assert set(task["nodeInfo"]) == {"affinityId", "nodeUrl", "poolId", "nodeId",
-                                     "taskRootDirectory", "taskRootDirectoryUrl"}
+    assert set(task["executionInfo"]) >= {
+        "startTime",
+        "endTime",
+        "exitCode",
+        "result",
+        "retryCount",
+        "requeueCount",
+    }
+    assert set(task["nodeInfo"]) == {
+        "affinityId",
+        "nodeUrl",
+        "poolId",
+        "nodeId",
+        "taskRootDirectory",
+        "taskRootDirectoryUrl",
+    }
 
     counts = get(batch_client, f"/jobs/{job_id}/taskcounts")
     fields = {"active", "running", "completed", "succeeded", "failed"}
@@ -55,16 +70,18 @@ def test_pool_job_task_and_counts_have_the_example_shapes(batch_client, unique_n
 
 def test_lists_page_with_odata_next_link(batch_client, unique_name):
     _, job_id = make_pool_and_job(batch_client, unique_name("links"), nodes=0)
-    batch_client.create_tasks(job_id, [bm.BatchTaskCreateOptions(id=f"t{i}", command_line="true")
-                                       for i in range(3)])
+    batch_client.create_tasks(
+        job_id, [bm.BatchTaskCreateOptions(id=f"t{i}", command_line="true") for i in range(3)]
+    )
     response = batch_client.send_request(
-        HttpRequest("GET", f"/jobs/{job_id}/tasks?{VERSION}&maxresults=2"))
+        HttpRequest("GET", f"/jobs/{job_id}/tasks?{VERSION}&maxresults=2")
+    )
     first = response.json()
     assert first["odata.metadata"].endswith("$metadata#tasks")
     assert len(first["value"]) == 2
     link = first["odata.nextLink"]
     assert link.startswith(batch_client._config.endpoint) and "maxresults=2" in link
-    relative = link[len(batch_client._config.endpoint):]
+    relative = link[len(batch_client._config.endpoint) :]
     rest = batch_client.send_request(HttpRequest("GET", relative)).json()
     assert "odata.nextLink" not in rest
     assert sorted(t["id"] for t in first["value"] + rest["value"]) == ["t0", "t1", "t2"]

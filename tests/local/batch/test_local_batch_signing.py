@@ -33,7 +33,7 @@ def signed(method: str, url: str, **kwargs) -> HttpRequest:
 
 def check(request: HttpRequest, key: str = KEY) -> None:
     raw_uri = request.url.split("://", 1)[1]
-    raw_uri = raw_uri[raw_uri.index("/"):]
+    raw_uri = raw_uri[raw_uri.index("/") :]
     verify(request.method, raw_uri, dict(request.headers), ACCOUNT, key)
 
 
@@ -43,9 +43,16 @@ def test_bodiless_writes_are_signed_with_content_length_zero(method):
 
 
 def test_json_body_and_percent_encoded_file_path():
-    check(signed("POST", "https://h/jobs/j/addtaskcollection?api-version=2025-06-01",
-                 json={"value": [{"id": "t", "commandLine": "echo hi"}]}))
-    check(signed("GET", "https://h/jobs/j/tasks/t/files/wd%2Fout%20file.txt?api-version=2025-06-01"))
+    check(
+        signed(
+            "POST",
+            "https://h/jobs/j/addtaskcollection?api-version=2025-06-01",
+            json={"value": [{"id": "t", "commandLine": "echo hi"}]},
+        )
+    )
+    check(
+        signed("GET", "https://h/jobs/j/tasks/t/files/wd%2Fout%20file.txt?api-version=2025-06-01")
+    )
 
 
 def test_a_wrong_key_is_refused_with_the_string_to_sign():
@@ -67,13 +74,18 @@ def test_missing_and_unknown_api_versions():
 
 @settings(max_examples=200, deadline=None)
 @given(
-    path=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
-                 min_size=1, max_size=20),
+    path=st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
+        min_size=1,
+        max_size=20,
+    ),
     params=st.dictionaries(
         st.sampled_from(["$filter", "$select", "maxresults", "timeOut", "recursive", "$skiptoken"]),
-        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
-                max_size=20),
-        max_size=4),
+        st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20
+        ),
+        max_size=4,
+    ),
 )
 def test_any_path_and_query_signed_by_the_sdk_verifies(path, params):
     query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())

@@ -44,13 +44,28 @@ VERSION = "api-version=2024-07-01.20.0"
 CASES = sorted(RECORDED.glob("*.json"))
 # Headers Batch itself writes; the others (Date, Server, Transfer-Encoding...) are the
 # web server's.
-BATCH_HEADERS = ("Content-Type", "DataServiceId", "DataServiceVersion", "ETag", "Last-Modified",
-                 "Location", "request-id", "client-request-id", "ocp-batch-file-isdirectory",
-                 "ocp-batch-file-url", "ocp-creation-time")
+BATCH_HEADERS = (
+    "Content-Type",
+    "DataServiceId",
+    "DataServiceVersion",
+    "ETag",
+    "Last-Modified",
+    "Location",
+    "request-id",
+    "client-request-id",
+    "ocp-batch-file-isdirectory",
+    "ocp-batch-file-url",
+    "ocp-creation-time",
+)
 INSTANCE = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,7})?Z"), "<time>"),
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                r"[0-9a-fA-F]{12}\b"), "<guid>"),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+            r"[0-9a-fA-F]{12}\b"
+        ),
+        "<guid>",
+    ),
     (re.compile(r"^0x8D[0-9A-F]{13}$"), "<etag>"),
     (re.compile(r"^https://[^/]+"), "<host>"),
     (re.compile(r"^https%3A%2F%2F.*?(?=%2F)"), "<host>"),
@@ -69,8 +84,13 @@ def matches(where: str, pattern: str) -> bool:
     return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), where) is not None
 
 
-def differences(expected: Any, actual: Any, where: str = "body", loose: tuple[str, ...] = (),
-                local: dict[str, list[str]] | None = None) -> list[str]:
+def differences(
+    expected: Any,
+    actual: Any,
+    where: str = "body",
+    loose: tuple[str, ...] = (),
+    local: dict[str, list[str]] | None = None,
+) -> list[str]:
     if any(matches(where, p) for p in loose):
         return [] if type(expected) is type(actual) else [f"{where}: got {actual!r}"]
     if isinstance(expected, dict):
@@ -78,16 +98,20 @@ def differences(expected: Any, actual: Any, where: str = "body", loose: tuple[st
             return [f"{where}: expected an object, got {actual!r}"]
         extra = {k for p, keys in (local or {}).items() if matches(where, p) for k in keys}
         found = [f"{where}: missing key {k!r}" for k in expected if k not in actual]
-        found += [f"{where}: unexpected key {k!r}" for k in actual
-                  if k not in expected and k not in extra]
+        found += [
+            f"{where}: unexpected key {k!r}" for k in actual if k not in expected and k not in extra
+        ]
         for key in expected.keys() & actual.keys():
             found += differences(expected[key], actual[key], f"{where}.{key}", loose, local)
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{where}: expected {len(expected)} items, got {actual!r}"]
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
-                for d in differences(e, a, f"{where}[{i}]", loose, local)]
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in differences(e, a, f"{where}[{i}]", loose, local)
+        ]
     if type(expected) is not type(actual):
         return [f"{where}: expected {type(expected).__name__} {expected!r}, got {actual!r}"]
     if isinstance(expected, str) and shape(expected) != shape(actual):
@@ -190,11 +214,14 @@ def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any
             continue
         label = f"#{number} {entry['method']} {uri}"
         if response.status_code != entry["status"]:
-            problems.append(f"{label}: status {response.status_code}, Azure answered "
-                            f"{entry['status']}: {response.text()[:300]}")
+            problems.append(
+                f"{label}: status {response.status_code}, Azure answered "
+                f"{entry['status']}: {response.text()[:300]}"
+            )
             continue
-        problems += [f"{label}: {d}" for d in header_differences(entry["headers"],
-                                                                 response.headers)]
+        problems += [
+            f"{label}: {d}" for d in header_differences(entry["headers"], response.headers)
+        ]
         text = response.text() if entry["method"] != "HEAD" else ""
         if "content" in entry:  # a file's bytes, not JSON
             if entry["content"] not in text:
@@ -212,10 +239,13 @@ def test_recorded_traffic_gets_azures_answers(case: Path, account: dict[str, Any
                 problems.append(f"{label}: {entry['sorted']} not in id order")
             entry["response"][entry["sorted"]].sort(key=lambda i: i["id"])
         loose = tuple(p if p.startswith("*") else f"body.{p}" for p in entry.get("instance", ()))
-        local = {p if p.startswith("*") else f"body.{p}": keys
-                 for p, keys in entry.get("local", {}).items()}
-        problems += [f"{label}: {d}" for d in differences(entry["response"], body, "body", loose,
-                                                          local)]
+        local = {
+            p if p.startswith("*") else f"body.{p}": keys
+            for p, keys in entry.get("local", {}).items()
+        }
+        problems += [
+            f"{label}: {d}" for d in differences(entry["response"], body, "body", loose, local)
+        ]
         if entry.get("follow"):
             next_uri = relative(body.get("odata.nextLink", ""))
     assert not problems, "\n".join(problems)

@@ -34,11 +34,22 @@ if __name__ == "__main__":
             print(f"{word}: {count}", file=text_file)
 
     endpoint = args.blobendpoint or f"https://{args.storageaccount}.blob.core.windows.net"
-    url = "{}/{}/{}?{}".format(endpoint.rstrip("/"), args.storagecontainer,
-                               os.path.basename(output_file), args.sastoken.lstrip("?"))
+    url = "{}/{}/{}?{}".format(
+        endpoint.rstrip("/"),
+        args.storagecontainer,
+        os.path.basename(output_file),
+        args.sastoken.lstrip("?"),
+    )
     with open(output_file, "rb") as data:
         body = data.read()
-    request = urllib.request.Request(url, data=body, method="PUT", headers={
-        "x-ms-blob-type": "BlockBlob", "x-ms-version": "2021-08-06",
-        "Content-Length": str(len(body))})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="PUT",
+        headers={
+            "x-ms-blob-type": "BlockBlob",
+            "x-ms-version": "2021-08-06",
+            "Content-Length": str(len(body)),
+        },
+    )
     urllib.request.urlopen(request).close()

@@ -87,8 +87,14 @@ def read(file: str | Path) -> SavedPlan:
     )
 
 
+def _without_cost(plan: dict[str, Any]) -> dict[str, Any]:
+    # Prices are not live state: a price source that answers differently at apply time
+    # (the Retail Prices API, a new table) does not make the changes stale.
+    return {k: v for k, v in plan.items() if k != "cost"}
+
+
 def check_still_valid(saved: SavedPlan, fresh: Plan, file: str | Path) -> None:
-    if fresh.model_dump(mode="json") != saved.plan:
+    if _without_cost(fresh.model_dump(mode="json")) != _without_cost(saved.plan):
         from runner.plan.stale import changed_files
 
         files = changed_files(saved.plan, fresh)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runner.cli.cost_options import priced, prices_option, refuse_over_cap
 from runner.cli.options import SpecOptions, UsageError, absolute, spec_options
 from runner.plan.action import Action
 
@@ -63,6 +64,7 @@ REFRESH_HELP = (
 )
 @click.option("--prune", is_flag=True, help="Plan the deletion of this workspace's orphans.")
 @click.option("--refresh", is_flag=True, help=REFRESH_HELP)
+@prices_option
 @spec_options
 def plan(
     paths: tuple[str, ...],
@@ -70,6 +72,7 @@ def plan(
     out_file: str | None,
     prune: bool,
     refresh: bool,
+    prices: str | None,
     opts: SpecOptions,
 ) -> None:
     """Show what apply would change, reading live state (there is no state file).
@@ -82,8 +85,10 @@ def plan(
     specs = opts.load(paths, check_files=True)
     workspace = opts.workspace_name()
     the_plan = api.build_plan(specs, opts.get_target(), workspace, prune=prune, refresh=refresh)
+    the_plan = priced(the_plan, specs, opts.target, prices)
     with renderer_for(opts.output, lines=False) as out:
         out.plan(the_plan)
+    refuse_over_cap(the_plan, specs)
     if out_file:
         from runner.cli import plan_file
 
@@ -121,6 +126,7 @@ def plan(
     type=click.Path(exists=True, dir_okay=False),
     help="Apply a plan saved with `runner plan -out`; refused if anything changed since.",
 )
+@prices_option
 @spec_options
 def apply(
     paths: tuple[str, ...],
@@ -128,6 +134,7 @@ def apply(
     prune: bool,
     refresh: bool,
     plan_path: str | None,
+    prices: str | None,
     opts: SpecOptions,
 ) -> None:
     """Make live state match the specs, then run, collect and tear down."""
@@ -160,7 +167,19 @@ def apply(
     # Held from the plan to the end, so no other run acts between them and this one never
     # applies a plan another made stale; the engine's apply joins it.
     with WorkspaceLock(workspace, nestable=True):
-        _plan_and_apply(api, specs, target, workspace, prune, refresh, saved, plan_path, yes, opts)
+        _plan_and_apply(
+            api,
+            specs,
+            target,
+            workspace,
+            prune,
+            refresh,
+            saved,
+            plan_path,
+            yes,
+            opts,
+            prices=prices,
+        )
 
 
 def _plan_and_apply(
@@ -174,6 +193,7 @@ def _plan_and_apply(
     plan_path: str | None,
     yes: bool,
     opts: SpecOptions,
+    prices: str | None = None,
 ) -> None:
     from runner.render.pick import renderer_for
 
@@ -182,8 +202,10 @@ def _plan_and_apply(
         from runner.cli import plan_file
 
         plan_file.check_still_valid(saved, the_plan, plan_path or "")
+    the_plan = priced(the_plan, specs, opts.target, prices)
     out = renderer_for(opts.output)
     out.plan(the_plan)
+    refuse_over_cap(the_plan, specs)
     acting = the_plan.has_changes or (prune and bool(the_plan.orphans))
     if acting and saved is None and not yes:
         _confirm("Do you want to perform these actions?")

@@ -15,6 +15,7 @@ from pydantic import (
 
 from runner.plan.action import Action
 from runner.plan.batch_desired import DesiredBatch
+from runner.plan.cost_lines import CostEstimate
 
 FORMAT_VERSION = "1.0"
 
@@ -207,6 +208,8 @@ class Plan(BaseModel):
     workspace: str = ""
     changes: tuple[Change, ...] = ()
     orphans: tuple[Address, ...] = Field(default=(), description="owned by workspace, not in specs")
+    # What the changes will cost and at whose prices (``runner.plan.cost.estimate``).
+    cost: CostEstimate | None = None
     # What apply makes of each BatchJob spec: computed once, from the local files as they
     # were read for this plan. Not in the JSON form: its uploads and tasks are the changes.
     batches: SkipValidation[tuple[DesiredBatch, ...]] = Field(default=(), exclude=True)

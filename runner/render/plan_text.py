@@ -14,6 +14,7 @@ from typing import Any
 
 from runner.plan.action import Action
 from runner.plan.model import Change, Plan
+from runner.render.cost_text import estimate_lines
 from runner.render.redact import SECRET_KEYS, SENSITIVE
 from runner.render.wording import (
     LEGEND,
@@ -186,6 +187,9 @@ def plan_lines(plan: Plan) -> list[Line]:
         lines.append(Line(NO_CHANGES_BUT_CONFLICTS, "bold magenta"))
     else:
         lines.append(Line(NO_CHANGES, "bold green"))
+    if plan.cost is not None:
+        lines.append(Line(""))
+        lines.extend(Line(text, style) for text, style in estimate_lines(plan.cost))
     return lines
 
 

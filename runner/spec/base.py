@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
@@ -97,6 +98,21 @@ Duration = Annotated[
         }
     ),
 ]
+
+
+class CostSettings(Model):
+    """What a spec may say about its cost: the estimate's duration and a cap on it."""
+
+    # How long one run is expected to take; unset, a run-to-completion spec is estimated
+    # up to its timeout and an always-running group by the hour and the day.
+    expected_duration: Duration | None = None
+    # The most one apply may cost, in the price table's currency (USD for runner's own
+    # table); for an always-running group with no expected duration, the most per day.
+    cap: Number | None = Field(default=None, gt=0)
+
+    _duration = field_validator("expected_duration", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
 
 
 def located(message: str, *at: str | int) -> PydanticCustomError:

@@ -13,6 +13,7 @@ from runner.spec.base import (
     BLOB_CONTAINER,
     GROUP_NAME,
     MAX_BATCH_ID,
+    CostSettings,
     Duration,
     Model,
     WholeNumber,
@@ -46,6 +47,8 @@ class Storage(Model):
 class BatchAccount(Model):
     account: str = "local"
     url: str | None = None  # https://<account>.<region>.batch.azure.com on Azure
+    # The account's region, which prices its nodes; unset, it is read from ``url``.
+    location: str | None = None
 
 
 class ImageReference(Model):
@@ -201,6 +204,7 @@ class BatchJob(Model):
     timeout: Duration = timedelta(minutes=30)
     collect: BatchCollect
     teardown: BatchTeardown = Field(default_factory=BatchTeardown)
+    cost: CostSettings = CostSettings()
 
     _duration = field_validator("timeout", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

@@ -19,6 +19,7 @@ from runner.spec.base import (
     RESOURCE_GROUP,
     RUNNER_TAGS,
     TAG_NAME_FORBIDDEN,
+    CostSettings,
     EnvMap,
     Model,
     Number,
@@ -123,6 +124,7 @@ class ContainerGroup(Model):
     tags: StringMap = Field(default_factory=dict)
     collect: Collect | None = None
     teardown: Teardown = "never"
+    cost: CostSettings = CostSettings()
     vars: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")

@@ -21,6 +21,7 @@ from runner.plan.aci import canonical_group, fingerprints, group_hash, needs_key
 from runner.plan.aci_payload import canonical_from_payload
 from runner.plan.canonical import FingerprintKey
 from runner.plan.observed import ObservedContainer, ObservedContainerGroup
+from runner.plan.provenance import Stamp
 from runner.spec.models import ContainerGroup
 
 if TYPE_CHECKING:
@@ -127,10 +128,14 @@ def read_logs(client: Any, rg: str, name: str, container: str, tail: int | None 
 
 
 def group_model(
-    spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+    spec: ContainerGroup,
+    *,
+    workspace: str,
+    key: FingerprintKey | None = None,
+    stamp: Stamp | None = None,
 ) -> m.ContainerGroup:
-    """The full SDK model for a spec, ownership tags and fingerprints (made with ``key``,
-    which a spec with secure values must have) included."""
+    """The full SDK model for a spec, ownership tags, fingerprints (made with ``key``,
+    which a spec with secure values must have) and the apply's ``stamp`` included."""
     if key is None and needs_key(spec):
         raise ValueError(f"{spec.name} holds secure values: a fingerprint key is needed")
     form = canonical_group(spec, key)
@@ -140,6 +145,7 @@ def group_model(
         workspace=workspace,
         hash=group_hash(spec, key),
         fingerprints=fingerprints(form),
+        stamp=stamp,
     )
     ip = None
     if form["ipAddress"] is not None:
@@ -200,9 +206,14 @@ def _volume_model(v: Any) -> m.Volume:
 
 
 def begin_put(
-    client: Any, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+    client: Any,
+    spec: ContainerGroup,
+    *,
+    workspace: str,
+    key: FingerprintKey | None = None,
+    stamp: Stamp | None = None,
 ) -> lro.Operation:
-    model = group_model(spec, workspace=workspace, key=key)
+    model = group_model(spec, workspace=workspace, key=key, stamp=stamp)
     return lro.send(
         lambda **kw: client.container_groups.begin_create_or_update(
             spec.resource_group, spec.name, model, **kw
@@ -211,10 +222,15 @@ def begin_put(
 
 
 def patch_tags(
-    client: Any, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+    client: Any,
+    spec: ContainerGroup,
+    *,
+    workspace: str,
+    key: FingerprintKey | None = None,
+    stamp: Stamp | None = None,
 ) -> None:
     """A tag-only change: PATCH touches tags alone and restarts nothing."""
-    model = group_model(spec, workspace=workspace, key=key)
+    model = group_model(spec, workspace=workspace, key=key, stamp=stamp)
     try:
         client.container_groups.update(spec.resource_group, spec.name, m.Resource(tags=model.tags))
     except AzureError as exc:
@@ -259,14 +275,24 @@ class ContainerGroups:
         return read_logs(self._client, rg, name, container, tail)
 
     def begin_put(
-        self, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+        self,
+        spec: ContainerGroup,
+        *,
+        workspace: str,
+        key: FingerprintKey | None = None,
+        stamp: Stamp | None = None,
     ) -> lro.Operation:
-        return begin_put(self._client, spec, workspace=workspace, key=key)
+        return begin_put(self._client, spec, workspace=workspace, key=key, stamp=stamp)
 
     def patch_tags(
-        self, spec: ContainerGroup, *, workspace: str, key: FingerprintKey | None = None
+        self,
+        spec: ContainerGroup,
+        *,
+        workspace: str,
+        key: FingerprintKey | None = None,
+        stamp: Stamp | None = None,
     ) -> None:
-        patch_tags(self._client, spec, workspace=workspace, key=key)
+        patch_tags(self._client, spec, workspace=workspace, key=key, stamp=stamp)
 
     def begin_delete(self, rg: str, name: str) -> lro.Operation:
         return begin_delete(self._client, rg, name)

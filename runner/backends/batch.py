@@ -23,6 +23,7 @@ from runner.backends.sas import SasSigner
 from runner.errors import TemporaryError
 from runner.plan.batch import ObservedBatch, ObservedJob, ObservedPool, ObservedTask
 from runner.plan.batch_desired import DesiredBatch
+from runner.plan.ownership import Ownership
 
 if TYPE_CHECKING:
     from azure.batch import BatchClient
@@ -51,8 +52,8 @@ def enum_text(value: Any) -> str:
     return str(getattr(value, "value", value) or "").lower()
 
 
-def _metadata(spec: str, workspace: str, hash_: str) -> list[bm.BatchMetadataItem]:
-    items = owner_metadata(spec, workspace, hash_).items()
+def _metadata(desired: DesiredBatch, workspace: str, hash_: str) -> list[bm.BatchMetadataItem]:
+    items = owner_metadata(desired.spec.name, workspace, hash_, desired.stamp).items()
     return [bm.BatchMetadataItem(name=k, value=v) for k, v in items]
 
 
@@ -193,7 +194,7 @@ def create_pool(
         target_low_priority_nodes=p.low_priority_nodes,
         task_slots_per_node=p.task_slots_per_node,
         start_task=_start_task(desired, signer),
-        metadata=_metadata(desired.spec.name, workspace, desired.pool_hash),
+        metadata=_metadata(desired, workspace, desired.pool_hash),
     )
     _create(client.create_pool, options)
 
@@ -205,7 +206,7 @@ def update_pool(
     p = desired.spec.pool
     patch = bm.BatchPoolUpdateOptions(
         start_task=_start_task(desired, signer),
-        metadata=_metadata(desired.spec.name, workspace, desired.pool_hash),
+        metadata=_metadata(desired, workspace, desired.pool_hash),
     )
     try:
         client.update_pool(p.id, patch)
@@ -222,7 +223,7 @@ def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> No
     options = bm.BatchJobCreateOptions(
         id=desired.spec.job.id,
         pool_info=bm.BatchPoolInfo(pool_id=desired.spec.pool.id),
-        metadata=_metadata(desired.spec.name, workspace, desired.job_hash),
+        metadata=_metadata(desired, workspace, desired.job_hash),
     )
     _create(client.create_job, options)
 
@@ -282,6 +283,22 @@ def list_owned(
         ]
 
     return mine(pools), mine(jobs)
+
+
+def list_managed(
+    client: BatchClient,
+) -> tuple[list[tuple[str, Ownership, str]], list[tuple[str, Ownership, str]]]:
+    """``(id, ownership, state)`` of the pools and of the jobs any runner made, whatever
+    its workspace (what ``runner gc`` looks through)."""
+    select = ["id", "metadata", "state"]
+    pools = _call(lambda: list(client.list_pools(select=select))) or []
+    jobs = _call(lambda: list(client.list_jobs(select=select))) or []
+
+    def managed(items: list[Any]) -> list[tuple[str, Ownership, str]]:
+        owners = ((i, parse_items(i.metadata)) for i in items)
+        return [(i.id, o, enum_text(i.state)) for i, o in owners if o.managed]
+
+    return managed(pools), managed(jobs)
 
 
 def task_counts(client: BatchClient, job_id: str) -> dict[str, int]:

@@ -18,6 +18,7 @@ from runner.backends.sas import SasSigner
 from runner.errors import TargetError
 from runner.plan.batch import ObservedTask
 from runner.plan.batch_desired import DesiredBatch, DesiredTask
+from runner.plan.ownership import Ownership
 
 if TYPE_CHECKING:
     from runner.backends.target import Target
@@ -82,6 +83,11 @@ class BatchAccount:
         self, workspace: str
     ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
         return bb.list_owned(self._client, workspace)
+
+    def list_managed(
+        self,
+    ) -> tuple[list[tuple[str, Ownership, str]], list[tuple[str, Ownership, str]]]:
+        return bb.list_managed(self._client)
 
     # --- tasks ------------------------------------------------------------------------
 

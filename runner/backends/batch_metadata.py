@@ -13,14 +13,20 @@ from typing import Any
 
 from runner.backends import tags
 from runner.plan.ownership import Ownership
+from runner.plan.provenance import Stamp
 
 
-def owner_metadata(spec: str, workspace: str, hash_: str | None = None) -> dict[str, str]:
-    return tags.ownership_tags(spec=spec, workspace=workspace, hash=hash_)
+def owner_metadata(
+    spec: str, workspace: str, hash_: str | None = None, stamp: Stamp | None = None
+) -> dict[str, str]:
+    return tags.ownership_tags(spec=spec, workspace=workspace, hash=hash_, stamp=stamp)
 
 
-def blob_metadata(spec: str, workspace: str, hash_: str | None = None) -> dict[str, str]:
-    return {k.replace("-", "_"): v for k, v in owner_metadata(spec, workspace, hash_).items()}
+def blob_metadata(
+    spec: str, workspace: str, hash_: str | None = None, stamp: Stamp | None = None
+) -> dict[str, str]:
+    items = owner_metadata(spec, workspace, hash_, stamp).items()
+    return {k.replace("-", "_"): v for k, v in items}
 
 
 def parse_owner(metadata: Mapping[str, str] | None) -> Ownership:

@@ -159,6 +159,16 @@ def list_owned_containers(service: BlobServiceClient, workspace: str) -> list[tu
     return [(name, o.spec or "?") for name, o in owners if o.managed and o.workspace == workspace]
 
 
+def list_managed_containers(service: BlobServiceClient) -> list[tuple[str, Ownership]]:
+    """``(name, ownership)`` of the containers any runner made, whatever its workspace."""
+    try:
+        found = list(service.list_containers(include_metadata=True))
+    except Exception as exc:
+        raise translate(exc) from exc
+    owners = ((c.name, parse_owner(c.metadata)) for c in found)
+    return [(name, o) for name, o in owners if o.managed]
+
+
 def delete_container(service: BlobServiceClient, name: str) -> bool:
     """Delete ``name``; False when it was already gone."""
     try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from runner.backends import blob
 from runner.backends.sas import SasSigner, signer_for
 from runner.plan.batch_desired import LocalFile
+from runner.plan.ownership import Ownership
 
 if TYPE_CHECKING:
     from runner.backends.target import Target
@@ -45,6 +46,9 @@ class BlobStore:
 
     def list_owned_containers(self, workspace: str) -> list[tuple[str, str]]:
         return blob.list_owned_containers(self._service, workspace)
+
+    def list_managed_containers(self) -> list[tuple[str, Ownership]]:
+        return blob.list_managed_containers(self._service)
 
     def signer(self, expiry: datetime) -> SasSigner:
         """SAS URLs of this account that all expire at ``expiry``."""

@@ -10,6 +10,7 @@ from azure.core.exceptions import AzureError
 from runner.backends import lro, tags
 from runner.backends.errors import is_not_found, translate
 from runner.plan.observed import ObservedResourceGroup
+from runner.plan.provenance import Stamp
 
 if TYPE_CHECKING:
     from runner.backends.target import Target
@@ -57,12 +58,26 @@ def _payload(model: Any) -> dict[str, Any]:
     return dict(model.as_dict())
 
 
-def create_resource_group(client: Any, name: str, location: str, *, workspace: str) -> None:
+def create_resource_group(
+    client: Any, name: str, location: str, *, workspace: str, stamp: Stamp | None = None
+) -> None:
     """Created with ownership tags, so destroy may remove it once it is empty."""
-    body = {"location": location, "tags": tags.ownership_tags(spec=name, workspace=workspace)}
+    owner = tags.ownership_tags(spec=name, workspace=workspace, stamp=stamp)
+    body = {"location": location, "tags": owner}
     try:
         client.resource_groups.create_or_update(name, body)
     except AzureError as exc:
+        raise translate(exc) from exc
+
+
+def resources_in(client: Any, name: str) -> list[str]:
+    """The ids of every resource in the group, of any kind (ARM's generic list): what
+    deleting the group would take with it."""
+    try:
+        return [str(r.id) for r in client.resources.list_by_resource_group(name)]
+    except AzureError as exc:
+        if is_not_found(exc):
+            return []
         raise translate(exc) from exc
 
 
@@ -83,8 +98,13 @@ class ResourceGroups:
     def read(self, name: str) -> ObservedResourceGroup | None:
         return read_resource_group(self._client, name)
 
-    def create(self, name: str, location: str, *, workspace: str) -> None:
-        create_resource_group(self._client, name, location, workspace=workspace)
+    def create(
+        self, name: str, location: str, *, workspace: str, stamp: Stamp | None = None
+    ) -> None:
+        create_resource_group(self._client, name, location, workspace=workspace, stamp=stamp)
+
+    def resources_in(self, name: str) -> list[str]:
+        return resources_in(self._client, name)
 
     def begin_delete(self, name: str) -> lro.Operation:
         return begin_delete_resource_group(self._client, name)

@@ -7,6 +7,7 @@ import click
 
 from runner import __version__
 from runner.cli.errors import handle_errors
+from runner.cli.gc_commands import gc
 from runner.cli.local_commands import local
 from runner.cli.resource_commands import apply, destroy, logs, plan, status
 from runner.cli.spec_commands import schema, validate
@@ -21,7 +22,7 @@ def cli() -> None:
     """
 
 
-for command in (validate, schema, plan, apply, destroy, status, logs, local):
+for command in (validate, schema, plan, apply, destroy, status, logs, gc, local):
     cli.add_command(command)
 
 

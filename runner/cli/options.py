@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -69,6 +70,19 @@ def parse_var(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
             raise BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
         variables[name.strip()] = value
     return variables
+
+
+def ttl_option(value: str | None) -> timedelta | None:
+    """``--ttl``: a duration as a spec's ``ttl`` takes it."""
+    if value is None:
+        return None
+    from runner.spec.base import parse_ttl
+
+    try:
+        ttl = parse_ttl(value)
+    except ValueError as exc:
+        raise BadParameter(str(exc), param_hint="--ttl") from exc
+    return ttl if isinstance(ttl, timedelta) else None
 
 
 def output_option(f: F) -> F:

@@ -29,6 +29,7 @@ from runner.plan.action import Action
 from runner.plan.canonical import FingerprintKey
 from runner.plan.model import Address, Change
 from runner.plan.observed import ObservedContainerGroup
+from runner.plan.provenance import Stamp
 from runner.spec.models import ContainerGroup
 
 INVALID_UPDATE = "InvalidContainerGroupUpdate"
@@ -47,6 +48,9 @@ class AciApply:
     cwd: Path = field(default_factory=Path.cwd)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     key: FingerprintKey | None = None  # the plan's, for the fingerprint tags sent
+    # Provenance and expiry written on what is sent, by folded address (groups and
+    # resource groups); none on destroy.
+    stamps: dict[Address, Stamp] = field(default_factory=dict)
 
     # --- dispatch -----------------------------------------------------------------
 
@@ -87,7 +91,12 @@ class AciApply:
         if change.action is Action.CREATE:
             location = (change.after or {}).get("location") or "westeurope"
             self._retry(
-                lambda: rgs.create(name, location, workspace=self.workspace),
+                lambda: rgs.create(
+                    name,
+                    location,
+                    workspace=self.workspace,
+                    stamp=self.stamps.get(change.address.folded()),
+                ),
                 change,
                 "create resource group",
             )
@@ -148,7 +157,12 @@ class AciApply:
         if change.action is Action.UPDATE:
             if change.tags_only:
                 self._retry(
-                    lambda: groups.patch_tags(spec, workspace=self.workspace, key=self.key),
+                    lambda: groups.patch_tags(
+                        spec,
+                        workspace=self.workspace,
+                        key=self.key,
+                        stamp=self.stamps.get(change.address.folded()),
+                    ),
                     change,
                     "update tags",
                 )
@@ -182,7 +196,12 @@ class AciApply:
         self, groups: ContainerGroups, spec: ContainerGroup, change: Change, sent: list[str]
     ) -> None:
         op = self._retry(
-            lambda: groups.begin_put(spec, workspace=self.workspace, key=self.key),
+            lambda: groups.begin_put(
+                spec,
+                workspace=self.workspace,
+                key=self.key,
+                stamp=self.stamps.get(change.address.folded()),
+            ),
             change,
             "send",
         )

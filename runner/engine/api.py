@@ -6,8 +6,10 @@ Container group specs run here; ``BatchJob`` specs are handed to the Batch workf
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ from runner.engine.inputs import read_inputs
 from runner.engine.inspect import logs, status
 from runner.engine.lock import WorkspaceLock
 from runner.engine.observe import read_state, subscriptions_of
+from runner.engine.provenance import stamps_for
 from runner.engine.result import RunResult
 from runner.engine.retry import Clock, call_with_retry
 from runner.errors import RunnerError
@@ -29,6 +32,7 @@ from runner.plan.canonical import FingerprintKey
 from runner.plan.diff import diff, diff_destroy
 from runner.plan.model import Address, Change, Plan
 from runner.plan.observed import group_address
+from runner.plan.provenance import Stamp
 from runner.spec.models import BatchJob, ContainerGroup
 
 if TYPE_CHECKING:
@@ -140,10 +144,14 @@ def apply(
     cancel: threading.Event | None = None,
     timeout: float = RUN_TIMEOUT,
     key: FingerprintKey | None = None,
+    ttl: timedelta | None = None,
 ) -> RunResult:
+    """``ttl`` (``--ttl``) sets every spec's expiry, over the spec's own ``ttl``."""
     cancel = cancel or threading.Event()
     result = RunResult()
     key = key_for(_groups(specs), key)
+    # Counted from now, when the run starts making things, not from the plan.
+    stamps = stamps_for(specs, ttl)
     with WorkspaceLock(workspace):
         changes = [c for c in plan.changes if c.kind in ACI_KINDS]
         if prune and plan.orphans and not any(c.action is Action.DELETE for c in changes):
@@ -163,6 +171,7 @@ def apply(
                     timeout,
                     follow=True,
                     key=key,
+                    stamps=stamps,
                 )
             )
         for loaded in _batches(specs):
@@ -174,6 +183,7 @@ def apply(
             desired = plan.batch(loaded.spec.name)
             if desired is None:
                 raise RunnerError(f"the plan holds no inputs for {spec_address}: plan it again")
+            desired = dataclasses.replace(desired, stamp=stamps.get(spec_address.folded(), Stamp()))
             result.merge(
                 batch.run_batch_job(
                     loaded, mine, target, emit, desired=desired, workspace=workspace, cancel=cancel
@@ -204,6 +214,7 @@ def _run_aci(
     *,
     follow: bool = False,
     key: FingerprintKey | None = None,
+    stamps: dict[Address, Stamp] | None = None,
 ) -> RunResult:
     """``follow``: wait for the runs still going in unchanged groups (apply, not destroy)."""
     clock = Clock(cancel=cancel)
@@ -216,6 +227,7 @@ def _run_aci(
         deadline=clock.now() + timeout,
         cwd=Path.cwd(),
         key=key,
+        stamps=stamps or {},
     )
     outcomes = run_changes(
         changes, handler, emit=emit, cancel=cancel, follow=handler.follows if follow else None

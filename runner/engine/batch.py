@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from runner.backends.batch import read_batch_state
@@ -29,6 +30,7 @@ from runner.plan.batch import step_address as address
 from runner.plan.batch_desired import DesiredBatch
 from runner.plan.model import Change
 from runner.plan.ownership import Ownership
+from runner.plan.provenance import stamp_detail
 from runner.spec.models import BatchJob
 
 if TYPE_CHECKING:
@@ -141,6 +143,7 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
     spec = _batch_spec(loaded)
     observed = read_batch_state(spec, target, workspace)
     name = spec.name
+    now = datetime.now(UTC)
     rows: list[StatusRow] = []
     pool = observed.pool
     rows.append(
@@ -155,6 +158,7 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
                 "nodes": pool.nodes,
                 "vmSize": pool.vm_size,
                 "owner": _owner_text(pool.owner, name, workspace),
+                **stamp_detail(pool.owner, now),
             },
         )
     )
@@ -169,7 +173,12 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
             state="absent" if job is None else job.state,
             detail={}
             if job is None
-            else {"pool": job.pool_id, **counts, "owner": _owner_text(job.owner, name, workspace)},
+            else {
+                "pool": job.pool_id,
+                **counts,
+                "owner": _owner_text(job.owner, name, workspace),
+                **stamp_detail(job.owner, now),
+            },
         )
     )
     store = blob_store(target, spec.storage.account)
@@ -180,6 +189,7 @@ def batch_status(loaded: LoadedSpec, target: Target, *, workspace: str) -> list[
             detail = {
                 "blobs": len(store.list_names(container)),
                 "owner": _owner_text(owner, name, workspace),
+                **stamp_detail(owner, now),
             }
         rows.append(
             StatusRow(

@@ -28,14 +28,14 @@ STALE_POLL = PollSchedule(first=0.1, factor=2.0, cap=2.0)  # a task being delete
 
 
 def create_container(ctx: BatchContext, change: Change) -> StepOutcome:
-    md = blob_metadata(ctx.name, ctx.workspace)
+    md = blob_metadata(ctx.name, ctx.workspace, stamp=ctx.desired.stamp)
     ctx.retry(str(change.address), partial(ctx.blobs.create_container, change.address.leaf, md))
     return StepOutcome()
 
 
 def upload(ctx: BatchContext, files: Sequence[LocalFile]) -> StepOutcome:
     """Upload the files (absent or changed), several at once."""
-    metadata = blob_metadata(ctx.name, ctx.workspace)
+    metadata = blob_metadata(ctx.name, ctx.workspace, stamp=ctx.desired.stamp)
 
     def one(f: LocalFile) -> None:
         at = ctx.address("blob", f.container, f.blob)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from runner.backends.aci import ContainerGroups, container_groups
@@ -13,6 +14,7 @@ from runner.engine.result import StatusRow
 from runner.engine.retry import Clock, call_with_retry
 from runner.errors import PermanentError, RunnerError
 from runner.plan.observed import ObservedContainerGroup, group_address
+from runner.plan.provenance import stamp_detail
 from runner.spec.models import BatchJob, ContainerGroup
 
 if TYPE_CHECKING:
@@ -81,6 +83,7 @@ def _row(g: ObservedContainerGroup) -> StatusRow:
         "restarts": {c.name: c.restart_count for c in g.containers if c.restart_count},
         "exit_codes": {c.name: c.exit_code for c in g.containers if c.exit_code is not None},
         "provisioning": g.provisioning_state,
+        **stamp_detail(g.ownership, datetime.now(UTC)),
     }
     state = g.instance_state or g.provisioning_state or "unknown"
     address = str(group_address(g.resource_group, g.name))

@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.errors import Diagnostic, SpecError
 from runner.plan.batch_inputs import BatchInputs, InputFile
+from runner.plan.provenance import Stamp
 from runner.spec.models import BATCH_ID, BatchJob
 
 # Each task's stdout.txt and stderr.txt sit one level above its working directory.
@@ -75,6 +76,8 @@ class DesiredBatch:
     tasks: tuple[DesiredTask, ...]
     pool: dict[str, Any] = field(default_factory=dict)
     job: dict[str, Any] = field(default_factory=dict)
+    # Written on what the run makes (apply sets it); no hash covers it.
+    stamp: Stamp = field(default_factory=Stamp)
 
     @property
     def uploads(self) -> tuple[LocalFile, ...]:

@@ -4,6 +4,8 @@ blobs."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 MANAGED_BY = "runner"
@@ -16,6 +18,11 @@ class Ownership(BaseModel):
     spec: str | None = None
     workspace: str | None = None
     hash: str | None = None  # of the definition it was made from, where one is kept
+    # Provenance and expiry (``plan.provenance.Stamp``): recorded, never compared.
+    expires: datetime | None = None
+    commit: str | None = None
+    dirty: bool = False
+    source: str | None = None
 
     @property
     def managed(self) -> bool:
@@ -27,6 +34,10 @@ class Ownership(BaseModel):
         if not self.managed or self.workspace != workspace:
             return False
         return spec is None or self.spec == spec
+
+    def expired(self, now: datetime) -> bool:
+        """Made by runner with an expiry that has passed: what ``runner gc`` removes."""
+        return self.managed and self.expires is not None and self.expires <= now
 
     def describe(self) -> str:
         """Who manages it, for a container group or resource group's conflict."""

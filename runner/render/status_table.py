@@ -1,17 +1,29 @@
 """Cells of the ``runner status`` table, from ``StatusRow.detail`` as the engine fills it.
 
-Known keys get their own column (``ip``, ``fqdn``, ``restarts``, ``exit_codes``); the rest
-are listed as ``key=value`` so a new detail shows up without a renderer change.
+Known keys get their own column (``ip``, ``fqdn``, ``restarts``, ``exit_codes``, ``expires``,
+``commit``); the rest are listed as ``key=value`` so a new detail shows up without a
+renderer change. ``drift`` is said once per spec below the table, not on every row.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from runner.plan.provenance import SHORT_COMMIT
 from runner.render.base import StatusRowLike
 
-STATUS_COLUMNS = ("Resource", "Kind", "State", "IP / FQDN", "Restarts", "Exit codes", "Detail")
-_OWN_COLUMNS = {"ip", "fqdn", "restarts", "exit_codes"}
+STATUS_COLUMNS = (
+    "Resource",
+    "Kind",
+    "State",
+    "IP / FQDN",
+    "Restarts",
+    "Exit codes",
+    "Expires",
+    "Commit",
+    "Detail",
+)
+_OWN_COLUMNS = {"ip", "fqdn", "restarts", "exit_codes", "expires", "commit", "drift"}
 
 
 def cell(value: Any) -> str:
@@ -35,5 +47,16 @@ def status_cells(row: StatusRowLike) -> tuple[str, ...]:
         where,
         cell(detail.get("restarts")),
         cell(detail.get("exit_codes")),
+        cell(detail.get("expires")),
+        short_commit(detail.get("commit")),
         cell(rest),
     )
+
+
+def short_commit(value: Any) -> str:
+    """``1a2b3c4`` of a full sha, ``-dirty`` kept."""
+    if not value:
+        return ""
+    text = str(value)
+    sha, dirty, _ = text.partition("-dirty")
+    return sha[:SHORT_COMMIT] + ("-dirty" if dirty else "")

@@ -93,7 +93,8 @@ def _get(url: str) -> dict[str, Any]:
 
 
 def _query(base: str, filter_: str) -> list[dict[str, Any]]:
-    url: str | None = f"{base}?{urllib.parse.urlencode({'$filter': filter_})}"
+    joiner = "&" if "?" in base else "?"
+    url: str | None = f"{base}{joiner}{urllib.parse.urlencode({'$filter': filter_})}"
     items: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
         if not url:

@@ -175,3 +175,16 @@ def test_a_file_that_is_not_prices_is_an_error(tmp_path: Path) -> None:
 def test_the_endpoint_is_named_without_credentials_or_query() -> None:
     url = "https://user:hunter2@proxy.example:8443/api/retail/prices?sig=abc"
     assert retail_api.shown(url) == "https://proxy.example:8443/api/retail/prices"
+
+
+def test_price_caches_and_sources_hold_no_secret(
+    fake_api: FakeRetailPrices, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secrets = ["client-secret-value", "sig-0123456789abcdef"]
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", secrets[0])
+    monkeypatch.setenv(retail_api.ENDPOINT_ENV, f"{fake_api.url}?sig={secrets[1]}")
+    table = retail_api.retail_table([D2S])
+    cached = "".join(p.read_text() for p in (tmp_path / "cache").iterdir())
+    assert "Standard_D2s_v3" in cached
+    for secret in secrets:
+        assert secret not in cached and secret not in table.source.model_dump_json()

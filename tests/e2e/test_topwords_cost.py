@@ -1,0 +1,40 @@
+"""``runner plan`` carries the cost of what it will run, with its price source and date,
+in the JSON and the text alike; a spec's cost cap refuses the plan, located at the cap."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from topwords_helpers import write_spec
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_topwords_plan_carries_its_cost_with_source_and_date(
+    cli: Any, unique_name: Any, tmp_path: Any
+) -> None:
+    name = unique_name("tw-cost")
+    spec = write_spec(tmp_path / "spec", name)
+    cost = json.loads(cli("plan", "--output", "json", *cli.spec_args(spec)).expect(0).out)["cost"]
+    assert cost["source"]["kind"] == "table" and cost["source"]["date"] == "2024-06-01"
+    (line,) = cost["lines"]
+    assert line["address"] == f"BatchJob/{name}/pool/{name}-pool"
+    assert (line["basis"], line["hours"]) == ("timeout", pytest.approx(20 / 60))
+    assert line["hourly"] > 0 and cost["total"] == pytest.approx(line["hourly"] * 20 / 60)
+    assert "bills nothing" in cost["note"]  # the local target: what Azure would charge
+
+    text = cli("plan", *cli.spec_args(spec)).expect(0).out
+    assert "Cost estimate (runner's price table (prices-2024-06-01.json), 2024-06-01, USD):" in text
+    assert f"  Total: {cost['total']:.4f} USD" in text
+
+
+def test_a_plan_over_its_cap_is_refused_at_the_cap(
+    cli: Any, unique_name: Any, tmp_path: Any
+) -> None:
+    name = unique_name("tw-cap")
+    spec = write_spec(tmp_path / "spec", name, cost={"cap": 0.001})
+    refused = cli("plan", *cli.spec_args(spec)).expect(1)
+    assert "is over its cost.cap of 0.001 USD; nothing was created" in refused.err
+    assert f"{spec}:" in refused.err

@@ -11,12 +11,13 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from runner.cli.cost_options import priced, prices_option, refuse_over_cap
-from runner.cli.options import SpecOptions, UsageError, absolute, spec_options
+from runner.cli.options import SpecOptions, UsageError, absolute, spec_options, ttl_option
 from runner.plan.action import Action
 
 if TYPE_CHECKING:
@@ -126,6 +127,12 @@ def plan(
     type=click.Path(exists=True, dir_okay=False),
     help="Apply a plan saved with `runner plan -out`; refused if anything changed since.",
 )
+@click.option(
+    "--ttl",
+    callback=lambda _ctx, _param, value: ttl_option(value),
+    help="Tag what this apply makes or changes to expire after this long (20m, 8h), over "
+    "the specs' own ttl; `runner gc` deletes it once expired.",
+)
 @prices_option
 @spec_options
 def apply(
@@ -134,6 +141,7 @@ def apply(
     prune: bool,
     refresh: bool,
     plan_path: str | None,
+    ttl: timedelta | None,
     prices: str | None,
     opts: SpecOptions,
 ) -> None:
@@ -178,6 +186,7 @@ def apply(
             plan_path,
             yes,
             opts,
+            ttl,
             prices=prices,
         )
 
@@ -193,6 +202,7 @@ def _plan_and_apply(
     plan_path: str | None,
     yes: bool,
     opts: SpecOptions,
+    ttl: timedelta | None = None,
     prices: str | None = None,
 ) -> None:
     from runner.render.pick import renderer_for
@@ -215,7 +225,14 @@ def _plan_and_apply(
         out,
         cancel,
         lambda: api.apply(
-            the_plan, specs, target, out.emit, workspace=workspace, prune=prune, cancel=cancel
+            the_plan,
+            specs,
+            target,
+            out.emit,
+            workspace=workspace,
+            prune=prune,
+            cancel=cancel,
+            ttl=ttl,
         ),
     )
     if cancel.is_set():
@@ -293,9 +310,21 @@ def status(paths: tuple[str, ...], opts: SpecOptions) -> None:
     from runner.render.pick import renderer_for
 
     specs = opts.load(paths) if paths else None
-    rows = api.status(specs, opts.get_target(), workspace=opts.workspace_name())
+    target = opts.get_target()
+    workspace = opts.workspace_name()
+    rows = api.status(specs, target, workspace=workspace)
+    drifts = []
+    if specs:
+        from runner.engine.drift import drift, with_drift
+
+        drifts = drift(specs, rows, target, workspace=workspace)
+        rows = with_drift(rows, drifts)
     with renderer_for(opts.output, lines=False) as out:
         out.status(rows)
+        if opts.output == "text":
+            # JSON carries it in each row's detail: the status document stays one list.
+            for d in drifts:
+                out.note(d.line)
 
 
 @click.command()

@@ -30,8 +30,9 @@ MAX_TAGS = 50
 MAX_TAG_NAME, MAX_TAG_VALUE = 512, 256
 TAG_NAME_FORBIDDEN = set("<>%&\\?/")
 # Ownership tags runner writes itself (managed-by, runner-spec, runner-workspace,
-# runner-hash) plus one fingerprint per secure value.
-RUNNER_TAGS = 4
+# runner-hash, runner-commit, runner-source, runner-expires) plus one fingerprint per
+# secure value.
+RUNNER_TAGS = 7
 
 GROUP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CONTAINER_NAME = GROUP_NAME
@@ -113,6 +114,16 @@ class CostSettings(Model):
     _duration = field_validator("expected_duration", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
     )
+
+
+def parse_ttl(value: Any) -> Any:
+    """A ``ttl``: a duration (``2s``, ``8h``) that is more than nothing."""
+    if value is None:
+        return None
+    ttl = parse_duration(value)
+    if isinstance(ttl, timedelta) and ttl <= timedelta(0):
+        raise ValueError("a ttl must be longer than 0s: leave it out for no expiry")
+    return ttl
 
 
 def located(message: str, *at: str | int) -> PydanticCustomError:

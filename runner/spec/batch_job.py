@@ -18,6 +18,7 @@ from runner.spec.base import (
     Model,
     WholeNumber,
     parse_duration,
+    parse_ttl,
 )
 from runner.spec.templates import is_template, literal_text
 
@@ -204,11 +205,14 @@ class BatchJob(Model):
     timeout: Duration = timedelta(minutes=30)
     collect: BatchCollect
     teardown: BatchTeardown = Field(default_factory=BatchTeardown)
+    # How long the pool, job and containers may live (see ``ContainerGroup.ttl``).
+    ttl: Duration | None = None
     cost: CostSettings = CostSettings()
 
     _duration = field_validator("timeout", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
     )
+    _ttl = field_validator("ttl", mode="before")(classmethod(lambda cls, v: parse_ttl(v)))
 
     @field_validator("name")
     @classmethod

@@ -20,12 +20,14 @@ from runner.spec.base import (
     RUNNER_TAGS,
     TAG_NAME_FORBIDDEN,
     CostSettings,
+    Duration,
     EnvMap,
     Model,
     Number,
     StringMap,
     WholeNumber,
     located,
+    parse_ttl,
 )
 
 
@@ -124,8 +126,13 @@ class ContainerGroup(Model):
     tags: StringMap = Field(default_factory=dict)
     collect: Collect | None = None
     teardown: Teardown = "never"
+    # How long what apply makes may live: it is tagged with an expiry time, and
+    # ``runner gc`` deletes it once that has passed.
+    ttl: Duration | None = None
     cost: CostSettings = CostSettings()
     vars: dict[str, Any] = Field(default_factory=dict)
+
+    _ttl = field_validator("ttl", mode="before")(classmethod(lambda cls, v: parse_ttl(v)))
 
     @field_validator("name")
     @classmethod

@@ -36,15 +36,15 @@ def gc(yes: bool, target: str | None, output: str) -> None:
     the_target = get_target(target)
     found = garbage.survey(the_target, emit=lambda _event: None)
     plan = found.plan()
-    with renderer_for(output, lines=False) as out:
-        out.plan(plan)
-        if not plan.has_changes:
-            out.note(f"Nothing has expired in {', '.join(found.places)}.", places=found.places)
-            return
-        if not yes:
-            out.note("Run `runner gc --yes` to delete them.")
-            return
+    # JSON lines (a plan, then notes or the run's events), as apply writes them.
     out = renderer_for(output)
+    out.plan(plan)
+    if not plan.has_changes:
+        out.note(f"Nothing has expired in {', '.join(found.places)}.", places=found.places)
+        return
+    if not yes:
+        out.note("Run `runner gc --yes` to delete them.")
+        return
     with out:
         result = garbage.collect_garbage(plan, the_target, out.emit)
     out.result(result, command="gc")

@@ -45,10 +45,10 @@ def expired(found: Sequence[Found], now: datetime) -> list[Found]:
 
 def why(f: Found, now: datetime) -> str:
     o = f.ownership
-    made = f"workspace {o.workspace or '?'}"
+    made = f"made in workspace {o.workspace or '?'}"
     if o.source or o.commit:
-        made += f", {o.source or 'spec'} at {commit_text(o.commit, o.dirty)}"
-    return f"{time_left(o.expires, now)} ({made})"
+        made += f" from {o.source or 'a spec'} at {commit_text(o.commit, o.dirty)}"
+    return f"{time_left(o.expires, now)}, {made}"
 
 
 def gc_plan(found: Sequence[Found], now: datetime) -> Plan:

@@ -5,11 +5,14 @@ expired yet are never touched."""
 from __future__ import annotations
 
 import contextlib
+import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from topwords_helpers import write_spec as write_batch_spec
 from waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -112,6 +115,10 @@ def test_gc_deletes_an_expired_spec_and_nothing_else(
         assert address in listed and f"ResourceGroup/{rg}" in listed
         assert "runner gc --yes" in listed
         assert all(f"ContainerGroup/{g}/{n}" not in listed for g, n in kept.values())
+        as_json = cli("gc", "--output", "json").expect(0).out
+        documents = [json.loads(line) for line in as_json.splitlines()]
+        (plan,) = [d["plan"] for d in documents if d["type"] == "plan"]
+        assert address in [c["address"] for c in plan["changes"] if c["action"] == "delete"]
         assert exists(aci_client, rg, name)  # listing deletes nothing
 
         cli("gc", "--yes").expect(0)
@@ -190,3 +197,59 @@ def test_gc_reads_batch_and_blob_metadata_and_leaves_what_is_not_runner_made(
         for box, _ in boxes.values():
             with contextlib.suppress(ResourceNotFoundError):
                 blob_service.delete_container(box)
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def test_expired_batch_job_carries_its_commit_and_goes_with_gc(
+    cli: Any, unique_name: Any, batch_client: Any, blob_service: Any
+) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    name = unique_name("gcbatch")
+    git(cli.cwd, "init", "-q")
+    keep_all = {"job": "never", "pool": "never", "containers": "never"}
+    path = write_batch_spec(
+        cli.cwd, name, texts={"a.txt": "one two two\n"}, ttl="2s", teardown=keep_all
+    )
+    git(cli.cwd, "add", ".")
+    git(cli.cwd, "commit", "-q", "-m", "batch")
+    head = git(cli.cwd, "rev-parse", "HEAD")
+    cli("apply", "--yes", path.name, "--workspace", cli.workspace).expect(0)
+
+    pool = batch_client.get_pool(f"{name}-pool")
+    job = batch_client.get_job(f"{name}-job")
+    for item in (pool, job):
+        metadata = {m.name: m.value for m in item.metadata}
+        assert metadata["runner-commit"] == head
+        assert metadata["runner-source"] == path.name
+        assert "runner-expires" in metadata
+    containers = [f"{name}-{role}" for role in ("application", "input", "output")]
+    for box in containers:
+        metadata = blob_service.get_container_client(box).get_container_properties().metadata
+        assert metadata["runner_commit"] == head
+
+    address = f"BatchJob/{name}/pool/{name}-pool"
+    wait_for(lambda: cli("gc").expect(0).out, lambda out: address in out, "the pool to expire")
+    cli("gc", "--yes").expect(0)
+
+    def gone(read: Any, item_id: str) -> bool:
+        """Absent, or on its way: Batch finishes a delete in the background."""
+        try:
+            state = read(item_id).state
+        except ResourceNotFoundError:
+            return True
+        return str(getattr(state, "value", state)).lower() == "deleting"
+
+    wait_for(lambda: gone(batch_client.get_job, f"{name}-job"), bool, "the job to go")
+    wait_for(lambda: gone(batch_client.get_pool, f"{name}-pool"), bool, "the pool to go")
+    assert not any(blob_service.get_container_client(b).exists() for b in containers)

@@ -50,7 +50,9 @@ def test_gc_deletes_only_what_runner_made_and_let_expire() -> None:
 def test_gc_plan_says_how_long_ago_it_expired_and_where_it_came_from() -> None:
     o = runner_made(PAST).model_copy(update={"source": "specs/web.yaml", "commit": "a" * 40})
     (change,) = gc_plan([group("web", o)], NOW).changes
-    assert change.reason == "expired 5m00s ago (workspace ws-a, specs/web.yaml at aaaaaaa)"
+    assert change.reason == (
+        "expired 5m00s ago, made in workspace ws-a from specs/web.yaml at aaaaaaa"
+    )
 
 
 def test_a_resource_already_being_deleted_is_left_to_finish() -> None:

@@ -313,12 +313,13 @@ def status(paths: tuple[str, ...], opts: SpecOptions) -> None:
     target = opts.get_target()
     workspace = opts.workspace_name()
     rows = api.status(specs, target, workspace=workspace)
-    drifts = []
-    if specs:
-        from runner.engine.drift import drift, with_drift
+    from runner.engine.drift import drift, with_drift, workspace_drift
 
+    if specs:
         drifts = drift(specs, rows, target, workspace=workspace)
-        rows = with_drift(rows, drifts)
+    else:
+        drifts = workspace_drift(rows, target, workspace=workspace)
+    rows = with_drift(rows, drifts)
     with renderer_for(opts.output, lines=False) as out:
         out.status(rows)
         if opts.output == "text":

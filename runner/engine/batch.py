@@ -215,13 +215,24 @@ def workspace_status(target: Target, *, workspace: str) -> list[StatusRow]:
     ``runner status`` and ``runner destroy`` show when given no spec."""
     account, store = default_batch_account(target), default_blob_store(target)
     rows: list[StatusRow] = []
+    now = datetime.now(UTC)
     if account is not None:
-        pools, jobs = account.list_owned(workspace)
-        rows += [StatusRow(address(s, "pool", i), "BatchPool", st) for i, s, st in pools]
-        rows += [StatusRow(address(s, "job", i), "BatchJob", st) for i, s, st in jobs]
+        pools, jobs = account.list_managed()
+        for piece, kind, items in (("pool", "BatchPool", pools), ("job", "BatchJob", jobs)):
+            rows += [
+                StatusRow(address(o.spec or "?", piece, i), kind, st, stamp_detail(o, now))
+                for i, o, st in items
+                if o.workspace == workspace
+            ]
     if store is not None:
         rows += [
-            StatusRow(address(s, "container", n), "BlobContainer", "exists")
-            for n, s in store.list_owned_containers(workspace)
+            StatusRow(
+                address(o.spec or "?", "container", n),
+                "BlobContainer",
+                "exists",
+                stamp_detail(o, now),
+            )
+            for n, o in store.list_managed_containers()
+            if o.workspace == workspace
         ]
     return rows

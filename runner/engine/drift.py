@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from runner.backends.target import Target
 from runner.engine.api import build_plan
-from runner.engine.provenance import Provenance
+from runner.engine.provenance import Provenance, git_state
 from runner.engine.result import StatusRow
+from runner.errors import RunnerError
 from runner.plan.action import Action
 from runner.plan.model import Address
 from runner.plan.observed import group_address
 from runner.plan.provenance import commit_text
-from runner.spec.loader import LoadedSpec
+from runner.spec.loader import LoadedSpec, load_specs
 from runner.spec.models import ContainerGroup
 
 
@@ -29,12 +31,15 @@ class Drift:
     source: str  # the spec's path as given, or from the repository root
     made_from: tuple[str, ...]  # each other commit found, full sha (-dirty appended)
     head: str  # the checkout's commit, the same way
-    changes: dict[str, int]  # what applying it would do: action -> count
+    changes: dict[str, int] | None  # what applying it would do: action -> count
     addresses: tuple[str, ...]  # the rows made from another commit
+    unplanned: str = ""  # why there is no plan to say what applying would change
 
     @property
     def line(self) -> str:
         made = ", ".join(_short(c) for c in self.made_from)
+        if self.changes is None:
+            return f"{self.source}: made from {made}, HEAD is {_short(self.head)}; {self.unplanned}"
         if self.changes:
             would = ", ".join(f"{action} {n}" for action, n in self.changes.items())
         else:
@@ -104,3 +109,48 @@ def with_drift(rows: Sequence[StatusRow], drifts: Sequence[Drift]) -> list[Statu
         else r
         for r in rows
     ]
+
+
+def workspace_drift(
+    rows: Sequence[StatusRow], target: Target, *, workspace: str, cwd: Path | None = None
+) -> list[Drift]:
+    """Drift of a whole workspace (``runner status`` with no path): each spec named by a
+    resource's ``source`` is read from the checkout of the repository holding ``cwd``,
+    with its default variables, and planned as ``drift`` does; a spec that is gone or
+    needs variables is named without a plan."""
+    state = git_state(cwd or Path.cwd())
+    if state is None or state.head is None:
+        return []
+    head = state.head + ("-dirty" if state.dirty else "")
+    old: dict[str, list[StatusRow]] = {}
+    for row in rows:
+        commit, source = row.detail.get("commit"), row.detail.get("source")
+        if commit and source and commit != head:
+            old.setdefault(str(source), []).append(row)
+    found: list[Drift] = []
+    for source, made in sorted(old.items()):
+        path = state.root / source
+        why = "its spec is not in the checkout"
+        if path.is_file():
+            why = "its spec names other resources with its default variables: give it to status"
+            try:
+                planned = drift(load_specs([str(path)]), rows, target, workspace=workspace)
+            except RunnerError:
+                planned = []
+                why = "its spec cannot be read with its default variables: give it to status"
+            found += planned
+            covered = {a for d in planned for a in d.addresses}
+            made = [r for r in made if r.address not in covered]
+            if not made:
+                continue
+        found.append(
+            Drift(
+                source=source,
+                made_from=tuple(dict.fromkeys(str(r.detail["commit"]) for r in made)),
+                head=head,
+                changes=None,
+                addresses=tuple(r.address for r in made),
+                unplanned=why,
+            )
+        )
+    return found

@@ -78,12 +78,14 @@ def time_left(expires: datetime | None, now: datetime) -> str | None:
 
 
 def stamp_detail(ownership: Ownership, now: datetime) -> dict[str, str]:
-    """What ``runner status`` shows of a resource's stamp: ``expires`` (time left) and
-    ``commit`` (the full sha, ``-dirty`` appended; shortened when drawn)."""
+    """What ``runner status`` shows of a resource's stamp: ``expires`` (time left),
+    ``commit`` (the full sha, ``-dirty`` appended; shortened when drawn) and ``source``."""
     detail: dict[str, str] = {}
     left = time_left(ownership.expires, now)
     if left is not None:
         detail["expires"] = left
     if ownership.commit:
         detail["commit"] = ownership.commit + ("-dirty" if ownership.dirty else "")
+    if ownership.source:
+        detail["source"] = ownership.source
     return detail

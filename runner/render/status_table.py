@@ -23,7 +23,9 @@ STATUS_COLUMNS = (
     "Commit",
     "Detail",
 )
-_OWN_COLUMNS = {"ip", "fqdn", "restarts", "exit_codes", "expires", "commit", "drift"}
+# ``source`` (the spec's path) is named by the drift line and kept in JSON; every row of a
+# spec would repeat it.
+_OWN_COLUMNS = {"ip", "fqdn", "restarts", "exit_codes", "expires", "commit", "drift", "source"}
 
 
 def cell(value: Any) -> str:

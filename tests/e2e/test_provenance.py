@@ -5,7 +5,6 @@ from HEAD with what applying it would change."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,17 @@ def test_tags_carry_the_commit_and_status_names_the_drift_from_head(
     git(repo, "init", "-q")
     web = repo / "specs" / "web.yaml"
     web.parent.mkdir()
-    shutil.copy(spec("single"), web)
+    # The test's names as the spec's defaults: read alone (status with no path), it names
+    # the same group.
+    text = spec("single").read_text()
+    for var, value in {**names, "image": test_image}.items():
+        text = re.sub(rf"^  {var}: .*$", f"  {var}: {value}", text, flags=re.MULTILINE)
+    web.write_text(text)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "web")
     first = git(repo, "rev-parse", "HEAD")
     cleanup.append(web)
-    args = ["specs/web.yaml", *cli.spec_args(web, image=test_image, **names)[1:]]
+    args = ["specs/web.yaml", "--workspace", cli.workspace]
 
     cli("apply", "--yes", *args).expect(0)
     tags = aci_client.container_groups.get(names["rg"], names["name"]).tags
@@ -64,6 +68,8 @@ def test_tags_carry_the_commit_and_status_names_the_drift_from_head(
         f"specs/web.yaml: made from {first[:7]}, HEAD is {second[:7]}; "
         "applying it would change nothing (No changes)"
     )
+    # With no path, the spec each resource names is read from the checkout.
+    assert drift_line(cli("status", "--workspace", cli.workspace).expect(0).out) == line
 
     web.write_text(web.read_text().replace("greeting: hello", "greeting: bonjour"))
     line = drift_line(cli("status", *args).expect(0).out)

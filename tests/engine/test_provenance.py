@@ -7,6 +7,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from runner.engine.drift import Drift
 from runner.engine.provenance import Provenance, stamps_for
 from runner.plan.model import Address
 from runner.spec.loader import LoadedSpec, load_specs
@@ -73,3 +74,13 @@ def test_ttl_option_wins_and_outside_git_only_the_expiry_is_kept(tmp_path: Path)
     assert group.expires == NOW + timedelta(hours=1)
     assert group.commit is None and group.source is None
     assert stamps[Address.resource_group("rg").folded()] == group
+
+
+def test_drift_line_names_the_commits_and_what_applying_would_do() -> None:
+    old, head = "a" * 40, "b" * 40 + "-dirty"
+    planned = Drift("specs/web.yaml", (old,), head, {"update": 1}, ("ContainerGroup/rg/web",))
+    assert planned.line == (
+        "specs/web.yaml: made from aaaaaaa, HEAD is bbbbbbb-dirty; applying it would update 1"
+    )
+    unplanned = Drift("specs/gone.yaml", (old,), head, None, (), "its spec is not in the checkout")
+    assert unplanned.line.endswith("HEAD is bbbbbbb-dirty; its spec is not in the checkout")

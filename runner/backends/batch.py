@@ -136,6 +136,7 @@ def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> Observed
             state=enum_text(job.state),
             pool_id=job.pool_info.pool_id if job.pool_info else "",
             owner=parse_items(job.metadata),
+            uses_task_dependencies=bool(job.uses_task_dependencies),
         ),
         tasks=tasks,
         containers=containers,
@@ -224,6 +225,7 @@ def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> No
         id=desired.spec.job.id,
         pool_info=bm.BatchPoolInfo(pool_id=desired.spec.pool.id),
         metadata=_metadata(desired, workspace, desired.job_hash),
+        uses_task_dependencies=desired.uses_dependencies or None,
     )
     _create(client.create_job, options)
 

@@ -22,7 +22,7 @@ from runner.plan.ownership import Ownership
 
 if TYPE_CHECKING:
     from runner.backends.target import Target
-    from runner.spec.models import BatchJob, TaskFactory
+    from runner.spec.models import BatchJob, MergeTask, TaskFactory
 
 # A task as Batch takes it (SAS URLs signed in): made once, sent with ``add_tasks``.
 TaskForm = Any
@@ -106,9 +106,22 @@ class BatchAccount:
 
 
 def task_forms(
-    tasks: Sequence[DesiredTask], factory: TaskFactory, signer: SasSigner, out_url: str
+    tasks: Sequence[DesiredTask],
+    factory: TaskFactory,
+    signer: SasSigner,
+    out_url: str,
+    *,
+    merge: MergeTask | None = None,
+    out_container: str = "",
 ) -> list[TaskForm]:
-    return [bt.task_options(t, factory, signer, out_url) for t in tasks]
+    """``merge``: the spec's merge task, whose limits its task takes; ``out_container``
+    holds what the mapped tasks hand it."""
+    return [
+        bt.task_options(
+            t, merge if t.is_merge and merge else factory, signer, out_url, out_container
+        )
+        for t in tasks
+    ]
 
 
 def batch_account(spec: BatchJob, target: Target) -> BatchAccount:

@@ -21,7 +21,7 @@ from runner.plan.batch_desired import STD_FILES_PATTERN, DesiredTask
 if TYPE_CHECKING:
     from azure.batch import BatchClient
 
-    from runner.spec.models import TaskFactory
+    from runner.spec.models import MergeTask, TaskFactory
 
 CHUNK_SIZE = 100  # Batch's limit of tasks per add-task-collection request
 # Batch tasks carry no metadata: the identity of what a task runs on travels as an
@@ -56,35 +56,67 @@ def _output(pattern: str, container_url: str, path: str) -> bm.OutputFile:
 
 
 def task_options(
-    task: DesiredTask, factory: TaskFactory, signer: SasSigner, out_url: str
+    task: DesiredTask,
+    limits: TaskFactory | MergeTask,
+    signer: SasSigner,
+    out_url: str,
+    out_container: str = "",
 ) -> bm.BatchTaskCreateOptions:
-    """The task as Batch takes it; ``out_url`` is the output container's write SAS URL.
-    Output blobs land under ``<task id>/``: an exact file name is the blob's name; a
-    pattern with wildcards names a virtual folder."""
+    """The task as Batch takes it; ``out_url`` is the write SAS URL of the output container
+    (``out_container``). Output blobs land under ``<task id>/``: an exact file name is the
+    blob's name; a pattern with wildcards names a virtual folder. A merge task reads the
+    blobs its dependencies wrote there, each through a read SAS URL of its own."""
     outputs = [
         _output(o, out_url, task.id if GLOB_CHARS & set(o) else f"{task.id}/{o}")
-        for o in task.outputs
+        for o in (*task.outputs, *task.handed_on)
     ]
     outputs.append(_output(STD_FILES_PATTERN, out_url, task.id))
     constraints = None
-    if factory.max_wall_clock_time is not None or factory.max_retries:
+    if limits.max_wall_clock_time is not None or limits.max_retries:
         constraints = bm.BatchTaskConstraints(
-            max_wall_clock_time=factory.max_wall_clock_time,
-            max_task_retry_count=factory.max_retries,
+            max_wall_clock_time=limits.max_wall_clock_time,
+            max_task_retry_count=limits.max_retries,
         )
+    if task.input is not None:
+        url = signer.read_blob(task.input.container, task.input.blob)
+        files = [bm.ResourceFile(http_url=url, file_path=task.input.blob)]
+    else:
+        files = [
+            bm.ResourceFile(http_url=signer.read_blob(out_container, m.path), file_path=m.path)
+            for m in task.merged
+        ]
     return bm.BatchTaskCreateOptions(
         id=task.id,
         command_line=task.command_line,
-        resource_files=[
-            bm.ResourceFile(
-                http_url=signer.read_blob(task.input.container, task.input.blob),
-                file_path=task.input.blob,
-            )
-        ],
+        resource_files=files,
         output_files=outputs,
         constraints=constraints,
         environment_settings=[bm.EnvironmentSetting(name=IDENTITY_SETTING, value=task.identity)],
+        depends_on=_dependencies(task),
+        exit_conditions=_exit_conditions(task),
     )
+
+
+def _dependencies(task: DesiredTask) -> bm.BatchTaskDependencies | None:
+    if not task.depends_on:
+        return None
+    ranges = task.depends_on_ranges
+    # Ids a range covers travel as the range: taskIds is limited to 64,000 characters.
+    covered = {
+        t for t in task.depends_on if t.isdigit() and any(a <= int(t) <= b for a, b in ranges)
+    }
+    return bm.BatchTaskDependencies(
+        task_ids=[t for t in task.depends_on if t not in covered] or None,
+        task_id_ranges=[bm.BatchTaskIdRange(start=a, end=b) for a, b in ranges] or None,
+    )
+
+
+def _exit_conditions(task: DesiredTask) -> bm.ExitConditions | None:
+    """What the task's failure does to the tasks that depend on it; unset, Batch blocks
+    them. Exit code 0 satisfies them whatever this says."""
+    if task.dependency_action == "block":
+        return None
+    return bm.ExitConditions(default=bm.ExitOptions(dependency_action=task.dependency_action))
 
 
 def _code(exc: HttpResponseError) -> str | None:

@@ -124,7 +124,15 @@ def add_tasks(ctx: BatchContext, task_ids: set[str]) -> StepOutcome:
     signer = ctx.signer()
     out_url = signer.write_container(ctx.desired.containers["output"])
     wanted = [t for t in ctx.desired.tasks if t.id in task_ids]
-    total = add_in_chunks(ctx, at, task_forms(wanted, ctx.spec.tasks, signer, out_url))
+    forms = task_forms(
+        wanted,
+        ctx.spec.tasks,
+        signer,
+        out_url,
+        merge=ctx.spec.merge,
+        out_container=ctx.desired.containers["output"],
+    )
+    total = add_in_chunks(ctx, at, forms)
     counts = {"tasks_added": len(total.added), "tasks_present": len(total.existing)}
     if total.failed:
         first = "; ".join(f"{k}: {v}" for k, v in list(total.failed.items())[:3])

@@ -8,7 +8,10 @@ Rules (DESIGN.md, Batch workflow):
   and the start task, reused otherwise;
 - the job is reused while active and bound to the desired pool;
 - tasks have deterministic ids: only missing ones are added; one whose command, inputs or
-  start task files differ from what it was added with runs again, others never re-run;
+  start task files differ from what it was added with runs again, others never re-run; a
+  merge task's inputs are its dependencies' outputs, so it runs again when one of them does;
+- a job whose tasks depend on each other needs ``usesTaskDependencies``, which Batch sets
+  only when the job is made;
 - anything that exists but carries no runner ownership for this workspace and spec is a
   conflict and is never touched (a pool or job being deleted is only waited for).
 """
@@ -64,12 +67,39 @@ def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: s
     job_change = _job_change(desired, observed, workspace, pool_change)
     changes.append(job_change)
     fresh_job = job_change.action in (Action.CREATE, Action.REPLACE)
+    job_id = desired.spec.job.id
     for task in desired.tasks:
-        addr = address(name, "task", desired.spec.job.id, task.id)
-        deps = (job_change.address, address(name, "blob", task.input.container, task.input.blob))
+        addr = address(name, "task", job_id, task.id)
+        deps: tuple[Address, ...] = (job_change.address,)
+        if task.input is not None:
+            deps += (address(name, "blob", task.input.container, task.input.blob),)
+        deps += tuple(address(name, "task", job_id, d) for d in task.depends_on)
         seen = None if fresh_job else observed.tasks.get(task.id)
-        changes.append(_task_change(addr, task, seen, deps, owned=job_change.owned))
+        change = _task_change(addr, task, seen, deps, owned=job_change.owned)
+        if task.depends_on and change.action in (Action.CREATE, Action.REPLACE):
+            change = change.model_copy(
+                update={"reason": f"{change.reason}; {_waits_for(desired, task)}"}
+            )
+        changes.append(change)
     return changes
+
+
+def _waits_for(desired: DesiredBatch, task: DesiredTask) -> str:
+    """What a dependent task waits for, and what a failure of one of them does to it
+    (Batch's ``dependencyAction`` of the task that fails)."""
+    by_id = {t.id: t for t in desired.tasks}
+    actions = {by_id[d].dependency_action for d in task.depends_on if d in by_id}
+    n = len(task.depends_on)
+    what = (
+        f"runs once its {n} dependencies have succeeded"
+        if n > 1
+        else (f"runs once {task.depends_on[0]} has succeeded")
+    )
+    if actions == {"satisfy"}:
+        return f"{what} or failed (dependencyAction: satisfy)"
+    if actions == {"block"}:
+        return f"{what}; one that fails blocks it (dependencyAction: block)"
+    return f"{what}; a failure blocks it or not as each dependency's dependencyAction says"
 
 
 def _task_change(
@@ -328,6 +358,19 @@ def _job_change(
     )
     if blocked:
         return blocked
+    if desired.uses_dependencies and not job.uses_task_dependencies:
+        return Change(
+            address=addr,
+            action=Action.REPLACE,
+            waits_for_delete=True,
+            reason="its tasks depend on each other, and the job was made without "
+            "usesTaskDependencies, which Batch cannot turn on later",
+            before=before,
+            after=after,
+            replace_paths=("job.usesTaskDependencies",),
+            depends_on=deps,
+            owned=True,
+        )
     if job.pool_id != desired.spec.pool.id:
         return Change(
             address=addr,

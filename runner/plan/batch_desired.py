@@ -1,5 +1,6 @@
-"""What a ``BatchJob`` spec asks for: the files to upload, the pool, the job and one task
-per input file, with ids and commands rendered and hashes of their canonical forms.
+"""What a ``BatchJob`` spec asks for: the files to upload, the pool, the job, one task
+per input file and a merge task after them, with ids, commands and dependencies rendered
+and hashes of their canonical forms.
 
 Pure: the local files come in as ``BatchInputs``, read beforehand by ``engine/inputs.py``.
 """
@@ -10,7 +11,7 @@ import hashlib
 import json
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from runner.errors import Diagnostic, SpecError
 from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.plan.provenance import Stamp
 from runner.spec.models import BATCH_ID, BatchJob
+from runner.spec.task_graph import DependencyProblem, job_dependencies
+
+# A name holding these is a pattern (Batch output files upload what it matches).
+GLOB_CHARS = frozenset("*?[")
 
 # Each task's stdout.txt and stderr.txt sit one level above its working directory.
 STD_FILES_PATTERN = "../std*.txt"
@@ -35,14 +40,39 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
+class MergedInput:
+    """A file a mapped task writes, handed to the merge task: the blob ``<task>/<name>``
+    of the output container, at ``<task>/<name>`` in the merge's working directory.
+    ``identity`` is the mapped task's: what the file is computed from."""
+
+    task: str
+    name: str
+    identity: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.task}/{self.name}"
+
+
+@dataclass(frozen=True)
 class DesiredTask:
     id: str
     command: str  # the spec's shell command, run under /bin/sh -c on the node
-    input: LocalFile
-    outputs: tuple[str, ...]
+    input: LocalFile | None  # a mapped task's input file; a merge task has none
+    outputs: tuple[str, ...]  # uploaded and collected
     # The files the pool's start task copies to the shared folder (blob -> Content-MD5):
     # the command runs them, so they are part of what the task's result depends on.
     start_files: tuple[tuple[str, str], ...] = ()
+    depends_on: tuple[str, ...] = ()  # task ids, ranges expanded
+    depends_on_ranges: tuple[tuple[int, int], ...] = ()  # sent as Batch's taskIdRanges
+    # What this task's failure does to the tasks that depend on it.
+    dependency_action: str = "block"
+    handed_on: tuple[str, ...] = ()  # uploaded for the merge task, not collected
+    merged: tuple[MergedInput, ...] = ()  # a merge task's inputs, in input file order
+
+    @property
+    def is_merge(self) -> bool:
+        return self.input is None
 
     @property
     def command_line(self) -> str:
@@ -51,14 +81,27 @@ class DesiredTask:
         return f"/bin/sh -c {shlex.quote(self.command)}"
 
     def canonical(self) -> dict[str, Any]:
-        return {
+        files: list[dict[str, Any]] = [
+            {"blob": m.path, "filePath": m.path, "taskIdentity": m.identity} for m in self.merged
+        ]
+        if self.input is not None:
+            files = [
+                {"blob": self.input.blob, "filePath": self.input.blob, "contentMd5": self.input.md5}
+            ]
+        out: dict[str, Any] = {
             "id": self.id,
             "commandLine": self.command_line,
-            "resourceFiles": [
-                {"blob": self.input.blob, "filePath": self.input.blob, "contentMd5": self.input.md5}
-            ],
+            "resourceFiles": files,
             "outputs": list(self.outputs),
         }
+        # Keys only when set: tasks without dependencies keep the identity they had.
+        if self.handed_on:
+            out["handedOn"] = list(self.handed_on)
+        if self.depends_on:
+            out["dependsOn"] = list(self.depends_on)
+        if self.dependency_action != "block":
+            out["exitConditions"] = {"default": {"dependencyAction": self.dependency_action}}
+        return out
 
     @property
     def identity(self) -> str:
@@ -81,7 +124,12 @@ class DesiredBatch:
 
     @property
     def uploads(self) -> tuple[LocalFile, ...]:
-        return self.app_files + tuple(t.input for t in self.tasks)
+        return self.app_files + tuple(t.input for t in self.tasks if t.input is not None)
+
+    @property
+    def uses_dependencies(self) -> bool:
+        """Whether the job must be made with ``usesTaskDependencies``."""
+        return any(t.depends_on for t in self.tasks)
 
     @property
     def pool_hash(self) -> str:
@@ -126,6 +174,62 @@ def _render(template: str, path: Path, variables: Mapping[str, Any], field_path:
         raise _error(str(exc), field_path) from None
 
 
+def with_dependencies(
+    spec: BatchJob,
+    mapped: list[DesiredTask],
+    paths: list[Path],
+    given: list[tuple[str, ...]],
+    env: Mapping[str, Any],
+) -> list[DesiredTask]:
+    """The mapped tasks with what they depend on, then the merge task, if the spec has
+    one: it depends on every mapped task and receives the files each gives it (``given``,
+    per mapped task), in input file order."""
+    try:
+        deps = job_dependencies(spec, [(t.id, p) for t, p in zip(mapped, paths, strict=True)])
+    except DependencyProblem as exc:
+        raise _error(str(exc), exc.field) from None
+    ranges = spec.tasks.depends_on.task_id_ranges if spec.tasks.depends_on else []
+    tasks = [
+        replace(t, depends_on=deps[t.id], depends_on_ranges=tuple((r.start, r.end) for r in ranges))
+        for t in mapped
+    ]
+    merge = spec.merge
+    if merge is None:
+        return tasks
+    merged = tuple(
+        MergedInput(t.id, name, t.identity)
+        for t, names in zip(tasks, given, strict=True)
+        for name in names
+        if not GLOB_CHARS & set(name)
+    )
+    if not merged:
+        raise _error(f"merge task {merge.id!r} has nothing to merge", "merge")
+    paths_in = [m.path for m in merged]
+    tasks.append(
+        DesiredTask(
+            id=merge.id,
+            command=_render_merge(merge.command, paths_in, env, "merge.command"),
+            input=None,
+            outputs=tuple(_render_merge(o, paths_in, env, "merge.outputs") for o in merge.outputs),
+            start_files=tasks[0].start_files if tasks else (),
+            depends_on=deps[merge.id],
+            merged=merged,
+        )
+    )
+    return tasks
+
+
+def _render_merge(
+    template: str, inputs: list[str], variables: Mapping[str, Any], field_path: str
+) -> str:
+    from runner.spec.templates import render_merge_template
+
+    try:
+        return render_merge_template(template, inputs, variables)
+    except ValueError as exc:
+        raise _error(str(exc), field_path) from None
+
+
 def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
     containers = {
         "application": spec.container_name("application"),
@@ -137,6 +241,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
 
     env = dict(spec.vars)
     tasks: list[DesiredTask] = []
+    given: list[tuple[str, ...]] = []  # per mapped task, the files it gives the merge
     seen_ids: dict[str, Path] = {}
     seen_blobs: dict[str, Path] = {}
     for found in inputs.inputs:
@@ -158,15 +263,26 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
                 "tasks.forEachFile",
             )
         seen_ids[task_id] = seen_blobs[path.name] = path
+        outputs = tuple(_render(o, path, env, "tasks.outputs") for o in spec.tasks.outputs)
+        names = outputs
+        if spec.merge is not None and spec.merge.inputs is not None:
+            rendered = (_render(i, path, env, "merge.inputs") for i in spec.merge.inputs)
+            names = tuple(dict.fromkeys(rendered))
+        given.append(names)
+        # What the merge takes and the task would not collect is uploaded all the same.
+        handed = tuple(n for n in names if n not in outputs)
         tasks.append(
             DesiredTask(
                 id=task_id,
                 command=_render(spec.tasks.command, path, env, "tasks.command"),
                 input=_local_file(found, containers["input"]),
-                outputs=tuple(_render(o, path, env, "tasks.outputs") for o in spec.tasks.outputs),
+                outputs=outputs,
                 start_files=start_files,
+                dependency_action=spec.tasks.dependency_action,
+                handed_on=handed,
             )
         )
+    tasks = with_dependencies(spec, tasks, [f.path for f in inputs.inputs], given, env)
 
     pool = spec.pool
     start = pool.start_task
@@ -187,11 +303,15 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
             "waitForSuccess": start.wait_for_success,
         },
     }
+    job: dict[str, Any] = {"id": spec.job.id, "poolId": pool.id}
+    if any(t.depends_on for t in tasks):
+        # Only then: jobs without dependencies keep the hash they had.
+        job["usesTaskDependencies"] = True
     return DesiredBatch(
         spec=spec,
         containers=containers,
         app_files=app_files,
         tasks=tuple(tasks),
         pool=pool_canonical,
-        job={"id": spec.job.id, "poolId": pool.id},
+        job=job,
     )

@@ -45,6 +45,7 @@ class ObservedJob:
     state: str  # active, disabling, disabled, enabling, terminating, completed, deleting
     pool_id: str
     owner: Ownership
+    uses_task_dependencies: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from runner.spec.base import (
     Duration,
     Model,
     WholeNumber,
+    located,
     parse_duration,
     parse_ttl,
 )
@@ -122,6 +123,33 @@ def task_id_template_problem(template: str) -> str | None:
     return None
 
 
+class TaskIdRange(Model):
+    """Tasks whose ids are the whole numbers ``start`` to ``end``, both included."""
+
+    start: WholeNumber = Field(ge=0)
+    end: WholeNumber = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TaskIdRange:
+        if self.end < self.start:
+            raise ValueError(f"a task id range ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class DependsOn(Model):
+    """Batch's ``dependsOn``: a task runs once every task named here has completed
+    successfully. ``taskIds`` are templates over ``file`` and ``vars``, as ``id`` is."""
+
+    task_ids: list[str] = Field(default_factory=list)
+    task_id_ranges: list[TaskIdRange] = Field(default_factory=list)
+
+
+# What a failed task does to the tasks that depend on it (Batch's
+# ``exitConditions.default.dependencyAction``): ``block`` keeps them waiting, active, for
+# good; ``satisfy`` lets them run as if it had succeeded.
+DependencyAction = Literal["block", "satisfy"]
+
+
 class TaskFactory(Model):
     """One task per input file matched by ``forEachFile`` (a glob relative to the spec file).
 
@@ -135,6 +163,8 @@ class TaskFactory(Model):
     outputs: list[str] = Field(default_factory=list)
     max_wall_clock_time: Duration | None = None
     max_retries: WholeNumber = Field(0, ge=0, le=100)
+    depends_on: DependsOn | None = None
+    dependency_action: DependencyAction = "block"
 
     _duration = field_validator("max_wall_clock_time", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
@@ -148,6 +178,43 @@ class TaskFactory(Model):
         problem = task_id_template_problem(v)
         if problem:
             raise ValueError(problem)
+        return v
+
+
+class MergeTask(Model):
+    """One task that runs after every mapped task and receives their outputs as resource
+    files: ``inputs`` (templates over ``file`` and ``vars``, one set per mapped task, each
+    the name of a file the task writes; unset, the task's ``outputs``) land in the merge's
+    working directory as ``<task id>/<name>``. ``command`` and ``outputs`` are templates
+    over ``vars`` and ``inputs``, those paths in the order of the input files."""
+
+    id: str
+    command: str
+    inputs: list[str] | None = None
+    outputs: list[str] = Field(default_factory=list)
+    max_wall_clock_time: Duration | None = None
+    max_retries: WholeNumber = Field(0, ge=0, le=100)
+
+    _duration = field_validator("max_wall_clock_time", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not BATCH_ID.match(v):
+            raise ValueError(TASK_ID_RULE)
+        return v
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs(cls, v: list[str] | None) -> list[str] | None:
+        # A resource file is one blob: a pattern names none in particular.
+        for name in v or ():
+            if set(name) & set("*?["):
+                raise ValueError(
+                    f"merge input {name!r} is a pattern; name each file a mapped task writes"
+                )
         return v
 
 
@@ -202,6 +269,7 @@ class BatchJob(Model):
     pool: Pool
     job: Job
     tasks: TaskFactory
+    merge: MergeTask | None = None
     timeout: Duration = timedelta(minutes=30)
     collect: BatchCollect
     teardown: BatchTeardown = Field(default_factory=BatchTeardown)
@@ -223,6 +291,33 @@ class BatchJob(Model):
                 "not starting or ending with '-'"
             )
         return v
+
+    @model_validator(mode="after")
+    def _merge_has_inputs(self) -> BatchJob:
+        merge = self.merge
+        if merge is None:
+            return self
+        named = self.tasks.outputs if merge.inputs is None else merge.inputs
+        if not [o for o in named if not set(o) & set("*?[")]:
+            field = "tasks.outputs" if merge.inputs is None else "merge.inputs"
+            where = f"{field} is empty" if not named else f"{field} holds only patterns"
+            raise located(
+                f"merge task {merge.id!r} has nothing to merge: {where}; name the files "
+                "the mapped tasks write, in merge.inputs or tasks.outputs",
+                "merge",
+                *(("inputs",) if merge.inputs is not None else ()),
+            )
+        deps = self.tasks.depends_on
+        if deps and merge.id in deps.task_ids:
+            raise located(
+                f"the mapped tasks depend on the merge task {merge.id!r}, which depends on "
+                "them: a dependency cycle",
+                "tasks",
+                "dependsOn",
+                "taskIds",
+                deps.task_ids.index(merge.id),
+            )
+        return self
 
     def container_name(self, role: Literal["application", "input", "output"]) -> str:
         return getattr(self.storage.containers, role) or f"{self.name}-{role}"

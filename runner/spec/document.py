@@ -30,7 +30,15 @@ from runner.spec.templates import (
 )
 
 # Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
-TASK_TEMPLATE_PATHS = (("tasks", "id"), ("tasks", "command"), ("tasks", "outputs"))
+TASK_TEMPLATE_PATHS = (
+    ("tasks", "id"),
+    ("tasks", "command"),
+    ("tasks", "outputs"),
+    ("tasks", "dependsOn", "taskIds"),
+    ("merge", "inputs"),
+)
+# A merge task's fields rendered once its inputs are known: they keep their ``inputs``.
+MERGE_TEMPLATE_PATHS = (("merge", "command"), ("merge", "outputs"))
 
 # Text with these is a shell's: a template error in it may be shell syntax read as Jinja.
 SHELL_SIGNS = ("${", "$(")
@@ -163,9 +171,12 @@ class DocumentLoader:
         if not isinstance(value, str) or not is_template(value):
             return value
         keep_file = is_batch and any(loc[: len(p)] == p for p in TASK_TEMPLATE_PATHS)
+        keep_inputs = is_batch and any(loc[: len(p)] == p for p in MERGE_TEMPLATE_PATHS)
         try:
             if keep_file:
                 return render_keeping_file(value, variables)
+            if keep_inputs:
+                return render_keeping_file(value, variables, "inputs")
             return render(value, variables)
         except TemplateProblem as exc:
             self.failed.append(loc)

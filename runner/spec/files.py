@@ -1,7 +1,9 @@
 """Offline checks of the local files a spec names, run by ``validate``, ``plan`` and
 ``apply`` before anything is read from or sent to a target: a Batch job's input glob must
 match files, the task ids they give must be valid and distinct, its start task's files
-must exist, and a collect folder must be a folder that can be made. Located in the spec.
+must exist, the tasks they depend on must be tasks of the job and never wait for each
+other in a cycle, and a collect folder must be a folder that can be made. Located in the
+spec.
 
 Not part of loading: ``destroy`` and ``status`` must work after the inputs are gone.
 """
@@ -18,6 +20,7 @@ from runner.errors import Diagnostic, SpecError
 from runner.spec.base import BATCH_ID, BATCH_ID_CHARS, MAX_BATCH_ID
 from runner.spec.loader import LoadedSpec
 from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.task_graph import DependencyProblem, job_dependencies
 from runner.spec.templates import render_task_template
 
 PACKAGE_PREFIX = "package:"
@@ -59,6 +62,12 @@ def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]
     problem = task_id_problem(spec, base, inputs)
     if problem:
         problems.append(_diagnostic(loaded, problem, "tasks.id"))
+    elif inputs and (spec.tasks.depends_on or spec.merge):
+        mapped = [(_task_id(spec, base, name), (base / name).resolve()) for name in inputs]
+        try:
+            job_dependencies(spec, mapped)
+        except DependencyProblem as exc:
+            problems.append(_diagnostic(loaded, str(exc), exc.field))
     copies = spec.pool.start_task.copy_ if spec.pool.start_task else []
     for i, entry in enumerate(copies):
         if not _exists(entry, base):
@@ -98,6 +107,10 @@ def task_id_problem(spec: BatchJob, base: Path, inputs: Sequence[str]) -> str | 
     if first is not None and invalid > 1:
         first += f" (and {invalid - 1} more input file{'s' if invalid > 2 else ''})"
     return first
+
+
+def _task_id(spec: BatchJob, base: Path, name: str) -> str:
+    return render_task_template(spec.tasks.id, (base / name).resolve(), spec.vars)
 
 
 def _invalid_task_id(task_id: str, name: str) -> str:

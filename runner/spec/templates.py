@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -58,8 +58,13 @@ class SpecUndefined(StrictUndefined):
             )
         if obj is not missing:
             return f"{type(obj).__name__} value has no attribute {name!r}"
+        if name == "inputs":
+            return "inputs is defined only in a BatchJob's merge.command and merge.outputs"
         if name == "file":
-            return "file is defined only in a BatchJob's tasks.id, tasks.command and tasks.outputs"
+            return (
+                "file is defined only in a BatchJob's tasks.id, tasks.command, tasks.outputs, "
+                "tasks.dependsOn.taskIds and merge.inputs"
+            )
         return _UNDEFINED_NAME.format(name)
 
 
@@ -156,21 +161,29 @@ def render(source: str, variables: Mapping[str, Any], **extra: Any) -> str:
         raise TemplateProblem(f"template error: {exc}", _template_line(exc)) from None
 
 
-def render_keeping_file(source: str, variables: Mapping[str, Any]) -> str:
-    """Render ``vars`` and ``env()`` but keep every ``{{ ... }}`` that uses ``file`` as written.
+# What a kept name stands for when a kept template is checked at load time.
+_SAMPLES: dict[str, Any] = {
+    "file": FileInfo.of(PurePath("input/sample.txt")),
+    "inputs": ["task-1/sample.txt", "task-2/sample.txt"],
+}
 
-    The kept text is checked by rendering it once for a sample file, so a bad ``file.*``
+
+def render_keeping_file(source: str, variables: Mapping[str, Any], name: str = "file") -> str:
+    """Render ``vars`` and ``env()`` but keep every ``{{ ... }}`` that uses ``name``
+    (``file``, or a merge task's ``inputs``) as written.
+
+    The kept text is checked by rendering it once for a sample value, so a bad ``file.*``
     expression is reported at load time rather than when tasks are made.
     """
-    sample = FileInfo.of(PurePath("input/sample.txt"))
-    if any(re.search(r"\bfile\b", block) for block in _STATEMENT.findall(source)):
+    sample = {name: _SAMPLES[name]}
+    if any(re.search(rf"\b{name}\b", block) for block in _STATEMENT.findall(source)):
         # A {% %} block over file.* cannot be split out: keep it all for per-file rendering.
-        render(source, variables, file=sample)
+        render(source, variables, **sample)
         return source
     kept: list[str] = []
 
     def hold(match: re.Match[str]) -> str:
-        if not _uses_file(match.group(0)):
+        if not _uses_name(match.group(0), name):
             return match.group(0)
         kept.append(match.group(0))
         return f"\x00{len(kept) - 1}\x00"
@@ -180,7 +193,7 @@ def render_keeping_file(source: str, variables: Mapping[str, Any]) -> str:
     # rendering shows them as written instead of running them.
     rendered = _MARKER.sub(lambda m: "{{ '" + m.group(0) + "' }}", render(held, variables))
     result = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], rendered)
-    render(result, variables, file=sample)
+    render(result, variables, **sample)
     return result
 
 
@@ -191,6 +204,17 @@ def render_task_template(template: str, file: PurePath, variables: Mapping[str, 
         return render(template, variables, file=FileInfo.of(PurePath(file)))
     except TemplateProblem as exc:
         raise ValueError(f"task template {template!r} for {file}: {exc.message}") from None
+
+
+def render_merge_template(
+    template: str, inputs: Sequence[str], variables: Mapping[str, Any]
+) -> str:
+    """Render a merge task template (``merge.command``, ``merge.outputs[*]``): ``inputs``
+    is the list of the files it receives, as paths in its working directory."""
+    try:
+        return render(template, variables, inputs=list(inputs))
+    except TemplateProblem as exc:
+        raise ValueError(f"merge template {template!r}: {exc.message}") from None
 
 
 def literal_text(source: str) -> str | None:
@@ -299,12 +323,12 @@ def _is_vars(node: nodes.Node) -> bool:
     return isinstance(node, nodes.Name) and node.name == "vars"
 
 
-def _uses_file(expression: str) -> bool:
+def _uses_name(expression: str, name: str) -> bool:
     try:
         parsed = environment().parse(expression)
     except TemplateSyntaxError:
         return False
-    return any(name.name == "file" for name in parsed.find_all(nodes.Name))
+    return any(found.name == name for found in parsed.find_all(nodes.Name))
 
 
 def _template_line(exc: BaseException) -> int:

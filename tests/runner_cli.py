@@ -7,6 +7,7 @@ exist, for checks that must fail before any target is started."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -17,6 +18,17 @@ CLI_TIMEOUT = 180.0
 ARGV = [sys.executable, "-m", "runner"]
 
 Stdin = int | IO[Any] | None
+
+# Signals a test sends to a process it started. A run under nohup, or in the background of
+# a shell without job control, inherits them ignored, and an ignored signal stays ignored
+# across exec: the process would never see the signal the test is about.
+SENT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def default_signals() -> None:
+    """``preexec_fn`` giving a child the default handling of the signals tests send."""
+    for sig in SENT_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def runner(
@@ -54,6 +66,7 @@ def start_runner(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_signals,
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from runner_cli import ARGV
+from runner_cli import ARGV, default_signals
 
 CLI_TIMEOUT = 240.0  # a bound on one CLI run, never asserted
 WATCH_EVERY = 0.005  # seconds between two looks at the counters
@@ -178,6 +178,7 @@ class Cli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=default_signals,
         )
         out: list[str] = []
         err: list[str] = []

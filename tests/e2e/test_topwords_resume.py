@@ -9,12 +9,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from runner_cli import start_runner
 from topwords_helpers import SAMPLES, events, read_report, reference_top, result_of, write_spec
 
 pytestmark = pytest.mark.integration
@@ -94,10 +94,7 @@ def test_reapply_after_success_adds_no_tasks_uploads_nothing_and_leaks_no_secret
 
 def start_apply_until_polling(cli: Any, args: list[str]) -> tuple[subprocess.Popen[str], str]:
     """Start ``runner apply --output json`` and return once it polls the job's tasks."""
-    argv = [sys.executable, "-m", "runner", "apply", *args, "--yes", "--output", "json"]
-    proc = subprocess.Popen(
-        argv, cwd=cli.cwd, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = start_runner(cli.env, cli.cwd, "apply", *args, "--yes", "--output", "json")
     seen: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:

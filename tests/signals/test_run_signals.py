@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from runner_cli import default_signals
 from session_cleanup import processes_naming, running, stop_leftovers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,7 @@ def _inner_pytest(tmp_path: Path, test: str) -> tuple[subprocess.Popen[str], Pat
             "--basetemp", str(tmp_path / "inner"), f"{WAITER}::{test}"]  # fmt: skip
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        stderr=subprocess.STDOUT, text=True, preexec_fn=default_signals,
     )  # fmt: skip
     return proc, ready
 

@@ -12,6 +12,8 @@ import click
 from runner.pricing import PRICES_ENV
 
 if TYPE_CHECKING:
+    from runner.engine.cost_meter import CostMeter
+    from runner.plan.cost_lines import CostIncurred
     from runner.plan.model import Plan
     from runner.spec.loader import LoadedSpec
 
@@ -75,3 +77,12 @@ def refuse_over_cap(plan: Plan, specs: Sequence[LoadedSpec]) -> None:
         diagnostics += error.diagnostics
         sources.update(error.sources)
     raise SpecError(diagnostics, sources)
+
+
+def spent(plan: Plan, meter: CostMeter, removed: Sequence[str]) -> CostIncurred | None:
+    """What the apply cost: the meter's measured times at the plan's prices."""
+    from runner.plan.cost import incurred
+
+    if plan.cost is None:
+        return None
+    return incurred(plan.cost, meter.measured(), meter.running(removed))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runner.cli.cost_options import priced, prices_option, refuse_over_cap
+from runner.cli.cost_options import priced, prices_option, refuse_over_cap, spent
 from runner.cli.options import SpecOptions, UsageError, absolute, spec_options, ttl_option
 from runner.plan.action import Action
 
@@ -220,6 +220,9 @@ def _plan_and_apply(
     if acting and saved is None and not yes:
         _confirm("Do you want to perform these actions?")
 
+    from runner.engine.cost_meter import CostMeter
+
+    meter = CostMeter([s.spec for s in specs])
     cancel = threading.Event()
     result = _run_cancellable(
         out,
@@ -228,13 +231,14 @@ def _plan_and_apply(
             the_plan,
             specs,
             target,
-            out.emit,
+            meter.watching(out.emit),
             workspace=workspace,
             prune=prune,
             cancel=cancel,
             ttl=ttl,
         ),
     )
+    result.cost = spent(the_plan, meter, result.removed)
     if cancel.is_set():
         out.cancelled(result.removed, result.left)
         sys.exit(EXIT_INTERRUPTED)

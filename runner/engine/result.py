@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.plan.cost_lines import CostIncurred
+
 
 @dataclass
 class RunResult:
@@ -14,6 +16,8 @@ class RunResult:
     left: list[str] = field(default_factory=list)  # kept by policy or after a failure
     outputs: list[str] = field(default_factory=list)  # files written (collect)
     errors: list[str] = field(default_factory=list)
+    # What the run cost, from the measured times of what it ran (``engine.cost_meter``).
+    cost: CostIncurred | None = None
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n

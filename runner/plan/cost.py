@@ -249,7 +249,9 @@ def incurred(
     out: list[IncurredLine] = []
     for address, seconds in measured.items():
         line = by_address.get(address)
-        hourly = line.hourly if line is not None else None
+        if line is None:
+            continue  # ran without being priced: an in-place update of a running group
+        hourly = line.hourly
         cost = money(hourly * seconds / 3600) if hourly is not None else None
         out.append(
             IncurredLine(

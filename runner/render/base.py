@@ -57,6 +57,7 @@ class Renderer(Protocol):
 
 
 def summary_of(result: ResultLike, command: str) -> Mapping[str, Any]:
+    cost = getattr(result, "cost", None)  # a destroy's result has none
     return {
         "type": "result",
         "command": command,
@@ -66,4 +67,5 @@ def summary_of(result: ResultLike, command: str) -> Mapping[str, Any]:
         "left": list(result.left),
         "outputs": list(result.outputs),
         "errors": list(result.errors),
+        **({"cost": cost.model_dump(mode="json")} if cost is not None else {}),
     }

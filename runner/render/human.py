@@ -30,6 +30,7 @@ from runner.engine.events import (
 )
 from runner.plan.model import Plan
 from runner.render.base import ResultLike, StatusRowLike
+from runner.render.cost_text import incurred_lines
 from runner.render.plan_text import plan_lines
 from runner.render.status_table import STATUS_COLUMNS, status_cells
 from runner.render.wording import step_verbs
@@ -233,6 +234,10 @@ class HumanRenderer:
             self._line(f"Wrote {_relative(path)}")
         for error in result.errors:
             self._line(f"Error: {error}", "red")
+        cost = getattr(result, "cost", None)
+        if cost is not None and cost.lines:
+            for text, cost_style in incurred_lines(cost):
+                self._line(text, cost_style)
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.counts.items())
         verdict = "complete" if result.ok else "failed"
         style = "bold green" if result.ok else "bold red"

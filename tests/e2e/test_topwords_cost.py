@@ -1,5 +1,6 @@
 """``runner plan`` carries the cost of what it will run, with its price source and date,
-in the JSON and the text alike; a spec's cost cap refuses the plan, located at the cap."""
+in the JSON and the text alike; a spec's cost cap refuses the plan, located at the cap;
+``apply``'s result gives what the run cost, from the pool's measured time."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from topwords_helpers import write_spec
+from topwords_helpers import result_of, write_spec
 
 pytestmark = pytest.mark.integration
 
@@ -38,3 +39,19 @@ def test_a_plan_over_its_cap_is_refused_at_the_cap(
     refused = cli("plan", *cli.spec_args(spec)).expect(1)
     assert "is over its cost.cap of 0.001 USD; nothing was created" in refused.err
     assert f"{spec}:" in refused.err
+
+
+def test_the_apply_result_gives_the_cost_the_run_incurred(
+    cli: Any, unique_name: Any, tmp_path: Any
+) -> None:
+    name = unique_name("tw-spent")
+    spec = write_spec(tmp_path / "spec", name, texts={"a.txt": "a b a\n"})
+    run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(0)
+    cost = result_of(run.out)["cost"]
+    assert cost["source"]["date"] == "2024-06-01"
+    (line,) = cost["lines"]
+    # From the pool's create to the teardown that deleted it, at the plan's price.
+    assert line["address"] == f"BatchJob/{name}/pool/{name}-pool" and not line["running"]
+    assert line["seconds"] > 0
+    assert line["cost"] == pytest.approx(line["hourly"] * line["seconds"] / 3600, abs=1e-6)
+    assert cost["total"] == line["cost"] and cost["complete"]

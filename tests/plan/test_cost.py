@@ -234,10 +234,17 @@ def test_a_cap_that_cannot_be_checked_refuses_the_plan() -> None:
 def test_cost_incurred_prices_measured_time_at_the_plan_price() -> None:
     cost = estimate(plan_of((POOL, Action.CREATE)), [batch_job()], TABLE, run_timeout=HOUR)
     spent = incurred(cost, {str(POOL): 900.0, "BatchJob/other/pool/x": 60.0})
-    pool, other = spent.lines
-    assert (pool.seconds, pool.cost) == (900.0, pytest.approx(0.065))
-    assert other.cost is None and not spent.complete
-    assert spent.total == pytest.approx(0.065) and spent.source == SOURCE
+    (pool,) = spent.lines  # what the estimate did not price is not guessed at either
+    assert (pool.seconds, pool.cost, pool.running) == (900.0, pytest.approx(0.065), False)
+    assert spent.total == pytest.approx(0.065) and spent.complete and spent.source == SOURCE
+
+
+def test_cost_incurred_names_what_runs_on_and_what_has_no_price() -> None:
+    plan = plan_of((GROUP, Action.CREATE))
+    cost = estimate(plan, [group(location="mars")], TABLE, run_timeout=HOUR)
+    spent = incurred(cost, {str(GROUP): 60.0}, running=frozenset({str(GROUP)}))
+    (line,) = spent.lines
+    assert (line.cost, line.running) == (None, True) and not spent.complete
 
 
 def test_estimate_and_its_json_form_agree() -> None:

@@ -1,9 +1,11 @@
-"""Task placement on nodes: task slots, fill type, job priority and parallel-task limits."""
+"""Task placement on nodes: task slots, fill type, job priority, parallel-task limits and
+task dependencies (a task waits, queued, until what it depends on satisfies it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from runner.local.batch import dependencies
 from runner.local.batch.jobs import pool_of
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.work import NodeWork
@@ -52,10 +54,15 @@ def dispatch(state: BatchState, work: NodeWork, launch: Launch) -> None:
         queue = state.queue.get(job["id"])
         tasks = state.tasks.get(job["id"], {})
         fill = (pool.get("taskSchedulingPolicy") or {}).get("nodeFillType", "spread").lower()
+        waiting: list[str] = []  # tasks whose dependencies are not satisfied yet
         while queue and (limit < 0 or running < limit):
             task = tasks.get(queue[0])
             if task is None or task["state"] != "active":
                 queue.popleft()
+                continue
+            if not dependencies.ready(task, tasks):
+                # Stays queued, in its place: a task behind it may run meanwhile.
+                waiting.append(queue.popleft())
                 continue
             node = _pick(nodes, pool["taskSlotsPerNode"], task.get("requiredSlots", 1), fill)
             if node is None:
@@ -63,3 +70,5 @@ def dispatch(state: BatchState, work: NodeWork, launch: Launch) -> None:
             queue.popleft()
             launch(pool, node, job["id"], task)
             running += 1
+        if queue is not None:
+            queue.extendleft(reversed(waiting))

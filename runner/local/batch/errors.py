@@ -66,6 +66,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "TaskExists": (409, "The specified task already exists."),
     "TaskNotFound": (404, "The specified task does not exist."),
     "TaskCompleted": (409, "The specified task is already completed."),
+    "TaskDependenciesNotSpecifiedOnJob": (
+        409,
+        "The specified job does not have task dependencies enabled.",
+    ),
     "NodeNotFound": (404, "The specified node does not exist."),
     "FileNotFound": (404, "The specified file does not exist."),
     "OperationNotValidAtThisTime": (409, "The operation is not valid at this time."),

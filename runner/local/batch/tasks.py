@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from runner.local.batch import defaults
+from runner.local.batch import defaults, dependencies
 from runner.local.batch.checks import check_id, duration, number, require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.jobs import get_job, writable_job
@@ -61,6 +61,7 @@ def _new_task(body: dict[str, Any]) -> Doc:
 
 
 def _add(state: BatchState, job: Doc, doc: Doc) -> None:
+    dependencies.check(doc, job)
     names = state.task_names.setdefault(job["id"], set())
     if doc["id"].lower() in names:
         raise BatchServiceError("TaskExists")

@@ -83,20 +83,21 @@ def drift(
         ]
         if not old:
             continue
-        plan = build_plan([loaded], target, workspace)
+        made_from = tuple(dict.fromkeys(str(r.detail["commit"]) for r in old))
+        source = stamp.source or str(loaded.path)
+        addresses = tuple(r.address for r in old)
+        try:
+            plan = build_plan([loaded], target, workspace)
+        except RunnerError as exc:
+            # Status still shows the drift: the plan's own error is for ``runner plan``.
+            unplanned = f"it cannot be planned ({exc})"
+            found.append(Drift(source, made_from, head, None, addresses, unplanned))
+            continue
         counts = Counter(str(c.action) for c in plan.changes if c.action.changes_anything)
         conflicts = sum(1 for c in plan.changes if c.action is Action.CONFLICT)
         if conflicts:
             counts["leave in conflict"] = conflicts
-        found.append(
-            Drift(
-                source=stamp.source or str(loaded.path),
-                made_from=tuple(dict.fromkeys(str(r.detail["commit"]) for r in old)),
-                head=head,
-                changes=dict(sorted(counts.items())),
-                addresses=tuple(r.address for r in old),
-            )
-        )
+        found.append(Drift(source, made_from, head, dict(sorted(counts.items())), addresses))
     return found
 
 

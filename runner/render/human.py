@@ -33,7 +33,7 @@ from runner.render.base import ResultLike, StatusRowLike
 from runner.render.cost_text import incurred_lines
 from runner.render.plan_text import plan_lines
 from runner.render.status_table import STATUS_COLUMNS, status_cells
-from runner.render.wording import step_verbs
+from runner.render.wording import command_title, step_verbs
 
 PIPE_WIDTH = 200
 TABLE_ROWS = 40
@@ -241,7 +241,8 @@ class HumanRenderer:
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.counts.items())
         verdict = "complete" if result.ok else "failed"
         style = "bold green" if result.ok else "bold red"
-        self._line(f"{command.capitalize()} {verdict}!" + (f" {counts}." if counts else ""), style)
+        title = command_title(command)
+        self._line(f"{title} {verdict}!" + (f" {counts}." if counts else ""), style)
 
     def status(self, rows: Sequence[StatusRowLike]) -> None:
         if not rows:

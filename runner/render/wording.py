@@ -105,3 +105,11 @@ STEP_VERBS: dict[str, tuple[str, str]] = {
 
 def step_verbs(step: str) -> tuple[str, str]:
     return STEP_VERBS.get(step, (step.capitalize(), f"{step.capitalize()} complete"))
+
+
+# How a command's result line names it: ``Apply complete!``; ``gc`` is an abbreviation.
+COMMAND_TITLES: dict[str, str] = {"gc": "Garbage collection"}
+
+
+def command_title(command: str) -> str:
+    return COMMAND_TITLES.get(command, command.capitalize())

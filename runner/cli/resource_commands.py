@@ -220,26 +220,31 @@ def _plan_and_apply(
     if acting and saved is None and not yes:
         _confirm("Do you want to perform these actions?")
 
-    from runner.engine.cost_meter import CostMeter
+    from runner.engine.cost_meter import CapGuard, CostMeter
 
     meter = CostMeter([s.spec for s in specs])
     cancel = threading.Event()
-    result = _run_cancellable(
-        out,
-        cancel,
-        lambda: api.apply(
-            the_plan,
-            specs,
-            target,
-            meter.watching(out.emit),
-            workspace=workspace,
-            prune=prune,
-            cancel=cancel,
-            ttl=ttl,
-        ),
-    )
+    # A run whose accrued cost passes a spec's cost.cap is stopped as Ctrl-C stops it.
+    with CapGuard(meter, the_plan.cost, cancel) as guard:
+        result = _run_cancellable(
+            out,
+            cancel,
+            lambda: api.apply(
+                the_plan,
+                specs,
+                target,
+                meter.watching(out.emit),
+                workspace=workspace,
+                prune=prune,
+                cancel=cancel,
+                ttl=ttl,
+            ),
+        )
     result.cost = spent(the_plan, meter, result.removed)
-    if cancel.is_set():
+    if guard.reason is not None:
+        result.ok = False
+        result.errors.append(guard.reason)
+    elif cancel.is_set():
         out.cancelled(result.removed, result.left)
         sys.exit(EXIT_INTERRUPTED)
     # A resource someone else made is named among the errors by the engine: exit 1.

@@ -11,10 +11,12 @@ Times are the events' monotonic stamps, so no wall clock is read.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from runner.engine.events import Emit, Event, StepFinished, StepStarted, TeardownReport
+from runner.plan.cost_lines import CostEstimate
 from runner.plan.model import Address
 from runner.spec.models import BatchJob, ContainerGroup
 
@@ -88,11 +90,12 @@ class CostMeter:
             if pool in event.removed:
                 self._released.add(pool)
 
-    def measured(self) -> dict[str, float]:
-        """Seconds each resource ran during the apply, by its address."""
+    def measured(self, until: float | None = None) -> dict[str, float]:
+        """Seconds each resource ran during the apply, by its address; with ``until``
+        (a monotonic time, never 0), what has not stopped yet is counted up to it."""
         with self._lock:
             return {
-                address: max(0.0, self._stopped.get(address, start) - start)
+                address: max(0.0, self._stopped.get(address, until or start) - start)
                 for address, start in self._started.items()
             }
 
@@ -107,3 +110,64 @@ class CostMeter:
                 if a not in gone and not (a in self._groups and self._groups[a].runs_to_completion)
             }
         return frozenset(out)
+
+
+class CapGuard:
+    """Stops a run whose accrued cost passes its spec's ``cost.cap``: every ``interval``
+    seconds it prices what the meter has measured so far (what still runs, up to now) at
+    the plan's prices and, once a spec's total is over its cap, sets ``cancel``, so the
+    engine stops and tears down as its policy says, and keeps the reason to report.
+    Caps per day (always-running groups) are checked by the plan alone."""
+
+    def __init__(
+        self,
+        meter: CostMeter,
+        estimate: CostEstimate | None,
+        cancel: threading.Event,
+        *,
+        interval: float = 1.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.meter, self.estimate, self.cancel = meter, estimate, cancel
+        self.interval, self.now = interval, now
+        self.reason: str | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check(self) -> str | None:
+        """The reason to stop, once accrued cost is over a cap (and the cancel is set)."""
+        if self.estimate is None or self.reason is not None:
+            return self.reason
+        caps = {c.spec: c.cap for c in self.estimate.caps if c.per == "run"}
+        hourly = {ln.address: (ln.spec, ln.hourly) for ln in self.estimate.lines}
+        accrued: dict[str, float] = {}
+        for address, seconds in self.meter.measured(until=self.now()).items():
+            spec, rate = hourly.get(address, ("", None))
+            if rate is not None:
+                accrued[spec] = accrued.get(spec, 0.0) + rate * seconds / 3600
+        currency = self.estimate.source.currency
+        for spec, cap in caps.items():
+            if accrued.get(spec, 0.0) > cap:
+                self.reason = (
+                    f"{spec}: stopped: its accrued cost {accrued[spec]:.4f} {currency} "
+                    f"passed its cost.cap of {cap:g} {currency}"
+                )
+                self.cancel.set()
+                break
+        return self.reason
+
+    def __enter__(self) -> CapGuard:
+        if self.estimate is not None and any(c.per == "run" for c in self.estimate.caps):
+            self._thread = threading.Thread(target=self._watch, name="cost-cap", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.interval):
+            if self.check() is not None:
+                return

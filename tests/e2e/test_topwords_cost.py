@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from test_topwords_pool import gone_or_deleting
 from topwords_helpers import result_of, write_spec
 
 pytestmark = pytest.mark.integration
@@ -55,3 +56,25 @@ def test_the_apply_result_gives_the_cost_the_run_incurred(
     assert line["seconds"] > 0
     assert line["cost"] == pytest.approx(line["hourly"] * line["seconds"] / 3600, abs=1e-6)
     assert cost["total"] == line["cost"] and cost["complete"]
+
+
+def test_a_run_whose_accrued_cost_passes_its_cap_is_stopped_and_torn_down(
+    cli: Any, emulator: dict[str, Any], unique_name: Any, tmp_path: Any
+) -> None:
+    name = unique_name("tw-capped")
+    # Expected to take a second, so the plan is under the cap; its task sleeps for a
+    # minute, so the pool's cost passes the cap long before the run could end.
+    spec = write_spec(
+        tmp_path / "spec",
+        name,
+        texts={"a.txt": "a\n"},
+        tasks={"command": "sleep 60", "outputs": []},
+        cost={"expectedDuration": "1s", "cap": 0.00005},
+    )
+    run = cli("apply", *cli.spec_args(spec), "--yes", "--output", "json").expect(1)
+    result = result_of(run.out)
+    (reason,) = [e for e in result["errors"] if "cost.cap" in e]
+    assert reason.startswith(f"BatchJob/{name}: stopped: its accrued cost ")
+    assert reason.endswith("passed its cost.cap of 5e-05 USD")
+    assert f"BatchJob/{name}/pool/{name}-pool" in result["removed"]  # teardown.pool: always
+    gone_or_deleting(emulator, f"{name}-pool", f"{name}-job")

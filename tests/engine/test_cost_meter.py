@@ -1,11 +1,15 @@
-"""The run's measured times, from engine events given as data with their stamps."""
+"""The run's measured times, from engine events given as data with their stamps, and
+the cap on what a run may accrue, checked against a clock given as data."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from runner.engine.cost_meter import CostMeter
+from runner.engine.cost_meter import CapGuard, CostMeter
 from runner.engine.events import Event, StepFinished, StepStarted, TeardownReport
+from runner.plan.cost_lines import CapCheck, CostEstimate, CostLine
+from runner.plan.price_table import PriceSource
 from runner.spec.models import BatchJob, ContainerGroup
 
 POOL = "BatchJob/words/pool/p"
@@ -102,3 +106,40 @@ def test_an_always_running_group_left_in_place_runs_on() -> None:
     )
     assert meter.running(removed=()) == frozenset({GROUP})
     assert meter.running(removed=(GROUP,)) == frozenset()
+
+
+def estimate_for(spec: BatchJob, hourly: float) -> CostEstimate:
+    cap = spec.cost.cap
+    assert cap is not None
+    root = "BatchJob/words"
+    return CostEstimate(
+        source=PriceSource(kind="table", name="t", date="2024-06-01"),
+        lines=(CostLine(address=POOL, spec=root, what="", basis="timeout", hourly=hourly),),
+        caps=(CapCheck(spec=root, cap=cap, estimate=0.0),),
+    )
+
+
+def test_a_run_whose_accrued_cost_passes_its_cap_is_cancelled_saying_why() -> None:
+    spec = batch_job(cost={"cap": 0.01})
+    meter = seen(CostMeter([spec]), StepStarted(address=POOL, step="create", at=100.0))
+    clock = {"now": 100.0 + 3600 * 0.009 / 3.6}  # 0.009 spent at 3.6 an hour
+    cancel = threading.Event()
+    guard = CapGuard(meter, estimate_for(spec, 3.6), cancel, now=lambda: clock["now"])
+    assert guard.check() is None and not cancel.is_set()
+    clock["now"] += 2.0  # 0.002 more: over the cap
+    assert guard.check() == (
+        "BatchJob/words: stopped: its accrued cost 0.0110 USD passed its cost.cap of 0.01 USD"
+    )
+    assert cancel.is_set()
+
+
+def test_time_after_release_accrues_nothing() -> None:
+    spec = batch_job(cost={"cap": 0.01})
+    meter = seen(
+        CostMeter([spec]),
+        StepStarted(address=POOL, step="create", at=0.0),
+        TeardownReport(address=TEARDOWN, removed=(POOL,), at=5.0),
+    )
+    cancel = threading.Event()
+    guard = CapGuard(meter, estimate_for(spec, 3.6), cancel, now=lambda: 3600.0)
+    assert guard.check() is None and not cancel.is_set()  # 5 s at 3.6 an hour: 0.005

@@ -36,6 +36,7 @@ COUNT_KEYS = (
     "tasks_rerun",
     "succeeded",
     "failed",
+    "blocked",  # waiting for a task that failed and blocks them: they never run
     "downloaded",
     "deleted",
 )

@@ -2,8 +2,10 @@
 
 The wait sends one request per poll (``get_job_task_counts``), never a list of all
 tasks, backing off while nothing changes; per-task exit codes come from one task list
-once everything has completed. Only when tasks wait and nothing moves for a few polls is
-the pool looked at, to fail early when it cannot run them (``batch_health.py``).
+once everything has completed, or once nothing runs and what is left waits for a task
+that failed and blocks it (Batch keeps such tasks active for good). Only when tasks
+wait and nothing moves for a few polls is the pool looked at, to fail early when it
+cannot run them (``batch_health.py``).
 
 Collect downloads each task's outputs, and the stdout and stderr of failed ones, into
 the collect folder, refusing any name that would land outside it.
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from runner.backends import blob
 from runner.engine.batch_context import RETRY_POLICY, BatchContext
+from runner.engine.batch_dependencies import blocked
 from runner.engine.batch_health import PoolWatch
 from runner.engine.events import StepProgress
 from runner.engine.executor import StepOutcome
@@ -79,6 +82,10 @@ def _poll_tasks(ctx: BatchContext, *, confirm: bool) -> Completed:
                 return Poll(True, (counts, results))
             last = {}  # the counts lag: look again soon, as after a change
             return Poll(False, None, moved=True)
+        if _stalled(counts, expected) and ctx.desired.uses_dependencies:
+            results = ctx.retry(at, lambda: ctx.batch.read_tasks(job_id))
+            if _only_blocked_left(ctx, results):
+                return Poll(True, (counts, results))
         watch.after_poll(counts)
         return Poll(False, None, moved=moved)
 
@@ -96,6 +103,28 @@ def _poll_tasks(ctx: BatchContext, *, confirm: bool) -> Completed:
     )
     assert done is not None
     return done
+
+
+def _stalled(counts: Mapping[str, int], expected: int) -> bool:
+    """Nothing runs, some task failed and every other one is completed or waits: what
+    a job whose dependent tasks a failure blocked looks like in its task counts."""
+    active, done = counts.get("active", 0), counts.get("completed", 0)
+    return (
+        counts.get("running", 0) == 0
+        and counts.get("failed", 0) > 0
+        and active > 0
+        and active + done >= expected
+    )
+
+
+def _only_blocked_left(ctx: BatchContext, results: Mapping[str, ObservedTask]) -> bool:
+    waiting = [
+        t.id for t in ctx.desired.tasks if t.id in results and results[t.id].state != "completed"
+    ]
+    if len(results) < len(ctx.desired.tasks) or not waiting:
+        return False
+    stuck = blocked(ctx.desired.tasks, results)
+    return all(t in stuck for t in waiting)
 
 
 def _progress(at: str, counts: Mapping[str, int], elapsed: int, timeout: int) -> StepProgress:
@@ -130,8 +159,15 @@ def collect(ctx: BatchContext, results: Mapping[str, ObservedTask]) -> StepOutco
         task_id, _, rest = name.partition("/")
         if rest:
             by_task.setdefault(task_id, []).append(rest)
+    stuck = blocked(ctx.desired.tasks, results)
     for task in ctx.desired.tasks:
         seen = results.get(task.id)
+        if task.id in stuck:
+            out.counts["blocked"] = out.counts.get("blocked", 0) + 1
+            out.errors.append(
+                f"task {task.id} did not run: {stuck[task.id]}; Batch keeps it active"
+            )
+            continue
         if seen is None or seen.state != "completed":
             continue
         if seen.identity != task.identity:

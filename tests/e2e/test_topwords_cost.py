@@ -78,3 +78,42 @@ def test_a_run_whose_accrued_cost_passes_its_cap_is_stopped_and_torn_down(
     assert reason.endswith("passed its cost.cap of 5e-05 USD")
     assert f"BatchJob/{name}/pool/{name}-pool" in result["removed"]  # teardown.pool: always
     gone_or_deleting(emulator, f"{name}-pool", f"{name}-job")
+
+
+def test_a_users_price_file_prices_the_plan_and_a_size_it_lacks_is_named(
+    cli: Any, unique_name: Any, tmp_path: Any
+) -> None:
+    name = unique_name("tw-prices")
+    spec = write_spec(tmp_path / "spec", name)
+    prices = tmp_path / "prices.json"
+    item = {
+        "serviceName": "Virtual Machines",
+        "armRegionName": "westeurope",
+        "armSkuName": "Standard_D2s_v3",
+        "skuName": "D2s v3",
+        "meterName": "D2s v3",
+        "productName": "Virtual Machines DSv3 Series",
+        "retailPrice": 3.0,
+        "unitOfMeasure": "1 Hour",
+        "currencyCode": "EUR",
+        "effectiveStartDate": "2026-11-01T00:00:00Z",
+        "type": "Consumption",
+    }
+    prices.write_text(json.dumps({"Items": [item]}))
+    args = ("plan", "--prices", str(prices), "--output", "json", *cli.spec_args(spec))
+    cost = json.loads(cli(*args).expect(0).out)["cost"]
+    assert cost["source"] == {
+        "kind": "file",
+        "name": str(prices),
+        "date": "2026-11-01",
+        "currency": "EUR",
+    }
+    assert cost["total"] == pytest.approx(1.0)  # 3 an hour for the 20m timeout
+
+    nosize = unique_name("tw-nosize")
+    other = write_spec(
+        tmp_path / "other", nosize, pool={"id": f"{nosize}-pool", "vmSize": "Standard_E64s_v3"}
+    )
+    cli.env["RUNNER_PRICES"] = str(prices)
+    out = cli("plan", *cli.spec_args(other)).expect(0).out
+    assert f"no price: {prices} has no Linux price for Standard_E64s_v3 in westeurope" in out

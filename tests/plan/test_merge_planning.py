@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from test_batch_plan import inputs_from
 
 from runner.plan.batch_desired import DesiredTask, desired_batch
 from runner.spec.models import BatchJob
-from tests.plan.test_batch_plan import inputs_from
 
 CASE = Path(__file__).parent / "cases" / "batch" / "merge-fresh.yaml"
 

@@ -186,8 +186,8 @@ def collect(ctx: BatchContext, results: Mapping[str, ObservedTask]) -> StepOutco
             )
         for rel in by_task.get(task.id, []):
             is_std = rel in STD_FILES
-            if is_std and ok:
-                continue
+            if (is_std and ok) or rel in task.handed_on:
+                continue  # handed on: uploaded for the merge task, not collected
             dest_rel = f"{task.id}/{rel}" if is_std else rel
             try:
                 dest = blob.safe_destination(root, dest_rel)

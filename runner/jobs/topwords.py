@@ -2,9 +2,11 @@
 
 Usage (the flag names of the Azure Batch Python tutorial's task script)::
 
-    python3 topwords.py --filepath FILE --numwords N [--output PATH]
+    python3 topwords.py --filepath FILE --numwords N [--output PATH] [--counts PATH]
 
-The report goes to PATH, or to standard output when ``--output`` is absent.
+The report goes to PATH, or to standard output when ``--output`` is absent. ``--counts``
+also writes every word's count, one ``word<TAB>count`` line each in order of first
+appearance: what ``topwords_merge.py`` sums into the top N of many files.
 Standard library only, Python 3.8 or later: the file is copied alone onto
 the nodes and run by the node image's own ``python3``.
 
@@ -265,6 +267,12 @@ def format_report(top: Iterable[tuple[str, int]], environ: dict[str, str] | None
     return "\n".join(lines) + "\n"
 
 
+def format_counts(words: dict[str, int]) -> str:
+    """Every word's count, ``word<TAB>count`` lines in first-appearance order (a word
+    holds no whitespace, so the tab always ends it)."""
+    return "".join(f"{word}\t{count}\n" for word, count in words.items())
+
+
 def non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -281,6 +289,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--numwords", required=True, type=non_negative, help="how many words to report"
     )
     parser.add_argument("--output", help="write the report here instead of standard output")
+    parser.add_argument("--counts", help="also write every word's count here")
     parser.add_argument(
         "--jobs",
         type=int,
@@ -299,6 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     report = format_report(top_words(words, args.numwords)).encode("utf-8")
     try:
+        if args.counts:
+            with open(args.counts, "wb") as out:
+                out.write(format_counts(words).encode("utf-8"))
         if args.output:
             with open(args.output, "wb") as out:
                 out.write(report)

@@ -33,6 +33,7 @@ def test_every_example_spec_validates() -> None:
         ("ContainerGroup", "aci-wordcount"),
         ("ContainerGroup", "aci-tutorial-multi"),
         ("BatchJob", "topwords"),
+        ("BatchJob", "topwords-corpus"),
     }
 
 
@@ -46,8 +47,8 @@ def test_validate_command_exits_zero_with_a_line_per_spec() -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert sum(line.startswith("ok  specs/") for line in lines) == 5
-    assert lines[-1] == "5 specs in 5 files: valid"
+    assert sum(line.startswith("ok  specs/") for line in lines) == 6
+    assert lines[-1] == "6 specs in 6 files: valid"
 
 
 @pytest.mark.parametrize("path", expand_paths([SPECS]), ids=lambda p: p.stem)

@@ -32,6 +32,8 @@ def _summary(loaded: LoadedSpec) -> str:
             f"pool {spec.pool.id}, job {spec.job.id}, "
             f"one task per file in {spec.tasks.for_each_file}"
         )
+        if spec.merge is not None:
+            detail += f", then merge task {spec.merge.id}"
     return f"ok  {where}: {spec.kind} {spec.name} ({detail})"
 
 

@@ -21,6 +21,8 @@ from runner.plan.provenance import Stamp
 from runner.spec.models import BATCH_ID, BatchJob
 from runner.spec.task_graph import DependencyProblem, job_dependencies
 
+# Batch's limit on the combined length of a task's dependsOn.taskIds.
+MAX_DEPENDENCY_IDS = 64_000
 # A name holding these is a pattern (Batch output files upload what it matches).
 GLOB_CHARS = frozenset("*?[")
 
@@ -204,6 +206,15 @@ def with_dependencies(
     )
     if not merged:
         raise _error(f"merge task {merge.id!r} has nothing to merge", "merge")
+    listed = sum(len(t) for t in deps[merge.id])
+    if listed > MAX_DEPENDENCY_IDS:
+        # Batch refuses such a task (TaskDependencyListTooLong), after the pool was made.
+        raise _error(
+            f"merge task {merge.id!r} would depend on {len(tasks)} tasks whose ids take "
+            f"{listed} characters; Batch takes at most {MAX_DEPENDENCY_IDS} in a task's "
+            "dependsOn.taskIds: use shorter task ids or fewer input files",
+            "merge",
+        )
     paths_in = [m.path for m in merged]
     tasks.append(
         DesiredTask(

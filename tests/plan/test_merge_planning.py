@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from test_batch_plan import inputs_from
 
+from runner.errors import SpecError
 from runner.plan.batch_desired import DesiredTask, desired_batch
 from runner.spec.models import BatchJob
 
@@ -43,3 +45,14 @@ def test_merge_inputs_follow_the_input_files_order() -> None:
     # given out of order, and the merge receives them in the order given.
     assert [m.task for m in merge.merged] == ["tw-b", "tw-a"]
     assert merge.depends_on == ("tw-b", "tw-a")
+
+
+def test_a_merge_over_more_ids_than_batch_takes_is_refused() -> None:
+    data = yaml.safe_load(CASE.read_text())
+    spec = BatchJob.model_validate(data["spec"])
+    files = {f"in/{'x' * 40}-{i:05d}.txt": "a\n" for i in range(1400)}
+    with pytest.raises(SpecError) as info:
+        desired_batch(spec, inputs_from({**data["inputs"], "forEachFile": files}))
+    (problem,) = info.value.diagnostics
+    assert problem.field_path == "merge"
+    assert "Batch takes at most 64000 in a task's dependsOn.taskIds" in problem.summary

@@ -49,6 +49,8 @@ def test_validate_command_exits_zero_with_a_line_per_spec() -> None:
     lines = result.stdout.splitlines()
     assert sum(line.startswith("ok  specs/") for line in lines) == 6
     assert lines[-1] == "6 specs in 6 files: valid"
+    (corpus,) = [line for line in lines if "topwords-corpus.yaml" in line]
+    assert corpus.endswith("one task per file in topwords/*.txt, then merge task topwords-total)")
 
 
 @pytest.mark.parametrize("path", expand_paths([SPECS]), ids=lambda p: p.stem)

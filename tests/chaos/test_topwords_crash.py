@@ -39,8 +39,6 @@ pytestmark = pytest.mark.integration
 
 SHIPPED = Path(__file__).resolve().parents[2] / "specs" / "topwords.yaml"
 NAME = "chaos-topwords"
-POOL, JOB = f"{NAME}-pool", f"{NAME}-job"
-CONTAINERS = [f"{NAME}-application", f"{NAME}-input", f"{NAME}-output"]
 WORKSPACE = "chaos-topwords"
 JOB_DELETE = "DELETE /jobs/{job_id}"  # the emulator's counter key
 TEXTS = {
@@ -61,15 +59,20 @@ CI_POINTS = [
 FULL_POINTS = spread(signal.SIGKILL, 24, faults_every=4) + spread(signal.SIGINT, 6, first=0.2)
 
 
-def write_spec(folder: Path) -> Path:
-    spec = yaml.safe_load(SHIPPED.read_text())
-    spec["name"] = NAME
-    spec["pool"]["id"] = POOL
-    spec["job"]["id"] = JOB
+def write_spec(folder: Path, shipped: Path = SHIPPED, name: str = NAME) -> Path:
+    """A copy of ``shipped`` named ``name``, whose tasks (a merge task too, by its id)
+    note each run in the ledger."""
+    spec = yaml.safe_load(shipped.read_text())
+    spec["name"] = name
+    spec["pool"]["id"] = f"{name}-pool"
+    spec["job"]["id"] = f"{name}-job"
     spec["vars"]["ledger"] = "ledger.txt"
     spec["tasks"]["command"] = (
         "echo {{ file.stem }} >> {{ vars.ledger }} && " + spec["tasks"]["command"]
     )
+    if "merge" in spec:
+        merge = spec["merge"]
+        merge["command"] = f"echo {merge['id']} >> {{{{ vars.ledger }}}} && " + merge["command"]
     inputs = folder / "topwords"
     inputs.mkdir(parents=True, exist_ok=True)
     for name, text in TEXTS.items():
@@ -95,6 +98,22 @@ class TopWords:
     nodes_dir: Path
     kind: str = "top-N job"
     workspace: str = WORKSPACE
+    name: str = NAME
+    out_dir: str = "out/topwords"
+    merged: tuple[str, ...] = ()  # ledger entries of tasks after the mapped ones
+    start_files: int = 1  # files the start task copies, uploaded as the inputs are
+
+    @property
+    def pool(self) -> str:
+        return f"{self.name}-pool"
+
+    @property
+    def job(self) -> str:
+        return f"{self.name}-job"
+
+    @property
+    def containers(self) -> list[str]:
+        return [f"{self.name}-{role}" for role in ("application", "input", "output")]
 
     @property
     def ledger(self) -> Path:
@@ -119,7 +138,7 @@ class TopWords:
         return self._spec_args()
 
     def snapshot(self) -> dict[str, Any]:
-        return batch_snapshot(self.batch, self.blobs, POOL, JOB, CONTAINERS)
+        return batch_snapshot(self.batch, self.blobs, self.pool, self.job, self.containers)
 
     def outputs(self) -> dict[str, bytes]:
         # The Node line names the node the task ran on: a new pool has new node ids.
@@ -127,12 +146,18 @@ class TopWords:
             name: b"".join(
                 line for line in data.splitlines(keepends=True) if not line.startswith(b"Node:")
             )
-            for name, data in files_of(self.cwd / "out" / "topwords").items()
+            for name, data in files_of(self.cwd / self.out_dir).items()
         }
 
     def leftovers(self) -> list[str]:
         return batch_leftovers(
-            self.batch, self.blobs, POOL, JOB, CONTAINERS, self.workspace, self.nodes_dir
+            self.batch,
+            self.blobs,
+            self.pool,
+            self.job,
+            self.containers,
+            self.workspace,
+            self.nodes_dir,
         )
 
     def ledger_lines(self) -> list[str]:
@@ -144,8 +169,9 @@ class TopWords:
         rerun = counters.get(JOB_DELETE, 0) > 0
         if rerun:
             # No task of the deleted job may start once it is gone: the ledger is final.
-            assert eventually(lambda: batch_state(self.batch, "job", JOB) == "absent"), "job stays"
-        present = job_tasks(self.batch, JOB)
+            gone = eventually(lambda: batch_state(self.batch, "job", self.job) == "absent")
+            assert gone, "job stays"
+        present = job_tasks(self.batch, self.job)
         assert len(present) == len(set(present)), f"a task id twice: {present}"
         return Before(rerun=rerun, ledger=len(self.ledger_lines()), present=len(present))
 
@@ -165,16 +191,16 @@ class TopWords:
             if kind == "container":
                 assert ident not in snap["containers"], f"{address} is said removed"
         for container in snap["containers"]:
-            address = f"BatchJob/{NAME}/container/{container}"
+            address = f"BatchJob/{self.name}/container/{container}"
             assert address in left, f"{address} is there and not said left:\n{run.describe()}"
 
     def check_resumed(self, again: Run, before: Before) -> None:
         counts = again.result()["counts"]
-        tasks = len(TEXTS)
+        tasks = len(TEXTS) + len(self.merged)
         assert counts["tasks_added"] + counts["tasks_present"] == tasks, counts
         assert counts["tasks_added"] <= tasks - before.present, (counts, before)
         assert counts["succeeded"] == tasks, counts
-        stems = sorted(Path(name).stem for name in TEXTS)
+        stems = sorted([Path(name).stem for name in TEXTS] + list(self.merged))
         ledger = self.ledger_lines()
         if before.rerun:
             first = Counter(ledger[: before.ledger])
@@ -183,7 +209,7 @@ class TopWords:
         else:
             assert sorted(ledger) == stems, f"each task once: {ledger}"
         # Resumed uploads skip what is there with the same Content-MD5.
-        assert counts["uploaded"] + counts["skipped"] == tasks + 1, counts
+        assert counts["uploaded"] + counts["skipped"] == len(TEXTS) + self.start_files, counts
 
 
 @pytest.fixture(scope="module")

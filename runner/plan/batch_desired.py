@@ -19,7 +19,7 @@ from runner.errors import Diagnostic, SpecError
 from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.plan.provenance import Stamp
 from runner.spec.models import BATCH_ID, BatchJob
-from runner.spec.task_graph import DependencyProblem, job_dependencies
+from runner.spec.task_graph import DependencyProblem, job_dependencies, wanted_dependencies
 
 # Batch's limit on the combined length of a task's dependsOn.taskIds.
 MAX_DEPENDENCY_IDS = 64_000
@@ -186,14 +186,14 @@ def with_dependencies(
     """The mapped tasks with what they depend on, then the merge task, if the spec has
     one: it depends on every mapped task and receives the files each gives it (``given``,
     per mapped task), in input file order."""
+    pairs = [(t.id, p) for t, p in zip(mapped, paths, strict=True)]
     try:
-        deps = job_dependencies(spec, [(t.id, p) for t, p in zip(mapped, paths, strict=True)])
+        deps = job_dependencies(spec, pairs)
+        wanted = wanted_dependencies(spec, pairs)
     except DependencyProblem as exc:
         raise _error(str(exc), exc.field) from None
-    ranges = spec.tasks.depends_on.task_id_ranges if spec.tasks.depends_on else []
     tasks = [
-        replace(t, depends_on=deps[t.id], depends_on_ranges=tuple((r.start, r.end) for r in ranges))
-        for t in mapped
+        replace(t, depends_on=deps[t.id], depends_on_ranges=wanted[t.id].ranges) for t in mapped
     ]
     merge = spec.merge
     if merge is None:

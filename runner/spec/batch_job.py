@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -124,15 +124,19 @@ def task_id_template_problem(template: str) -> str | None:
 
 
 class TaskIdRange(Model):
-    """Tasks whose ids are the whole numbers ``start`` to ``end``, both included."""
+    """Tasks whose ids are the whole numbers ``start`` to ``end``, both included. Either
+    may be a template over ``file`` and ``vars`` giving a whole number (``{{ file.stem |
+    int - 1 }}``: the tasks before this one); a rendered range that ends before it
+    starts names no task."""
 
-    start: WholeNumber = Field(ge=0)
-    end: WholeNumber = Field(ge=0)
+    start: Annotated[WholeNumber, Field(ge=0)] | str
+    end: Annotated[WholeNumber, Field(ge=0)] | str
 
     @model_validator(mode="after")
     def _ordered(self) -> TaskIdRange:
-        if self.end < self.start:
-            raise ValueError(f"a task id range ends ({self.end}) before it starts ({self.start})")
+        start, end = self.start, self.end
+        if isinstance(start, int) and isinstance(end, int) and end < start:
+            raise ValueError(f"a task id range ends ({end}) before it starts ({start})")
         return self
 
 

@@ -35,6 +35,7 @@ TASK_TEMPLATE_PATHS = (
     ("tasks", "command"),
     ("tasks", "outputs"),
     ("tasks", "dependsOn", "taskIds"),
+    ("tasks", "dependsOn", "taskIdRanges"),
     ("merge", "inputs"),
 )
 # A merge task's fields rendered once its inputs are known: they keep their ``inputs``.

@@ -100,27 +100,31 @@ def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
     return None
 
 
-def job_dependencies(
+def wanted_dependencies(
     spec: BatchJob, mapped: Sequence[tuple[str, PurePath]]
-) -> dict[str, tuple[str, ...]]:
-    """The dependencies of a job's tasks: ``mapped`` holds each mapped task's id and input
-    file, in input order; a merge task depends on every mapped task. Raises
-    ``DependencyProblem`` (a template that fails to render included)."""
+) -> dict[str, Wanted]:
+    """What each of a job's tasks says it depends on, rendered: ``mapped`` holds each
+    mapped task's id and input file, in input order; a merge task depends on every mapped
+    task. Raises ``DependencyProblem`` (a template that fails to render included)."""
     deps = spec.tasks.depends_on
     wanted: dict[str, Wanted] = {}
-    fields: dict[str, str] = {}
     for task_id, path in mapped:
-        ids: tuple[str, ...] = ()
-        if deps is not None:
-            try:
-                rendered = (render_task_template(t, path, spec.vars) for t in deps.task_ids)
-                # A template may give some files no dependency: it renders empty for them.
-                ids = tuple(i for i in rendered if i)
-            except ValueError as exc:
-                raise DependencyProblem(str(exc), "tasks.dependsOn.taskIds") from None
-        ranges = tuple((r.start, r.end) for r in deps.task_id_ranges) if deps else ()
-        wanted[task_id] = Wanted(ids, ranges)
-        fields[task_id] = "tasks.dependsOn"
+        if deps is None:
+            wanted[task_id] = Wanted()
+            continue
+        try:
+            rendered = (render_task_template(t, path, spec.vars) for t in deps.task_ids)
+            # A template may give some files no dependency: it renders empty for them.
+            ids = tuple(i for i in rendered if i)
+        except ValueError as exc:
+            raise DependencyProblem(str(exc), "tasks.dependsOn.taskIds") from None
+        ranges = []
+        for i, r in enumerate(deps.task_id_ranges):
+            where = f"tasks.dependsOn.taskIdRanges[{i}]"
+            start, end = (_bound(b, path, spec, where) for b in (r.start, r.end))
+            if start <= end:  # a rendered range that ends first names no task
+                ranges.append((start, end))
+        wanted[task_id] = Wanted(ids, tuple(ranges))
     merge = spec.merge
     if merge is not None:
         if merge.id.lower() in {t.lower() for t in wanted}:
@@ -128,5 +132,31 @@ def job_dependencies(
                 f"merge task id {merge.id!r} is also a mapped task's id", "merge.id"
             )
         wanted[merge.id] = Wanted(ids=tuple(t for t, _ in mapped))
-        fields[merge.id] = "merge"
+    return wanted
+
+
+def job_dependencies(
+    spec: BatchJob, mapped: Sequence[tuple[str, PurePath]]
+) -> dict[str, tuple[str, ...]]:
+    """Each task's dependencies as task ids of the job (see ``wanted_dependencies``),
+    checked: raises ``DependencyProblem``."""
+    wanted = wanted_dependencies(spec, mapped)
+    fields = {t: "tasks.dependsOn" for t, _ in mapped}
+    if spec.merge is not None:
+        fields[spec.merge.id] = "merge"
     return resolve(wanted, fields)
+
+
+def _bound(value: int | str, path: PurePath, spec: BatchJob, where: str) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        text = render_task_template(value, path, spec.vars).strip()
+    except ValueError as exc:
+        raise DependencyProblem(str(exc), where) from None
+    if not text.isdigit():
+        raise DependencyProblem(
+            f"task id range bound {value!r} gives {text!r} for {path.name}, not a whole number",
+            where,
+        )
+    return int(text)

@@ -85,3 +85,32 @@ def test_with_satisfy_the_merge_runs_after_a_failure(cli, unique_name) -> None:
     # The merge ran on what the tasks wrote; the failed task still fails the run.
     assert (cli.cwd / "out" / name / "total.txt").read_text() == "3\n"
     assert result_of(run.out)["counts"]["failed"] == 1
+
+
+def test_ranged_dependencies_chain_tasks_that_could_run_at_once(cli, unique_name) -> None:
+    name = unique_name("chain")
+    (cli.cwd / "in").mkdir()
+    for n in (1, 2, 3):
+        (cli.cwd / "in" / f"{n}.txt").write_text(f"{n}\n")
+    ledger = cli.cwd / "ledger.txt"
+    spec = {
+        "kind": "BatchJob",
+        "name": name,
+        # Three slots: without dependencies the three tasks would run at once, and the
+        # shortest sleep, task 3's, would write first.
+        "pool": {"id": f"{name}-pool", "nodes": 1, "taskSlotsPerNode": 3},
+        "job": {"id": f"{name}-job"},
+        "tasks": {
+            "forEachFile": "in/*.txt",
+            "id": "{{ file.stem }}",
+            "command": "sleep 0.$((4 - {{ file.stem }})) && cat {{ file.name }} >> " + str(ledger),
+            "dependsOn": {"taskIdRanges": [{"start": 1, "end": "{{ file.stem | int - 1 }}"}]},
+        },
+        "timeout": "5m",
+        "collect": {"dir": f"out/{name}"},
+    }
+    path = cli.cwd / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    cli("apply", *cli.spec_args(path), "--yes", "--output", "json").expect(0)
+
+    assert ledger.read_text().split() == ["1", "2", "3"]

@@ -98,3 +98,40 @@ def test_validate_refuses_a_dependency_cycle_with_a_located_error(tmp_path: Path
 def test_find_cycle_returns_the_path_back_to_its_start() -> None:
     assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": ["b", "c"], "b": ["c"], "c": []}) is None
+
+
+RANGED = """\
+kind: BatchJob
+name: chain
+pool: {{id: chain-pool}}
+job: {{id: chain-job}}
+tasks:
+  forEachFile: "in/*.txt"
+  id: "{{{{ file.stem }}}}"
+  command: "cat {{{{ file.name }}}}"
+  dependsOn:
+    taskIdRanges: [{{start: 1, end: "{end}"}}]
+collect: {{dir: out/chain}}
+"""
+
+
+def _ranged(tmp_path: Path, end: str) -> Path:
+    (tmp_path / "in").mkdir()
+    for n in (1, 2, 3):
+        (tmp_path / "in" / f"{n}.txt").write_text("x\n")
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(RANGED.format(end=end))
+    return spec
+
+
+def test_a_range_bound_may_be_a_template_over_the_file(tmp_path: Path) -> None:
+    # Each task waits for the ones before it; task 1's range ends first: it names none.
+    assert _problems(_ranged(tmp_path, "{{ file.stem | int - 1 }}")) == []
+
+
+def test_a_range_bound_that_is_no_whole_number_is_located(tmp_path: Path) -> None:
+    ((summary, line, _col, field),) = _problems(_ranged(tmp_path, "{{ file.stem }}x"))
+    assert (
+        summary == "task id range bound '{{ file.stem }}x' gives '1x' for 1.txt, not a whole number"
+    )
+    assert (line, field) == (10, "tasks.dependsOn.taskIdRanges[0]")

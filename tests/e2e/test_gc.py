@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from git_repo import git
 from topwords_helpers import write_spec as write_batch_spec
 from waiting import wait_for
 
@@ -197,17 +197,6 @@ def test_gc_reads_batch_and_blob_metadata_and_leaves_what_is_not_runner_made(
         for box, _ in boxes.values():
             with contextlib.suppress(ResourceNotFoundError):
                 blob_service.delete_container(box)
-
-
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
 
 
 def test_expired_batch_job_carries_its_commit_and_goes_with_gc(

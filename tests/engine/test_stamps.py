@@ -3,9 +3,10 @@ holds changes or the spec is not committed), its path from the root, and its exp
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from git_repo import git
 
 from runner.engine.drift import Drift
 from runner.engine.provenance import Provenance, stamps_for
@@ -20,17 +21,6 @@ resourceGroup: rg
   - {{name: app, image: busybox, cpu: 1, memoryInGB: 0.5}}
 """
 NOW = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
-
-
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
 
 
 def spec_in(folder: Path, ttl: str = "") -> LoadedSpec:

@@ -306,19 +306,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"topwords.py: error: {exc}", file=sys.stderr)
         return 2
-    report = format_report(top_words(words, args.numwords)).encode("utf-8")
     try:
         if args.counts:
             with open(args.counts, "wb") as out:
                 out.write(format_counts(words).encode("utf-8"))
-        if args.output:
-            with open(args.output, "wb") as out:
-                out.write(report)
-        else:
-            sys.stdout.buffer.write(report)
-            sys.stdout.flush()
     except OSError as exc:
         print(f"topwords.py: error: cannot write the report: {exc}", file=sys.stderr)
+        return 1
+    return write_report(format_report(top_words(words, args.numwords)), args.output, "topwords.py")
+
+
+def write_report(report: str, output: str | None, script: str) -> int:
+    """Writes ``report`` to ``output`` (standard output when None); the exit code."""
+    data = report.encode("utf-8")
+    try:
+        if output:
+            with open(output, "wb") as out:
+                out.write(data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+    except OSError as exc:
+        print(f"{script}: error: cannot write the report: {exc}", file=sys.stderr)
         return 1
     return 0
 

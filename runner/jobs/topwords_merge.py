@@ -25,9 +25,14 @@ import sys
 from collections.abc import Sequence
 
 if __package__:  # imported from the runner package
-    from runner.jobs.topwords import format_report, non_negative, top_words
+    from runner.jobs.topwords import format_report, non_negative, top_words, write_report
 else:  # run as a script on a node: topwords.py sits beside this file
-    from topwords import format_report, non_negative, top_words  # type: ignore[no-redef]
+    from topwords import (  # type: ignore[no-redef]
+        format_report,
+        non_negative,
+        top_words,
+        write_report,
+    )
 
 
 class CountsError(Exception):
@@ -71,18 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CountsError as exc:
         print(f"topwords_merge.py: error: {exc}", file=sys.stderr)
         return 2
-    report = format_report(top_words(total, args.numwords)).encode("utf-8")
-    try:
-        if args.output:
-            with open(args.output, "wb") as out:
-                out.write(report)
-        else:
-            sys.stdout.buffer.write(report)
-            sys.stdout.flush()
-    except OSError as exc:
-        print(f"topwords_merge.py: error: cannot write the report: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    report = format_report(top_words(total, args.numwords))
+    return write_report(report, args.output, "topwords_merge.py")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ that is not found is read as absent.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from azure.batch import models as bm
@@ -20,7 +22,7 @@ from runner.backends.batch_tasks import IDENTITY_SETTING
 from runner.backends.blob import read_blobs, read_containers
 from runner.backends.errors import error_code, translate
 from runner.backends.sas import SasSigner
-from runner.errors import TemporaryError
+from runner.errors import RunnerError, TemporaryError
 from runner.plan.batch import ObservedBatch, ObservedJob, ObservedPool, ObservedTask
 from runner.plan.batch_desired import DesiredBatch
 from runner.plan.ownership import Ownership
@@ -87,7 +89,21 @@ def _observed_pool(pool: bm.BatchPool) -> ObservedPool:
             "files": sorted(f.file_path or "" for f in start.resource_files or ()),
             "waitForSuccess": bool(start.wait_for_success),
         },
+        container_configuration=_observed_containers(vmc.container_configuration if vmc else None),
     )
+
+
+def _observed_containers(config: bm.BatchContainerConfiguration | None) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    return {
+        "type": str(getattr(config.type, "value", config.type)),
+        "containerImageNames": list(config.container_image_names or ()),
+        "containerRegistries": [
+            {"registryServer": (r.registry_server or "").lower(), "username": r.username}
+            for r in config.container_registries or ()
+        ],
+    }
 
 
 def _observed_task(task: bm.BatchTask) -> ObservedTask:
@@ -128,6 +144,7 @@ def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> Observed
         if name in containers:
             blobs.update(read_blobs(service, name))
     return ObservedBatch(
+        image_capabilities=image_capabilities(client, spec) if spec.pool.containers else None,
         pool=None if pool is None else _observed_pool(pool),
         job=None
         if job is None
@@ -141,6 +158,48 @@ def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> Observed
         tasks=tasks,
         containers=containers,
         blobs=blobs,
+    )
+
+
+def image_capabilities(client: BatchClient, spec: BatchJob) -> tuple[str, ...] | None:
+    """The capabilities the account's supported-images entry of the pool's image and node
+    agent lists, or None when it lists no such image."""
+    image, agent = spec.pool.image, spec.pool.node_agent_sku.lower()
+    wanted = (image.publisher.lower(), image.offer.lower(), image.sku.lower())
+    for entry in _call(lambda: list(client.list_supported_images())) or ():
+        ref = entry.image_reference
+        found = ((ref.publisher or "").lower(), (ref.offer or "").lower(), (ref.sku or "").lower())
+        if found == wanted and (entry.node_agent_sku_id or "").lower() == agent:
+            return tuple(entry.capabilities or ())
+    return None
+
+
+def container_configuration(
+    desired: DesiredBatch, environ: Mapping[str, str]
+) -> bm.BatchContainerConfiguration | None:
+    """The pool's containerConfiguration, each registry's password read from ``environ``
+    now: it is in no spec and no plan."""
+    containers = desired.spec.pool.containers
+    if containers is None:
+        return None
+    registries = []
+    for registry in containers.registries:
+        password = environ.get(registry.password_env)
+        if not password:
+            raise RunnerError(
+                f"registry {registry.server!r}: the environment variable "
+                f"{registry.password_env} that holds its password is not set; nothing was "
+                "created for the pool"
+            )
+        registries.append(
+            bm.ContainerRegistryReference(
+                registry_server=registry.server, username=registry.username, password=password
+            )
+        )
+    return bm.BatchContainerConfiguration(
+        type=containers.type,
+        container_image_names=list(containers.images) or None,
+        container_registries=registries or None,
     )
 
 
@@ -190,6 +249,7 @@ def create_pool(
                 version=p.image.version,
             ),
             node_agent_sku_id=p.node_agent_sku,
+            container_configuration=container_configuration(desired, os.environ),
         ),
         target_dedicated_nodes=p.nodes,
         target_low_priority_nodes=p.low_priority_nodes,

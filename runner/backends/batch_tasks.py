@@ -16,7 +16,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from runner.backends.errors import translate
 from runner.backends.sas import SasSigner
-from runner.plan.batch_desired import STD_FILES_PATTERN, DesiredTask
+from runner.plan.batch_desired import STD_FILES_PATTERN, DesiredTask, container_settings
 
 if TYPE_CHECKING:
     from azure.batch import BatchClient
@@ -94,6 +94,18 @@ def task_options(
         environment_settings=[bm.EnvironmentSetting(name=IDENTITY_SETTING, value=task.identity)],
         depends_on=_dependencies(task),
         exit_conditions=_exit_conditions(task),
+        container_settings=_container_settings(task),
+    )
+
+
+def _container_settings(task: DesiredTask) -> bm.BatchTaskContainerSettings | None:
+    if task.container is None:
+        return None
+    settings = container_settings(task.container)
+    return bm.BatchTaskContainerSettings(
+        image_name=settings["imageName"],
+        container_run_options=settings.get("containerRunOptions"),
+        working_directory=settings["workingDirectory"],
     )
 
 

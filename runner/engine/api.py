@@ -7,6 +7,7 @@ Container group specs run here; ``BatchJob`` specs are handed to the Batch workf
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
@@ -25,7 +26,7 @@ from runner.engine.observe import read_state, subscriptions_of
 from runner.engine.provenance import stamps_for
 from runner.engine.result import RunResult
 from runner.engine.retry import Clock, call_with_retry
-from runner.errors import RunnerError
+from runner.errors import RunnerError, SpecError
 from runner.plan.action import Action
 from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.plan.canonical import FingerprintKey
@@ -117,6 +118,11 @@ def _batch_changes(
     _batch_module()
     from runner.backends.batch import read_batch_state
     from runner.plan.batch import diff_desired
+    from runner.plan.container_checks import (
+        IMAGE_FIELD,
+        container_image_problem,
+        registry_password_problems,
+    )
 
     spec = loaded.spec
     assert isinstance(spec, BatchJob)
@@ -127,6 +133,16 @@ def _batch_changes(
         what="read",
         emit=emit,
     )
+    problems = registry_password_problems(desired, os.environ)
+    image_problem = container_image_problem(desired, observed)
+    if image_problem:
+        problems.append((IMAGE_FIELD, image_problem))
+    if problems:
+        errors = [loaded.error(f"{why}; nothing was created", at) for at, why in problems]
+        raise SpecError(
+            [d for e in errors for d in e.diagnostics],
+            {name: text for e in errors for name, text in e.sources.items()},
+        )
     return desired, diff_desired(desired, observed, workspace=workspace)
 
 

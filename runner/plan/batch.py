@@ -43,7 +43,14 @@ __all__ = [
 ]
 
 # Fields Batch cannot change on an existing pool: a different value needs a new pool.
-POOL_REPLACE_FIELDS = ("vmSize", "image", "nodeAgentSku", "taskSlotsPerNode", "network")
+POOL_REPLACE_FIELDS = (
+    "vmSize",
+    "image",
+    "nodeAgentSku",
+    "taskSlotsPerNode",
+    "network",
+    "containerConfiguration",
+)
 JOB_REUSABLE_STATES = ("active", "enabling")
 
 
@@ -255,7 +262,7 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
     )
     if blocked:
         return blocked
-    forced = tuple(f"pool.{k}" for k in POOL_REPLACE_FIELDS if before[k] != after[k])
+    forced = tuple(f"pool.{k}" for k in POOL_REPLACE_FIELDS if before.get(k) != after.get(k))
     if forced:
         return Change(
             address=addr,

@@ -18,6 +18,7 @@ from typing import Any
 from runner.errors import Diagnostic, SpecError
 from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.plan.provenance import Stamp
+from runner.spec.batch_containers import WORKING_DIRECTORY, PoolContainers, TaskContainer
 from runner.spec.models import BATCH_ID, BatchJob
 from runner.spec.task_graph import DependencyProblem, job_dependencies, wanted_dependencies
 
@@ -71,6 +72,7 @@ class DesiredTask:
     dependency_action: str = "block"
     handed_on: tuple[str, ...] = ()  # uploaded for the merge task, not collected
     merged: tuple[MergedInput, ...] = ()  # a merge task's inputs, in input file order
+    container: TaskContainer | None = None  # the image the command runs in, if any
 
     @property
     def is_merge(self) -> bool:
@@ -103,6 +105,8 @@ class DesiredTask:
             out["dependsOn"] = list(self.depends_on)
         if self.dependency_action != "block":
             out["exitConditions"] = {"default": {"dependencyAction": self.dependency_action}}
+        if self.container is not None:
+            out["containerSettings"] = container_settings(self.container)
         return out
 
     @property
@@ -144,6 +148,30 @@ class DesiredBatch:
     @property
     def job_hash(self) -> str:
         return canonical_hash(self.job)
+
+
+def container_settings(container: TaskContainer) -> dict[str, Any]:
+    """A task's ``containerSettings`` as Batch takes them."""
+    settings: dict[str, Any] = {
+        "imageName": container.image,
+        "workingDirectory": WORKING_DIRECTORY[container.working_directory],
+    }
+    if container.options:
+        settings["containerRunOptions"] = container.options
+    return settings
+
+
+def container_configuration(containers: PoolContainers) -> dict[str, Any]:
+    """The pool's ``containerConfiguration`` without passwords: they are read from the
+    environment when the pool is made, and Batch never shows them."""
+    return {
+        "type": containers.type,
+        "containerImageNames": list(containers.images),
+        "containerRegistries": [
+            {"registryServer": r.server.lower(), "username": r.username}
+            for r in containers.registries
+        ],
+    }
 
 
 def canonical_hash(value: Any) -> str:
@@ -225,6 +253,7 @@ def with_dependencies(
             start_files=tasks[0].start_files if tasks else (),
             depends_on=deps[merge.id],
             merged=merged,
+            container=merge.container,
         )
     )
     return tasks
@@ -291,6 +320,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
                 start_files=start_files,
                 dependency_action=spec.tasks.dependency_action,
                 handed_on=handed,
+                container=spec.tasks.container,
             )
         )
     tasks = with_dependencies(spec, tasks, [f.path for f in inputs.inputs], given, env)
@@ -314,6 +344,9 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
             "waitForSuccess": start.wait_for_success,
         },
     }
+    if pool.containers is not None:
+        # Only then: pools without containers keep the hash they had.
+        pool_canonical["containerConfiguration"] = container_configuration(pool.containers)
     job: dict[str, Any] = {"id": spec.job.id, "poolId": pool.id}
     if any(t.depends_on for t in tasks):
         # Only then: jobs without dependencies keep the hash they had.

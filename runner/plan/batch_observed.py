@@ -24,9 +24,12 @@ class ObservedPool:
     nodes: int = 0
     low_priority_nodes: int = 0
     start_task: dict[str, Any] | None = None  # commandLine, files, waitForSuccess
+    # type, containerImageNames, containerRegistries (registryServer, username): Batch
+    # never returns a registry's password.
+    container_configuration: dict[str, Any] | None = None
 
     def canonical(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "vmSize": self.vm_size.lower(),
             "image": {k: str(v).lower() for k, v in self.image.items()},
@@ -37,6 +40,9 @@ class ObservedPool:
             "lowPriorityNodes": self.low_priority_nodes,
             "startTask": self.start_task,
         }
+        if self.container_configuration is not None:
+            out["containerConfiguration"] = self.container_configuration
+        return out
 
 
 @dataclass(frozen=True)
@@ -85,3 +91,6 @@ class ObservedBatch:
     tasks: dict[str, ObservedTask] = field(default_factory=dict)
     containers: dict[str, Ownership] = field(default_factory=dict)  # existing container -> owner
     blobs: dict[tuple[str, str], ObservedBlob] = field(default_factory=dict)
+    # For a pool that runs containers: the capabilities the account's supported-images
+    # entry of its image lists, or None when the account lists no such image.
+    image_capabilities: tuple[str, ...] | None = None

@@ -21,6 +21,7 @@ from runner.spec.base import (
     parse_duration,
     parse_ttl,
 )
+from runner.spec.batch_containers import CONTAINER_IMAGE, PoolContainers, TaskContainer
 from runner.spec.templates import is_template, literal_text
 
 
@@ -78,6 +79,15 @@ class Pool(Model):
     node_agent_sku: str = "batch.node.ubuntu 22.04"
     task_slots_per_node: WholeNumber = Field(1, ge=1, le=256)
     start_task: StartTask | None = None
+    containers: PoolContainers | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _container_image(cls, data: Any) -> Any:
+        # A pool that runs containers needs an image with Docker on it.
+        if isinstance(data, dict) and data.get("containers") is not None and "image" not in data:
+            return {**data, "image": CONTAINER_IMAGE}
+        return data
 
     @field_validator("id")
     @classmethod
@@ -169,6 +179,7 @@ class TaskFactory(Model):
     max_retries: WholeNumber = Field(0, ge=0, le=100)
     depends_on: DependsOn | None = None
     dependency_action: DependencyAction = "block"
+    container: TaskContainer | None = None
 
     _duration = field_validator("max_wall_clock_time", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
@@ -198,6 +209,7 @@ class MergeTask(Model):
     outputs: list[str] = Field(default_factory=list)
     max_wall_clock_time: Duration | None = None
     max_retries: WholeNumber = Field(0, ge=0, le=100)
+    container: TaskContainer | None = None
 
     _duration = field_validator("max_wall_clock_time", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
@@ -295,6 +307,23 @@ class BatchJob(Model):
                 "not starting or ending with '-'"
             )
         return v
+
+    @model_validator(mode="after")
+    def _containers_need_a_container_pool(self) -> BatchJob:
+        for part, container in (("tasks", self.tasks.container), ("merge", self.merge_container)):
+            if container is not None and self.pool.containers is None:
+                raise located(
+                    f"{part}.container runs the task in {container.image!r}, but pool "
+                    f"{self.pool.id!r} runs no containers: give the pool `containers:` "
+                    "(its images and registries)",
+                    part,
+                    "container",
+                )
+        return self
+
+    @property
+    def merge_container(self) -> TaskContainer | None:
+        return self.merge.container if self.merge is not None else None
 
     @model_validator(mode="after")
     def _merge_has_inputs(self) -> BatchJob:

@@ -124,10 +124,13 @@ def _observed_task(task: bm.BatchTask) -> ObservedTask:
     )
 
 
-def read_tasks(client: BatchClient, job_id: str) -> dict[str, ObservedTask]:
-    """Every task of the job with state, exit code and what it was added to run (one paged
-    list, 5 fields each)."""
-    tasks = _call(lambda: list(client.list_tasks(job_id, select=TASK_SELECT)))
+def read_tasks(
+    client: BatchClient, job_id: str, state: str | None = None
+) -> dict[str, ObservedTask]:
+    """Every task of the job (or only those in ``state``) with state, exit code and what
+    it was added to run (one paged list, 5 fields each)."""
+    where = f"state eq '{state}'" if state else None
+    tasks = _call(lambda: list(client.list_tasks(job_id, select=TASK_SELECT, filter=where)))
     return {t.id: _observed_task(t) for t in tasks or ()}
 
 

@@ -91,8 +91,8 @@ class BatchAccount:
 
     # --- tasks ------------------------------------------------------------------------
 
-    def read_tasks(self, job_id: str) -> dict[str, ObservedTask]:
-        return bb.read_tasks(self._client, job_id)
+    def read_tasks(self, job_id: str, state: str | None = None) -> dict[str, ObservedTask]:
+        return bb.read_tasks(self._client, job_id, state)
 
     def add_tasks(self, job_id: str, forms: Sequence[TaskForm]) -> bt.ChunkResult:
         """Up to 100 tasks in one request (see ``batch_tasks.add_chunk``)."""

@@ -15,6 +15,8 @@ from functools import partial
 
 from runner.engine import batch_monitor as monitor
 from runner.engine import batch_steps as steps
+from runner.engine.batch_collect import Collector
+from runner.engine.batch_collect import collect as collect_outputs
 from runner.engine.batch_context import BatchContext, guarded
 from runner.engine.batch_teardown import stop_reason, succeeded, teardown
 from runner.engine.executor import Step, StepOutcome, StepRun
@@ -92,16 +94,18 @@ def job_steps(ctx: BatchContext, changes: list[Change]) -> list[Step]:
         chain.then(job_at, "remove stale tasks", _plain(partial(steps.remove_stale, ctx, rerun)))
     if wanted:
         chain.then(job_at, "add tasks", _plain(partial(steps.add_tasks, ctx, wanted)))
-    wait = chain.then(job_at, "poll", _plain(partial(monitor.wait, ctx)))
+    collector = Collector(ctx)
+    wait = chain.then(job_at, "poll", _plain(partial(monitor.wait, ctx, collector)))
 
     def collect(deps: Mapping[str, StepOutcome]) -> StepOutcome:
-        return guarded(lambda: monitor.collect(ctx, deps[wait].value))
+        return guarded(lambda: collect_outputs(ctx, deps[wait].value, collector))
 
     chain.then(ctx.address("collect", str(ctx.spec.collect.dir)), "collect", collect)
     owned = {c.address.leaf for c in containers if c.owned}
 
     def tear_down(deps: Mapping[str, StepOutcome]) -> StepOutcome:
         # Teardown runs whatever happened, with its own budget and no cancellation.
+        collector.close()  # downloads a failed wait started end before anything goes
         closing = ctx.closing()
         return guarded(
             lambda: teardown(closing, succeeded(deps), owned, stop_job=stop_reason(deps))

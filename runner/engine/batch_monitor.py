@@ -7,18 +7,17 @@ that failed and blocks it (Batch keeps such tasks active for good). Only when ta
 wait and nothing moves for a few polls is the pool looked at, to fail early when it
 cannot run them (``batch_health.py``).
 
-Collect downloads each task's outputs, and the stdout and stderr of failed ones, into
-the collect folder, refusing any name that would land outside it.
+While tasks complete, the wait also hands them to a ``Collector`` (``batch_collect.py``),
+which downloads their outputs as the others run: at most every ``STREAM_EVERY`` seconds,
+and only when the counts show more completed tasks, it lists the completed ones.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import partial
-from pathlib import Path
 
-from runner.backends import blob
+from runner.engine.batch_collect import Collector
 from runner.engine.batch_context import RETRY_POLICY, BatchContext
 from runner.engine.batch_dependencies import blocked
 from runner.engine.batch_health import PoolWatch
@@ -27,18 +26,19 @@ from runner.engine.executor import StepOutcome
 from runner.engine.poll import Poll, PollSchedule, poll_until
 from runner.errors import PermanentError
 from runner.plan.batch import ObservedTask
-from runner.plan.batch_desired import DesiredTask
 
 POLL = PollSchedule(first=0.25, factor=1.5, cap=10.0)
 PROGRESS_EVERY = 15.0  # seconds: progress (elapsed time) is shown even when nothing changed
-STD_FILES = ("stdout.txt", "stderr.txt")
+# Seconds between listings of the completed tasks while others run.
+STREAM_EVERY = 2.0
 
 Completed = tuple[dict[str, int], dict[str, ObservedTask]]  # the last counts, every task
 
 
-def wait(ctx: BatchContext) -> StepOutcome:
-    """The wait step: its outcome hands every task's result on to collect."""
-    counts, results = _poll_tasks(ctx, confirm=True)
+def wait(ctx: BatchContext, collector: Collector | None = None) -> StepOutcome:
+    """The wait step: its outcome hands every task's result on to collect; completed
+    tasks go to ``collector`` as they are seen."""
+    counts, results = _poll_tasks(ctx, confirm=True, collector=collector)
     return StepOutcome(detail=counts, value=results)
 
 
@@ -47,7 +47,9 @@ def wait_for_tasks(ctx: BatchContext) -> dict[str, int]:
     return _poll_tasks(ctx, confirm=False)[0]
 
 
-def _poll_tasks(ctx: BatchContext, *, confirm: bool) -> Completed:
+def _poll_tasks(
+    ctx: BatchContext, *, confirm: bool, collector: Collector | None = None
+) -> Completed:
     """Poll task counts until every task of the job has completed; with ``confirm``,
     then read every task once. Task counts may lag behind new tasks (Batch says so), so
     when the list shows one of ours not completed yet, polling goes on. Raises
@@ -60,12 +62,17 @@ def _poll_tasks(ctx: BatchContext, *, confirm: bool) -> Completed:
     watch = PoolWatch(ctx)
     last: dict[str, int] = {}
     shown = -math.inf
+    streamed, streamed_at = 0, -math.inf  # completed count and time of the last listing
 
     def look() -> Poll[Completed | None]:
-        nonlocal last, shown
+        nonlocal last, shown, streamed, streamed_at
         counts = ctx.retry(at, lambda: ctx.batch.task_counts(job_id))
         moved = counts != last
         now = ctx.clock.now()
+        done = counts.get("completed", 0)
+        if collector is not None and done > streamed and now - streamed_at >= STREAM_EVERY:
+            streamed, streamed_at = done, now
+            collector.seen(ctx.retry(at, lambda: ctx.batch.read_tasks(job_id, "completed")))
         if moved or now - shown >= PROGRESS_EVERY:
             shown = now
             ctx.emit(_progress(at, counts, int(now - ctx.started), timeout))
@@ -143,70 +150,3 @@ def _progress(at: str, counts: Mapping[str, int], elapsed: int, timeout: int) ->
             "timeout": timeout,
         },
     )
-
-
-def collect(ctx: BatchContext, results: Mapping[str, ObservedTask]) -> StepOutcome:
-    """Download outputs of completed tasks (and std files of failed ones) into the
-    collect folder; counts succeeded, failed and downloaded. A failed task, or a
-    missing output, is among the outcome's errors."""
-    container = ctx.desired.containers["output"]
-    root = Path(ctx.spec.collect.dir)
-    at = ctx.address("collect", str(root))
-    out = StepOutcome(counts={"succeeded": 0, "failed": 0, "downloaded": 0})
-    names = ctx.retry(at, lambda: ctx.blobs.list_names(container))
-    by_task: dict[str, list[str]] = {}
-    for name in names:
-        task_id, _, rest = name.partition("/")
-        if rest:
-            by_task.setdefault(task_id, []).append(rest)
-    stuck = blocked(ctx.desired.tasks, results)
-    for task in ctx.desired.tasks:
-        seen = results.get(task.id)
-        if task.id in stuck:
-            out.counts["blocked"] = out.counts.get("blocked", 0) + 1
-            out.errors.append(
-                f"task {task.id} did not run: {stuck[task.id]}; Batch keeps it active"
-            )
-            continue
-        if seen is None or seen.state != "completed":
-            continue
-        if seen.identity != task.identity:
-            # Replaced in the job by another run while this one waited: its result was
-            # computed from another definition, so it is not this run's.
-            out.errors.append(
-                f"task {task.id} in job {ctx.spec.job.id} ran another command or "
-                "other inputs than this spec's; its outputs were not collected"
-            )
-            continue
-        ok = seen.succeeded
-        out.counts["succeeded" if ok else "failed"] += 1
-        if not ok:
-            out.errors.append(
-                f"task {task.id} failed ({seen.why}); see {root / task.id}/stderr.txt"
-            )
-        for rel in by_task.get(task.id, []):
-            is_std = rel in STD_FILES
-            if (is_std and ok) or rel in task.handed_on:
-                continue  # handed on: uploaded for the merge task, not collected
-            dest_rel = f"{task.id}/{rel}" if is_std else rel
-            try:
-                dest = blob.safe_destination(root, dest_rel)
-            except Exception as exc:
-                out.errors.append(str(exc))
-                continue
-            ctx.retry(at, partial(ctx.blobs.download, container, f"{task.id}/{rel}", dest))
-            out.outputs.append(str(dest))
-            out.counts["downloaded"] += 1
-        out.errors += _missing_outputs(task, by_task.get(task.id, []), ok, container)
-    out.detail = {"downloaded": out.counts["downloaded"], "dir": str(root)}
-    return out
-
-
-def _missing_outputs(task: DesiredTask, present: list[str], ok: bool, container: str) -> list[str]:
-    if not ok:
-        return []
-    return [
-        f"task {task.id} succeeded but {container} holds no {task.id}/{pattern}"
-        for pattern in task.outputs
-        if not any(ch in pattern for ch in "*?[") and pattern not in present
-    ]

@@ -138,9 +138,7 @@ def test_container_task_past_its_wall_clock_time_is_killed_and_removed(
     assert left == []
 
 
-def test_image_not_on_the_engine_fails_the_task_and_says_how_to_load_it(
-    batch_client, test_image, unique_name
-):
+def test_tasks_whose_container_cannot_start_fail_saying_why(batch_client, test_image, unique_name):
     name = unique_name("ctr-absent")
     pool_id, job_id = f"{name}-pool", f"{name}-job"
     container_pool(batch_client, pool_id, [])
@@ -152,6 +150,12 @@ def test_image_not_on_the_engine_fails_the_task_and_says_how_to_load_it(
         ),
     )
     batch_client.create_task(job_id, bm.BatchTaskCreateOptions(id="bare", command_line="true"))
+    batch_client.create_task(
+        job_id,
+        bm.BatchTaskCreateOptions(
+            id="bash", command_line="/bin/bash -c true", container_settings=in_container(test_image)
+        ),
+    )
 
     failure = wait_task_completed(batch_client, job_id, "absent").execution_info.failure_info
     assert failure.code == "ContainerInvalidImage"
@@ -161,6 +165,10 @@ def test_image_not_on_the_engine_fails_the_task_and_says_how_to_load_it(
     # A container pool's node runs every task in a container: one without settings fails.
     bare = wait_task_completed(batch_client, job_id, "bare").execution_info.failure_info
     assert bare.code == "ContainerTaskSettingsNotFound"
+    # The image has no bash: the runtime's own words say so.
+    bash = wait_task_completed(batch_client, job_id, "bash").execution_info.failure_info
+    assert bash.code == "CommandProgramNotFound"
+    assert "/bin/bash" in bash.details[0].value
 
 
 def test_container_pool_whose_image_is_absent_has_an_unusable_node(batch_client, unique_name):

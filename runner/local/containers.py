@@ -77,7 +77,9 @@ class DockerRuntime:
     def stop(self) -> None:
         client = self.ctx.docker
         if client is not None:
-            _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id})
+            # Container groups only: Batch task containers are stopped by their scheduler,
+            # which records why (a task killed here first would look failed).
+            _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id}, GROUP_LABEL)
 
     # groups ----------------------------------------------------------------------------
     def _client(self, group: GroupDefinition) -> docker.DockerClient:
@@ -286,11 +288,12 @@ def _view(attrs: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _remove_all(client: docker.DockerClient, labels: dict[str, str]) -> None:
+def _remove_all(client: docker.DockerClient, labels: dict[str, str], *having: str) -> None:
+    """Removes the containers with these label values (and the ``having`` labels)."""
     import docker.errors
 
     found = client.containers.list(
-        all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]}
+        all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()] + list(having)}
     )
     # Members first, holders last: members share the holder's network namespace.
     found.sort(key=lambda c: c.labels.get(ROLE_LABEL) == "holder")

@@ -40,6 +40,7 @@ def create_batch_app(ctx: ServiceContext, identity: Identity | None = None) -> F
         subscription=settings.subscription,
         faults=ctx.faults,
         progressions=ctx.progressions,
+        engine=ctx,
     )
     for number, (rule, methods, handler) in enumerate(ROUTES):
         view = partial(handler, service)

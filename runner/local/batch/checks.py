@@ -58,3 +58,74 @@ def duration(body: dict[str, Any], name: str) -> None:
         raise BatchServiceError(
             "InvalidPropertyValue", PropertyName=name, PropertyValue=str(value)
         ) from None
+
+
+CONTAINER_TYPES = {"dockercompatible": "dockerCompatible", "cricompatible": "criCompatible"}
+WORKING_DIRECTORIES = {
+    "taskworkingdirectory": "taskWorkingDirectory",
+    "containerimagedefault": "containerImageDefault",
+}
+BIND_SOURCES = {
+    s.lower(): s for s in ("Shared", "Startup", "VfsMounts", "Task", "JobPrep", "Applications")
+}
+
+
+def _enum(value: Any, known: dict[str, str], name: str) -> str:
+    """An enum property in the spec's spelling (Batch takes any casing of it)."""
+    spelled = known.get(str(value).lower()) if isinstance(value, str) else None
+    if spelled is None:
+        raise BatchServiceError("InvalidPropertyValue", PropertyName=name, PropertyValue=value)
+    return spelled
+
+
+def registry(value: Any) -> dict[str, Any]:
+    """A container registry: user name and password, or a managed identity."""
+    if not isinstance(value, dict):
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerRegistries")
+    if value.get("identityReference") is not None:
+        require(value, "identityReference.resourceId")
+    else:
+        require(value, "username", "password")
+    return value
+
+
+def container_configuration(value: Any) -> dict[str, Any]:
+    """A pool's ``containerConfiguration``, enums in the spec's spelling."""
+    if not isinstance(value, dict):
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerConfiguration")
+    require(value, "type")
+    names = value.get("containerImageNames")
+    if names is not None and (
+        not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)
+    ):
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerImageNames")
+    registries = value.get("containerRegistries")
+    if registries is not None and not isinstance(registries, list):
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerRegistries")
+    for item in registries or []:
+        registry(item)
+    return {**value, "type": _enum(value["type"], CONTAINER_TYPES, "type")}
+
+
+def container_settings(value: Any) -> dict[str, Any]:
+    """A task's ``containerSettings``, enums in the spec's spelling."""
+    if not isinstance(value, dict):
+        raise BatchServiceError("InvalidPropertyValue", PropertyName="containerSettings")
+    require(value, "imageName")
+    out = dict(value)
+    if value.get("workingDirectory") is not None:
+        out["workingDirectory"] = _enum(
+            value["workingDirectory"], WORKING_DIRECTORIES, "workingDirectory"
+        )
+    if value.get("registry") is not None:
+        registry(value["registry"])
+    mounts = value.get("containerHostBatchBindMounts")
+    if mounts is not None:
+        if not isinstance(mounts, list) or not all(isinstance(m, dict) for m in mounts):
+            raise BatchServiceError(
+                "InvalidPropertyValue", PropertyName="containerHostBatchBindMounts"
+            )
+        out["containerHostBatchBindMounts"] = [
+            {**m, "source": _enum(m.get("source"), BIND_SOURCES, "source")} for m in mounts
+        ]
+    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from runner.local.batch.checks import container_configuration
 from runner.local.batch.wire import MAX_DURATION
 
 Doc = dict[str, Any]
@@ -31,6 +32,10 @@ def vm_configuration(value: Doc) -> Doc:
     image = config.get("imageReference")
     if isinstance(image, dict) and not image.get("virtualMachineImageId"):
         image.setdefault("version", "latest")
+    containers = config.get("containerConfiguration")
+    if isinstance(containers, dict):
+        # The type in the spec's spelling; registry passwords never come back.
+        config["containerConfiguration"] = without_secrets(container_configuration(containers))
     disks = config.get("dataDisks")
     if isinstance(disks, list):
         config["dataDisks"] = [

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 from runner.local.batch.state import BatchState
 from runner.local.batch.wire import parse_duration
 from runner.local.batch.work import Key, Placement
-from runner.local.nodes import process
+from runner.local.nodes import container_run
+from runner.local.nodes.attempt import Running
+from runner.local.nodes.container_run import ContainerFailure, Engine, Layout
+from runner.local.nodes.launch import ContainerLaunch, Launcher, ProcessLaunch
 from runner.local.nodes.layout import environment, start_task_dir, task_dir
-from runner.local.nodes.process import Running
 from runner.local.nodes.transfer import TransferError, fetch_resource_files, upload_output_files
 
 Doc = dict[str, Any]
@@ -30,6 +32,8 @@ class Host(Protocol):
     """What an attempt asks of the scheduler that placed it (``scheduler.Scheduler``)."""
 
     state: BatchState
+    # The Docker engine container tasks run on (None: every container task fails).
+    engine: Engine | None
 
     @property
     def stopping(self) -> bool: ...
@@ -59,13 +63,60 @@ class Host(Protocol):
     ) -> None: ...
 
 
-def failure(code: str, message: str, category: str = "usererror") -> Doc:
+def failure(code: str, message: str, category: str = "usererror", detail: str = "") -> Doc:
     return {
         "category": category,
         "code": code,
         "message": message,
-        "details": [{"name": "Message", "value": message}],
+        "details": [{"name": "Message", "value": detail or message}],
     }
+
+
+def _container_failure(err: ContainerFailure) -> Doc:
+    return failure(err.code, err.message, detail=err.detail)
+
+
+def _is_container_pool(sched: Host, pool_id: str) -> bool:
+    with sched.state.lock:
+        pool = sched.state.pools.get(pool_id) or {}
+        vm = pool.get("virtualMachineConfiguration") or {}
+        return bool(vm.get("containerConfiguration"))
+
+
+def _launcher(
+    sched: Host,
+    item: Doc,
+    where: Placement,
+    folder: Path,
+    env: dict[str, str],
+    label: str,
+    needs_settings: bool,
+) -> Launcher:
+    """How the task (or start task) ``item`` runs on its node, or ``ContainerFailure`` when
+    its container settings do not fit the pool, as the node agent finds at the task's start
+    (a container pool's task without them: ``ContainerTaskSettingsNotFound``, Azure's words;
+    settings on a pool without containers: ``ContainerInvalidSettings``)."""
+    settings = item.get("containerSettings")
+    container_pool = _is_container_pool(sched, where.pool_id)
+    if not settings:
+        if container_pool and needs_settings:
+            raise ContainerFailure(
+                "ContainerTaskSettingsNotFound",
+                "Container-enabled compute node requires task container settings",
+                "The task has no containerSettings, and its pool runs its tasks in containers",
+            )
+        return ProcessLaunch(item["commandLine"], folder / "wd", env, folder)
+    if not container_pool:
+        raise ContainerFailure(
+            "ContainerInvalidSettings",
+            "At least one value of specified task container settings is invalid",
+            "The task has containerSettings, but its pool has no "
+            "virtualMachineConfiguration.containerConfiguration: its nodes run no containers",
+        )
+    options = container_run.container_options(
+        settings, item.get("commandLine") or "", env, Layout(where.root, folder, folder / "wd")
+    )
+    return ContainerLaunch(sched.engine, options, folder, {container_run.TASK_LABEL: label})
 
 
 def _retries(constraints: Doc) -> int:
@@ -76,29 +127,41 @@ def _retries(constraints: Doc) -> int:
 def _attempts(
     sched: Host,
     key: Key,
-    command: str,
-    wd: Path,
-    env: dict[str, str],
-    folder: Path,
+    launcher: Launcher,
     limit: float | None,
     retries: int,
     on_retry: Callable[[int], None],
 ) -> tuple[int, bool, str | None]:
-    """Runs the command, retrying a nonzero exit up to ``retries`` times."""
+    """Runs the attempt, retrying a nonzero exit up to ``retries`` times."""
     deadline = None if limit is None else time.monotonic() + limit
     attempt = 0
     while True:
-        running = process.start(command, wd, env, folder)
+        running = launcher.start()
         if not sched.register(key, running):
             running.stop("shutdown")
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        code, timed_out = process.wait(running, remaining)
+        code, timed_out = launcher.wait(running, remaining)
         sched.unregister(key, running)
         reason = "timeout" if timed_out else running.stop_reason
         if reason is not None or code == 0 or attempt >= retries:
             return code, timed_out, reason
         attempt += 1
         on_retry(attempt)
+
+
+def _attempt_failure(code: int, timed_out: bool, reason: str | None) -> Doc | None:
+    if timed_out:
+        return failure(
+            "MaxWallClockTimeExpiry",
+            "The task ran longer than the maximum time allowed by its constraints",
+        )
+    if reason == "terminated":
+        return failure("TaskEnded", "The task was terminated")
+    if code != 0:
+        return failure(
+            "FailureExitCode", "The task exited with an exit code representing a failure"
+        )
+    return None
 
 
 def run_task(sched: Host, job_id: str, task: Doc, where: Placement) -> None:
@@ -130,7 +193,10 @@ def _run_task(sched: Host, job_id: str, task: Doc, where: Placement) -> None:
     fail: Doc | None = None
     reason: str | None = None
     try:
+        launcher = _launcher(sched, task, where, folder, env, f"{job_id}/{task['id']}", True)
         fetch_resource_files(list(task.get("resourceFiles") or []), wd, folder)
+    except ContainerFailure as err:
+        fail = _container_failure(err)
     except TransferError as err:
         if sched.stopping:  # Azurite stops with the emulator: the restart requeues the task
             sched.task_ended(job_id, task["id"], where, None, None, "shutdown")
@@ -138,28 +204,19 @@ def _run_task(sched: Host, job_id: str, task: Doc, where: Placement) -> None:
         fail = failure(err.code, err.message)
     if fail is None:
         limit = parse_duration(task["constraints"].get("maxWallClockTime"))
-        code, timed_out, reason = _attempts(
-            sched,
-            key,
-            task["commandLine"],
-            wd,
-            env,
-            folder,
-            limit,
-            _retries(task["constraints"]),
-            lambda n: sched.record_retry(job_id, task["id"], n),
-        )
-        if timed_out:
-            fail = failure(
-                "MaxWallClockTimeExpiry",
-                "The task ran longer than the maximum time allowed by its constraints",
+        try:
+            code, timed_out, reason = _attempts(
+                sched,
+                key,
+                launcher,
+                limit,
+                _retries(task["constraints"]),
+                lambda n: sched.record_retry(job_id, task["id"], n),
             )
-        elif reason == "terminated":
-            fail = failure("TaskEnded", "The task was terminated")
-        elif code != 0:
-            fail = failure(
-                "FailureExitCode", "The task exited with an exit code representing a failure"
-            )
+        except ContainerFailure as err:
+            fail = _container_failure(err)
+        else:
+            fail = _attempt_failure(code, timed_out, reason)
     if reason not in NOT_COMPLETED:
         try:
             upload_output_files(list(task.get("outputFiles") or []), wd, folder, fail is None)
@@ -197,25 +254,30 @@ def _run_start_task(sched: Host, start_task: Doc, where: Placement) -> None:
     fail: Doc | None = None
     reason: str | None = None
     try:
+        # A start task runs on the node itself unless it names a container (Batch's docs).
+        label = f"{where.pool_id}/{where.node_id}/startup"
+        launcher = _launcher(sched, start_task, where, folder, env, label, False)
         fetch_resource_files(list(start_task.get("resourceFiles") or []), wd, folder)
+    except ContainerFailure as err:
+        fail = _container_failure(err)
     except TransferError as err:
         if sched.stopping:
             sched.start_task_ended(where, None, None, "shutdown")
             return
         fail = failure(err.code, err.message)
     if fail is None:
-        code, _, reason = _attempts(
-            sched,
-            ("start", where.pool_id, where.node_id),
-            start_task["commandLine"],
-            wd,
-            env,
-            folder,
-            None,
-            _retries(start_task),
-            lambda n: sched.record_start_retry(where, n),
-        )
-        if code != 0 and reason is None:
+        try:
+            code, _, reason = _attempts(
+                sched,
+                ("start", where.pool_id, where.node_id),
+                launcher,
+                None,
+                _retries(start_task),
+                lambda n: sched.record_start_retry(where, n),
+            )
+        except ContainerFailure as err:
+            fail = _container_failure(err)
+        if fail is None and code != 0 and reason is None:
             fail = failure(
                 "FailureExitCode", "The task exited with an exit code representing a failure"
             )

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from runner.local.batch import defaults
-from runner.local.batch.checks import check_id, number, require
+from runner.local.batch.checks import check_id, container_configuration, number, require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.state import BatchState, Doc, find_by_id
 from runner.local.batch.wire import new_etag, now_iso, set_state, touch
@@ -70,7 +70,10 @@ def check_pool_body(body: dict[str, Any], subscription: str, legacy: bool) -> No
         raise BatchServiceError(
             "MissingRequiredProperty", PropertyName="virtualMachineConfiguration"
         )
-    image = (body.get("virtualMachineConfiguration") or {}).get("imageReference") or {}
+    vm = body.get("virtualMachineConfiguration") or {}
+    if vm.get("containerConfiguration") is not None:
+        container_configuration(vm["containerConfiguration"])
+    image = vm.get("imageReference") or {}
     image_id = image.get("virtualMachineImageId")
     if image_id and not IMAGE_ID.match(image_id):
         raise BatchServiceError(

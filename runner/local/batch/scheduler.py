@@ -22,7 +22,8 @@ from runner.local.batch.runtime import JobRuntime, PoolRuntime
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration, set_state
 from runner.local.batch.work import Key, NodeWork, Placement
-from runner.local.nodes import layout, process
+from runner.local.nodes import container_run, layout
+from runner.local.nodes.container_run import Engine
 from runner.local.nodes.process import Running
 from runner.local.transitions import Progressions
 
@@ -34,10 +35,16 @@ NODE_AGENT_VERSION = "1.10.0"
 
 class Scheduler:
     def __init__(
-        self, state: BatchState, state_dir: Path, progressions: Progressions | None = None
+        self,
+        state: BatchState,
+        state_dir: Path,
+        progressions: Progressions | None = None,
+        engine: Engine | None = None,
     ):
         self.state = state
         self.state_dir = Path(state_dir)
+        # The Docker engine of container pools' tasks (``nodes.container_run``).
+        self.engine = engine
         # Per-model timing chosen at run time (``/_runner/transitions``): model names
         # "batch.pool.allocation", "batch.pool.delete" and "batch.job.delete".
         self.progressions = progressions
@@ -89,7 +96,7 @@ class Scheduler:
                 return False
             self.work.add_process(key, running)
             # Remembered so a restart after a crash can stop what this emulator left running.
-            ident = process.identity(running.process.pid)
+            ident = running.identity()
             kind, first, second = key
             if kind == "task" and second in self.state.tasks.get(first, {}):
                 task = self.state.tasks[first][second]
@@ -187,6 +194,14 @@ class Scheduler:
         node["lastBootTime"] = now
         node["certificateReferences"] = list(pool.get("certificateReferences") or [])
         node["nodeAgentInfo"] = {"lastUpdateTime": now, "version": NODE_AGENT_VERSION}
+        containers = (pool.get("virtualMachineConfiguration") or {}).get("containerConfiguration")
+        if containers:
+            images = list(containers.get("containerImageNames") or [])
+            error = container_run.prefetch_error(self.engine, images)
+            if error is not None:
+                node["errors"] = [error]
+                self._node_state(pool["id"], node, "unusable")
+                return
         start_task = pool.get("startTask")
         if not start_task or not start_task.get("commandLine"):
             self._node_state(pool["id"], node, "idle")

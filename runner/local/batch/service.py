@@ -11,6 +11,7 @@ from pathlib import Path
 from runner.local.batch.scheduler import Scheduler
 from runner.local.batch.state import BatchState, DocStore
 from runner.local.faults import FaultInjector
+from runner.local.nodes.container_run import Engine
 from runner.local.transitions import Progressions
 
 
@@ -25,13 +26,14 @@ class BatchService:
         subscription: str,
         faults: FaultInjector,
         progressions: Progressions | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.account = account
         self.key = key
         self.faults = faults
         self.state = BatchState(store, account, subscription)
-        self.scheduler = Scheduler(self.state, self.state_dir, progressions)
+        self.scheduler = Scheduler(self.state, self.state_dir, progressions, engine)
 
     def start(self) -> None:
         self.state.start()

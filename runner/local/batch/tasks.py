@@ -6,7 +6,7 @@ from collections import deque
 from typing import Any
 
 from runner.local.batch import defaults, dependencies
-from runner.local.batch.checks import check_id, duration, number, require
+from runner.local.batch.checks import check_id, container_settings, duration, number, require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.jobs import get_job, writable_job
 from runner.local.batch.state import BatchState, Doc
@@ -29,8 +29,15 @@ KEPT = (
 
 
 def _new_task(body: dict[str, Any]) -> Doc:
-    require(body, "id", "commandLine")
+    require(body, "id")
+    settings = body.get("containerSettings")
+    # A container task may leave its command line empty to run the image's ENTRYPOINT
+    # as it is (Batch's container docs); every other task needs one.
+    if settings is None or body.get("commandLine") is None:
+        require(body, "commandLine")
     check_id(body["id"])
+    if settings is not None:
+        settings = container_settings(settings)
     duration(body.get("constraints") or {}, "maxWallClockTime")
     number(body.get("constraints") or {}, "maxTaskRetryCount", 0, -1, 100)
     now = now_iso()
@@ -55,8 +62,9 @@ def _new_task(body: dict[str, Any]) -> Doc:
         if body.get(key) is not None:
             doc[key] = body[key]
     doc["userIdentity"] = defaults.user_identity(body.get("userIdentity"))
-    if doc.get("containerSettings"):
-        doc["containerSettings"] = defaults.without_secrets(doc["containerSettings"])
+    if settings is not None:
+        # The registry's password is used on the node, never shown again.
+        doc["containerSettings"] = defaults.without_secrets(settings)
     return doc
 
 

@@ -10,31 +10,34 @@ import contextlib
 import os
 import signal
 import subprocess
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from runner.local.nodes import container_run
+from runner.local.nodes.attempt import Running
 
 # An exit code for a process killed by a signal, as a shell reports it (128 + signal).
 SIGNAL_BASE = 128
 
 
-@dataclass
-class Running:
-    """A started task process and why it was stopped, if it was."""
+@dataclass(eq=False)
+class ProcessRunning(Running):
+    """A task process: ``/bin/sh -c`` of its command line, in a session of its own."""
 
     process: subprocess.Popen[bytes]
-    stop_reason: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def stop(self, reason: str) -> None:
-        with self._lock:
-            if self.stop_reason is None:
-                self.stop_reason = reason
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
 
+    def identity(self) -> str | None:
+        return identity(self.process.pid)
 
-def start(command: str, cwd: Path, env: dict[str, str], folder: Path) -> Running:
+
+def start(command: str, cwd: Path, env: dict[str, str], folder: Path) -> ProcessRunning:
     cwd.mkdir(parents=True, exist_ok=True)
     with (folder / "stdout.txt").open("ab") as out, (folder / "stderr.txt").open("ab") as err:
         process = subprocess.Popen(
@@ -46,10 +49,10 @@ def start(command: str, cwd: Path, env: dict[str, str], folder: Path) -> Running
             stderr=err,
             start_new_session=True,
         )
-    return Running(process)
+    return ProcessRunning(process)
 
 
-def wait(running: Running, timeout: float | None) -> tuple[int, bool]:
+def wait(running: ProcessRunning, timeout: float | None) -> tuple[int, bool]:
     """Waits for the process; returns its exit code and whether ``timeout`` expired."""
     try:
         code = running.process.wait(timeout)
@@ -84,6 +87,9 @@ def kill_leftover(ident: str | None) -> None:
     runs again, and never touches a process that merely reuses the pid.
     """
     if not ident:
+        return
+    if ident.startswith(container_run.IDENTITY_PREFIX):
+        container_run.remove_leftover(ident)
         return
     pid = int(ident.split(":", 1)[0])
     if identity(pid) == ident:

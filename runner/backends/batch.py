@@ -25,6 +25,7 @@ from runner.backends.sas import SasSigner
 from runner.errors import RunnerError, TemporaryError
 from runner.plan.batch import ObservedBatch, ObservedJob, ObservedPool, ObservedTask
 from runner.plan.batch_desired import DesiredBatch
+from runner.plan.canonical import SENSITIVE
 from runner.plan.ownership import Ownership
 
 if TYPE_CHECKING:
@@ -100,7 +101,12 @@ def _observed_containers(config: bm.BatchContainerConfiguration | None) -> dict[
         "type": str(getattr(config.type, "value", config.type)),
         "containerImageNames": list(config.container_image_names or ()),
         "containerRegistries": [
-            {"registryServer": (r.registry_server or "").lower(), "username": r.username}
+            # Batch never returns the password: shown as the plan shows the spec's.
+            {
+                "registryServer": (r.registry_server or "").lower(),
+                "username": r.username,
+                "password": SENSITIVE,
+            }
             for r in config.container_registries or ()
         ],
     }

@@ -29,7 +29,7 @@ POOL_SELECT = [
     "targetLowPriorityNodes",
     "resizeErrors",
 ]
-NODE_SELECT = ["id", "state", "startTaskInfo"]
+NODE_SELECT = ["id", "state", "startTaskInfo", "errors"]
 START_TASK_STDERR = "startup/stderr.txt"  # relative to the node root, as Batch serves it
 STDERR_BYTES = 4096  # only the end of the file is worth showing
 
@@ -50,6 +50,8 @@ class NodeHealth:
     state: str  # Batch's lower-case node state: idle, running, starttaskfailed, ...
     start_task_exit_code: int | None = None
     start_task_failure: str | None = None  # "Code: message" from startTaskInfo.failureInfo
+    # "Code: message" of each error the node reports (an image it could not pull, ...)
+    errors: tuple[str, ...] = ()
 
 
 def _text(value: Any) -> str:
@@ -78,6 +80,12 @@ def read_allocation(client: BatchClient, pool_id: str) -> PoolAllocation | None:
     )
 
 
+def _node_error(error: Any) -> str:
+    """``Code: message: detail...``; the details say what to do (which image to load)."""
+    details = [d.value for d in error.error_details or () if d.value]
+    return ": ".join(p for p in (error.code, error.message, *details) if p) or "error"
+
+
 def read_nodes(client: BatchClient, pool_id: str) -> list[NodeHealth]:
     """Every node of the pool with its state and start task outcome (one paged list)."""
     try:
@@ -98,6 +106,7 @@ def read_nodes(client: BatchClient, pool_id: str) -> list[NodeHealth]:
                 start_task_failure=": ".join(p for p in (failure.code, failure.message) if p)
                 if failure
                 else None,
+                errors=tuple(_node_error(e) for e in node.errors or ()),
             )
         )
     return out

@@ -94,7 +94,8 @@ class PoolWatch:
 
     def _describe(self, node: bn.NodeHealth) -> str:
         if node.state != "starttaskfailed":
-            return f"node {node.id} is {node.state}"
+            said = f" ({'; '.join(node.errors)})" if node.errors else ""
+            return f"node {node.id} is {node.state}{said}"
         parts = []
         if node.start_task_exit_code is not None:
             parts.append(f"exit code {node.start_task_exit_code}")

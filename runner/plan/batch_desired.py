@@ -17,6 +17,7 @@ from typing import Any
 
 from runner.errors import Diagnostic, SpecError
 from runner.plan.batch_inputs import BatchInputs, InputFile
+from runner.plan.canonical import SENSITIVE
 from runner.plan.provenance import Stamp
 from runner.spec.batch_containers import WORKING_DIRECTORY, PoolContainers, TaskContainer
 from runner.spec.models import BATCH_ID, BatchJob
@@ -168,7 +169,7 @@ def container_configuration(containers: PoolContainers) -> dict[str, Any]:
         "type": containers.type,
         "containerImageNames": list(containers.images),
         "containerRegistries": [
-            {"registryServer": r.server.lower(), "username": r.username}
+            {"registryServer": r.server.lower(), "username": r.username, "password": SENSITIVE}
             for r in containers.registries
         ],
     }
@@ -253,7 +254,7 @@ def with_dependencies(
             start_files=tasks[0].start_files if tasks else (),
             depends_on=deps[merge.id],
             merged=merged,
-            container=merge.container,
+            container=merge.container or spec.tasks.container,
         )
     )
     return tasks

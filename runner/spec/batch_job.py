@@ -319,6 +319,14 @@ class BatchJob(Model):
                     part,
                     "container",
                 )
+        if self.pool.containers is not None and self.tasks.container is None:
+            # Batch fails each such task on the node (ContainerTaskSettingsNotFound).
+            raise located(
+                f"pool {self.pool.id!r} runs containers, and a task on it must run in one: "
+                "give tasks.container (its image); the merge task runs in the same image "
+                "unless merge.container names another",
+                "tasks",
+            )
         return self
 
     @property

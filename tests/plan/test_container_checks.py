@@ -23,6 +23,8 @@ def _desired(pool: dict[str, Any], container: dict[str, Any] | None = None) -> D
         "id": "t-{{ file.stem }}",
         "command": "wc -w {{ file.name }}",
     }
+    if container is None and "containers" in pool:
+        container = {"image": "busybox:1.36"}
     if container is not None:
         tasks["container"] = container
     spec = BatchJob.model_validate(
@@ -67,13 +69,13 @@ def test_the_registry_password_is_in_no_part_of_the_plan(monkeypatch: Any) -> No
     desired = _desired({"containers": {"registries": [REGISTRY]}})
     assert "s3cret-value" not in repr(desired.pool)
     assert desired.pool["containerConfiguration"]["containerRegistries"] == [
-        {"registryServer": "myregistry.azurecr.io", "username": "puller"}
+        {"registryServer": "myregistry.azurecr.io", "username": "puller", "password": "(sensitive)"}
     ]
 
 
 def test_the_container_a_task_runs_in_is_part_of_its_identity() -> None:
     pool = {"containers": {"images": ["busybox:1.36"]}}
-    (bare,) = _desired(pool).tasks
+    (bare,) = _desired({}).tasks
     (boxed,) = _desired(pool, {"image": "busybox:1.36"}).tasks
     (other,) = _desired(pool, {"image": "busybox:1.37"}).tasks
     assert boxed.canonical()["containerSettings"] == {
@@ -125,3 +127,29 @@ def test_a_registry_whose_password_variable_is_unset_is_located() -> None:
     ((field, why),) = registry_password_problems(desired, {"REG_PASS": ""})
     assert field == "pool.containers.registries[0].passwordEnv"
     assert "REG_PASS that holds its password is not set" in why
+
+
+def test_the_merge_task_runs_in_the_tasks_image_unless_it_names_its_own() -> None:
+    def merge_image(merge: dict[str, Any]) -> str | None:
+        spec = BatchJob.model_validate(
+            {
+                "kind": "BatchJob",
+                "name": "words",
+                "pool": {"id": "p", "containers": {}},
+                "job": {"id": "j"},
+                "tasks": {
+                    "forEachFile": "in/*.txt",
+                    "id": "t-{{ file.stem }}",
+                    "command": "wc -w {{ file.name }} > n.txt",
+                    "outputs": ["n.txt"],
+                    "container": {"image": "busybox:1.36"},
+                },
+                "merge": {"id": "total", "command": "cat */n.txt", **merge},
+                "collect": {"dir": "out"},
+            }
+        )
+        (merged,) = [t for t in desired_batch(spec, inputs_from(FILES)).tasks if t.merged]
+        return merged.container.image if merged.container else None
+
+    assert merge_image({}) == "busybox:1.36"
+    assert merge_image({"container": {"image": "python:3.12-slim"}}) == "python:3.12-slim"

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 KEEP_ALL = {"job": "never", "pool": "never", "containers": "never"}
 SECRET_ENV = "RUNNER_RELIABILITY_SECRET"
+REGISTRY_ENV = "RUNNER_RELIABILITY_REGISTRY_PASSWORD"
 # ``${#VAR}`` would open a Jinja comment; wc counts the characters instead.
 LENGTHS = 'echo "lengths $(printf %s "$TOKEN" | wc -c) $(printf %s "$OTHER" | wc -c)"; exit "$CODE"'
 
@@ -63,6 +64,36 @@ def group_spec(folder: Path, rg: str, name: str, image: str, *, cpu: Any = 1) ->
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def container_job_spec(folder: Path, name: str, image: str) -> Path:
+    """A kept job on a pool that logs in to a registry with a password from the
+    environment; its tasks run in ``image``."""
+    return write_spec(
+        folder,
+        name,
+        texts={"a.txt": "a b\n"},
+        teardown=KEEP_ALL,
+        pool={
+            "image": {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204"},
+            "containers": {
+                "registries": [
+                    {
+                        "server": "registry.example.com",
+                        "username": "puller",
+                        "passwordEnv": REGISTRY_ENV,
+                    }
+                ]
+            },
+        },
+        tasks={
+            "forEachFile": "topwords/*.txt",
+            "id": "b-{{ file.stem }}",
+            "command": "wc -w {{ file.name }}",
+            "outputs": [],
+            "container": {"image": image},
+        },
+    )
 
 
 def known_secrets(emulator: dict[str, Any], secure: str, other: str) -> dict[str, str]:
@@ -121,14 +152,19 @@ def every_command_scanned(
 ) -> None:
     secure = "sv-" + random_tokens.token_urlsafe(24)
     other = "ov-" + random_tokens.token_urlsafe(24)
+    registry_password = "rp-" + random_tokens.token_urlsafe(24)
     cli.env[SECRET_ENV] = secure
-    scanner = SecretScanner(known_secrets(emulator, secure, other))
+    cli.env[REGISTRY_ENV] = registry_password
+    scanner = SecretScanner(
+        {**known_secrets(emulator, secure, other), "registry password": registry_password}
+    )
     folder = tmp_path / "specs"
     folder.mkdir()
     rg, name = unique_name("sec-rg"), unique_name("sec")
     group = group_spec(folder, rg, name, test_image)
     job_name = unique_name("sec-tw")
     job = write_spec(folder / "job", job_name, teardown=KEEP_ALL)
+    boxed = container_job_spec(folder / "boxed", unique_name("sec-box"), test_image)
     var = ["--var", f"other={other}"]
     ws = ["--workspace", cli.workspace]
     runs = []
@@ -165,6 +201,8 @@ def every_command_scanned(
     # One at a time: both hold the workspace's lock.
     run("apply", "--plan", str(saved), *var, "--yes")
     run("apply", str(job), *ws, "--yes", "--output", "json")
+    run("plan", str(boxed), *ws)
+    run("apply", str(boxed), *ws, "--yes", "--output", "json")
     logs = []
     for fmt in ("text", "json"):
         run_all(
@@ -216,7 +254,7 @@ def every_command_scanned(
             full = aci_client.container_groups.get(cg.id.split("/")[4], cg.name)
             scanner.scan_object(full.as_dict(), f"container group {cg.name} read back")
     scanner.scan_object(resource_client.resource_groups.get(rg).as_dict(), f"resource group {rg}")
-    for spec_path in (job, failing_job):
+    for spec_path in (job, failing_job, boxed):
         doc = yaml.safe_load(spec_path.read_text())
         # Resource files carry read SAS URLs by design (that is how nodes fetch them):
         # what must hold no secret is the rest, command lines and settings above all.

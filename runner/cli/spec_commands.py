@@ -28,10 +28,7 @@ def _summary(loaded: LoadedSpec) -> str:
             f"restart {spec.restart_policy}"
         )
     else:
-        detail = (
-            f"pool {spec.pool.id}, job {spec.job.id}, "
-            f"one task per file in {spec.tasks.for_each_file}"
-        )
+        detail = f"pool {spec.pool.id}, job {spec.job.id}, {spec.tasks.source_text}"
         if spec.merge is not None:
             detail += f", then merge task {spec.merge.id}"
     return f"ok  {where}: {spec.kind} {spec.name} ({detail})"

@@ -1,6 +1,6 @@
 """The local half of a Batch plan's facts: the files a ``BatchJob`` spec names, globbed,
-resolved and hashed here once, so the planner gets them as data (``BatchInputs``) and
-apply uploads and runs exactly what the plan showed.
+resolved and hashed here once, and a sweep's rows file read, so the planner gets them as
+data (``BatchInputs``) and apply uploads and runs exactly what the plan showed.
 
 ``engine/observe.py`` reads live state the same way; neither decides anything.
 """
@@ -18,11 +18,13 @@ from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.spec.files import PACKAGE_PREFIX
 from runner.spec.models import BatchJob
+from runner.spec.sweeps import RowsProblem, read_rows
 
 
 def read_inputs(spec: BatchJob, base_dir: Path) -> BatchInputs:
     """The start task's files (in the spec's order) and the input files, with their
-    Content-MD5 and size. Relative names are relative to ``base_dir``, the spec's folder."""
+    Content-MD5 and size, or a sweep's rows file and its rows. Relative names are relative
+    to ``base_dir``, the spec's folder."""
     copy = spec.pool.start_task.copy_ if spec.pool.start_task else []
     paths = [
         package_path(c) if c.startswith(PACKAGE_PREFIX) else (base_dir / c).resolve() for c in copy
@@ -30,10 +32,19 @@ def read_inputs(spec: BatchJob, base_dir: Path) -> BatchInputs:
     for entry, path in zip(copy, paths, strict=True):
         if not path.is_file():
             raise _error(f"start task file {entry!r} does not exist", "pool.startTask.copy")
-    return BatchInputs(
-        start_files=tuple(read_file(p) for p in paths),
-        inputs=tuple(read_file(p) for p in input_files(spec, base_dir)),
-    )
+    start_files = tuple(read_file(p) for p in paths)
+    sweep = spec.tasks.for_each
+    if sweep is None:
+        inputs = tuple(read_file(p) for p in input_files(spec, base_dir))
+        return BatchInputs(start_files=start_files, inputs=inputs)
+    if sweep.rows is None:
+        return BatchInputs(start_files=start_files)
+    path = (base_dir / sweep.rows).resolve()
+    try:
+        rows = read_rows(path, sweep.rows)
+    except RowsProblem as exc:
+        raise _error(str(exc), "tasks.forEach.rows") from None
+    return BatchInputs(start_files=start_files, rows_file=read_file(path), rows=tuple(rows))
 
 
 def desired_from_files(spec: BatchJob, base_dir: Path) -> DesiredBatch:
@@ -73,6 +84,8 @@ def package_path(entry: str) -> Path:
 
 def input_files(spec: BatchJob, base_dir: Path) -> list[Path]:
     pattern = spec.tasks.for_each_file
+    if pattern is None:
+        return []  # a sweep's tasks have no input files
     matches = sorted(glob.glob(pattern, root_dir=base_dir, recursive=True))
     files = [(base_dir / m).resolve() for m in matches]
     files = [f for f in files if f.is_file()]

@@ -336,7 +336,7 @@ def _job_change(
 ) -> Change:
     spec = desired.spec.name
     addr = address(spec, "job", desired.spec.job.id)
-    after = dict(desired.job)
+    after = {**desired.job, **desired.job_inputs}
     deps = (pool.address,)
     job = observed.job
     if job is None:

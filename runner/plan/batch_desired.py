@@ -1,6 +1,6 @@
 """What a ``BatchJob`` spec asks for: the files to upload, the pool, the job, one task
-per input file and a merge task after them, with ids, commands and dependencies rendered
-and hashes of their canonical forms.
+per input file or sweep item and a merge task after them, with ids, commands and
+dependencies rendered and hashes of their canonical forms.
 
 Pure: the local files come in as ``BatchInputs``, read beforehand by ``engine/inputs.py``.
 """
@@ -12,7 +12,7 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from runner.errors import Diagnostic, SpecError
@@ -21,6 +21,7 @@ from runner.plan.canonical import SENSITIVE
 from runner.plan.provenance import Stamp
 from runner.spec.batch_containers import WORKING_DIRECTORY, PoolContainers, TaskContainer
 from runner.spec.models import BATCH_ID, BatchJob
+from runner.spec.sweeps import TaskOrigin, sweep_items
 from runner.spec.task_graph import DependencyProblem, job_dependencies, wanted_dependencies
 
 # Batch's limit on the combined length of a task's dependsOn.taskIds.
@@ -62,7 +63,7 @@ class MergedInput:
 class DesiredTask:
     id: str
     command: str  # the spec's shell command, run under /bin/sh -c on the node
-    input: LocalFile | None  # a mapped task's input file; a merge task has none
+    input: LocalFile | None  # a mapped task's input file; sweep and merge tasks have none
     outputs: tuple[str, ...]  # uploaded and collected
     # The files the pool's start task copies to the shared folder (blob -> Content-MD5):
     # the command runs them, so they are part of what the task's result depends on.
@@ -77,7 +78,7 @@ class DesiredTask:
 
     @property
     def is_merge(self) -> bool:
-        return self.input is None
+        return bool(self.merged)
 
     @property
     def command_line(self) -> str:
@@ -128,6 +129,9 @@ class DesiredBatch:
     job: dict[str, Any] = field(default_factory=dict)
     # Written on what the run makes (apply sets it); no hash covers it.
     stamp: Stamp = field(default_factory=Stamp)
+    # tasks.forEach.rows, as read for this plan: the plan names it, so that a saved plan
+    # made from other rows is seen to be stale. No hash covers it (the tasks do).
+    rows_file: InputFile | None = None
 
     @property
     def uploads(self) -> tuple[LocalFile, ...]:
@@ -149,6 +153,15 @@ class DesiredBatch:
     @property
     def job_hash(self) -> str:
         return canonical_hash(self.job)
+
+    @property
+    def job_inputs(self) -> dict[str, Any]:
+        """The local files the job's tasks are made from that are no uploads (a rows
+        file), as the plan shows them beside the job: ``plan/stale.py`` reads them."""
+        if self.rows_file is None:
+            return {}
+        rows = self.rows_file
+        return {"forEachRows": {"source": str(rows.path), "contentMd5": rows.md5}}
 
 
 def container_settings(container: TaskContainer) -> dict[str, Any]:
@@ -196,11 +209,28 @@ def start_task_command(spec: BatchJob, files: tuple[LocalFile, ...]) -> str:
     return "/bin/sh -c " + shlex.quote(" && ".join(steps) or "true")
 
 
-def _render(template: str, path: Path, variables: Mapping[str, Any], field_path: str) -> str:
+def mapped_origins(
+    spec: BatchJob, inputs: BatchInputs
+) -> list[tuple[TaskOrigin, InputFile | None]]:
+    """What each mapped task is made from, in order: an input file (with the file), or a
+    sweep's item (with none: a sweep's tasks have no input files)."""
+    sweep = spec.tasks.for_each
+    if sweep is None:
+        return [(f.path, f) for f in inputs.inputs]
+    return [(item, None) for item in sweep_items(sweep, inputs.rows)]
+
+
+def _name(origin: TaskOrigin) -> str:
+    return origin.name if isinstance(origin, PurePath) else str(origin)
+
+
+def _render(
+    template: str, origin: TaskOrigin, variables: Mapping[str, Any], field_path: str
+) -> str:
     from runner.spec.templates import render_task_template
 
     try:
-        return render_task_template(template, path, variables)
+        return render_task_template(template, origin, variables)
     except ValueError as exc:
         raise _error(str(exc), field_path) from None
 
@@ -208,14 +238,14 @@ def _render(template: str, path: Path, variables: Mapping[str, Any], field_path:
 def with_dependencies(
     spec: BatchJob,
     mapped: list[DesiredTask],
-    paths: list[Path],
+    origins: list[TaskOrigin],
     given: list[tuple[str, ...]],
     env: Mapping[str, Any],
 ) -> list[DesiredTask]:
     """The mapped tasks with what they depend on, then the merge task, if the spec has
     one: it depends on every mapped task and receives the files each gives it (``given``,
-    per mapped task), in input file order."""
-    pairs = [(t.id, p) for t, p in zip(mapped, paths, strict=True)]
+    per mapped task), in input file (or sweep) order."""
+    pairs = [(t.id, o) for t, o in zip(mapped, origins, strict=True)]
     try:
         deps = job_dependencies(spec, pairs)
         wanted = wanted_dependencies(spec, pairs)
@@ -283,31 +313,37 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
     env = dict(spec.vars)
     tasks: list[DesiredTask] = []
     given: list[tuple[str, ...]] = []  # per mapped task, the files it gives the merge
-    seen_ids: dict[str, Path] = {}
+    origins = mapped_origins(spec, inputs)
+    seen_ids: dict[str, TaskOrigin] = {}
     seen_blobs: dict[str, Path] = {}
-    for found in inputs.inputs:
-        path = found.path
-        task_id = _render(spec.tasks.id, path, env, "tasks.id")
+    for origin, found in origins:
+        task_id = _render(spec.tasks.id, origin, env, "tasks.id")
         if not BATCH_ID.match(task_id):
             raise _error(
-                f"task id {task_id!r} (from {path.name}) is not 1-64 letters, digits, '-' and '_'",
+                f"task id {task_id!r} (from {_name(origin)}) is not 1-64 letters, digits, "
+                "'-' and '_'",
                 "tasks.id",
             )
-        if task_id in seen_ids:
+        # Batch keeps an id's case but compares ids without it.
+        if task_id.lower() in seen_ids:
             raise _error(
-                f"task id {task_id!r} repeats for {seen_ids[task_id].name} and {path.name}",
+                f"task id {task_id!r} repeats for {_name(seen_ids[task_id.lower()])} and "
+                f"{_name(origin)}",
                 "tasks.id",
             )
-        if path.name in seen_blobs:
-            raise _error(
-                f"two input files are named {path.name!r}: {seen_blobs[path.name]} and {path}",
-                "tasks.forEachFile",
-            )
-        seen_ids[task_id] = seen_blobs[path.name] = path
-        outputs = tuple(_render(o, path, env, "tasks.outputs") for o in spec.tasks.outputs)
+        seen_ids[task_id.lower()] = origin
+        if found is not None:
+            if found.path.name in seen_blobs:
+                raise _error(
+                    f"two input files are named {found.path.name!r}: "
+                    f"{seen_blobs[found.path.name]} and {found.path}",
+                    "tasks.forEachFile",
+                )
+            seen_blobs[found.path.name] = found.path
+        outputs = tuple(_render(o, origin, env, "tasks.outputs") for o in spec.tasks.outputs)
         names = outputs
         if spec.merge is not None and spec.merge.inputs is not None:
-            rendered = (_render(i, path, env, "merge.inputs") for i in spec.merge.inputs)
+            rendered = (_render(i, origin, env, "merge.inputs") for i in spec.merge.inputs)
             names = tuple(dict.fromkeys(rendered))
         given.append(names)
         # What the merge takes and the task would not collect is uploaded all the same.
@@ -315,8 +351,8 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
         tasks.append(
             DesiredTask(
                 id=task_id,
-                command=_render(spec.tasks.command, path, env, "tasks.command"),
-                input=_local_file(found, containers["input"]),
+                command=_render(spec.tasks.command, origin, env, "tasks.command"),
+                input=None if found is None else _local_file(found, containers["input"]),
                 outputs=outputs,
                 start_files=start_files,
                 dependency_action=spec.tasks.dependency_action,
@@ -324,7 +360,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
                 container=spec.tasks.container,
             )
         )
-    tasks = with_dependencies(spec, tasks, [f.path for f in inputs.inputs], given, env)
+    tasks = with_dependencies(spec, tasks, [o for o, _ in origins], given, env)
 
     pool = spec.pool
     start = pool.start_task
@@ -359,4 +395,5 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
         tasks=tuple(tasks),
         pool=pool_canonical,
         job=job,
+        rows_file=inputs.rows_file,
     )

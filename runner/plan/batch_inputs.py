@@ -1,11 +1,13 @@
 """The local files a ``BatchJob`` spec names, as data: what ``engine/inputs.py`` read (paths,
-Content-MD5, sizes) when the plan was made. The planner turns them into uploads and tasks
-without touching the disk, and apply uses the very same ones."""
+Content-MD5, sizes, a sweep's rows) when the plan was made. The planner turns them into
+uploads and tasks without touching the disk, and apply uses the very same ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from runner.spec.sweeps import SweepRow
 
 
 @dataclass(frozen=True)
@@ -24,3 +26,6 @@ class BatchInputs:
     start_files: tuple[InputFile, ...] = ()
     # the files tasks.forEachFile matched, sorted: one task each
     inputs: tuple[InputFile, ...] = ()
+    # tasks.forEach.rows: the file, and its rows in order (one task each)
+    rows_file: InputFile | None = None
+    rows: tuple[SweepRow, ...] = ()

@@ -1,9 +1,10 @@
-"""What made a saved plan stale, when it is local files: ``apply --plan`` names each input
-or start task file whose content changed since ``plan -out`` read it, and those that
+"""What made a saved plan stale, when it is local files: ``apply --plan`` names each input,
+start task or rows file whose content changed since ``plan -out`` read it, and those that
 appeared or went away, rather than only saying that the plan differs.
 
 Pure: both plans are data. A blob's change holds the local file it comes from
-(``after.source``) and that file's Content-MD5 when the plan was made.
+(``after.source``) and that file's Content-MD5 when the plan was made; a job's change the
+rows file its sweep's tasks come from (``after.forEachRows``), likewise.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ def local_files(plan: Mapping[str, Any]) -> dict[str, str | None]:
     files: dict[str, str | None] = {}
     for change in plan.get("changes") or ():
         after = change.get("after") or {}
+        rows = after.get("forEachRows")
+        if isinstance(rows, dict) and isinstance(rows.get("source"), str):
+            files[rows["source"]] = rows.get("contentMd5")
         if Address.parse(str(change.get("address", ""))).resource_kind != "Blob":
             continue
         if isinstance(after.get("source"), str):

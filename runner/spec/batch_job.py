@@ -22,6 +22,7 @@ from runner.spec.base import (
     parse_ttl,
 )
 from runner.spec.batch_containers import CONTAINER_IMAGE, PoolContainers, TaskContainer
+from runner.spec.sweeps import ForEach
 from runner.spec.templates import is_template, literal_text
 
 
@@ -112,7 +113,7 @@ TASK_ID_RULE = f"task ids are 1-{MAX_BATCH_ID} letters, digits, '-' and '_'"
 
 
 def task_id_template_problem(template: str) -> str | None:
-    """Why no input file can give a valid task id from ``template``, or None."""
+    """Why no input file or sweep item can give a valid task id from ``template``, or None."""
     if not is_template(template):
         return None if BATCH_ID.match(template) else TASK_ID_RULE
     literal = literal_text(template)
@@ -122,13 +123,13 @@ def task_id_template_problem(template: str) -> str | None:
     if bad:
         shown = ", ".join(repr(c) for c in bad)
         return (
-            f"{TASK_ID_RULE}, and the text around the id's {{{{ file.* }}}} expressions "
-            f"holds {shown}: no input file can give a valid id"
+            f"{TASK_ID_RULE}, and the text around the id's {{{{ }}}} expressions "
+            f"holds {shown}: no task can get a valid id"
         )
     if len(literal) > MAX_BATCH_ID and "{%" not in template:
         return (
             f"task ids are at most {MAX_BATCH_ID} characters, and the text around the id's "
-            f"{{{{ file.* }}}} expressions already has {len(literal)}"
+            f"{{{{ }}}} expressions already has {len(literal)}"
         )
     return None
 
@@ -165,13 +166,16 @@ DependencyAction = Literal["block", "satisfy"]
 
 
 class TaskFactory(Model):
-    """One task per input file matched by ``forEachFile`` (a glob relative to the spec file).
+    """One task per input file matched by ``forEachFile`` (a glob relative to the spec
+    file), or per item of a sweep, ``forEach`` (``runner.spec.sweeps``): exactly one.
 
     ``id``, ``command`` and ``outputs`` are templates over ``file`` (``file.name``,
-    ``file.stem``, ``file.suffix``) and ``vars``; they are rendered per file by the planner.
+    ``file.stem``, ``file.suffix``), or over a sweep's ``item`` or ``row`` and ``index``,
+    and ``vars``; they are rendered per task by the planner.
     """
 
-    for_each_file: str
+    for_each_file: str | None = None
+    for_each: ForEach | None = None
     id: str
     command: str
     outputs: list[str] = Field(default_factory=list)
@@ -194,6 +198,32 @@ class TaskFactory(Model):
         if problem:
             raise ValueError(problem)
         return v
+
+    @property
+    def source_text(self) -> str:
+        """What the tasks are made from, in words."""
+        sweep = self.for_each
+        if sweep is None:
+            return f"one task per file in {self.for_each_file}"
+        if sweep.values is not None:
+            return f"one task per value of tasks.forEach.values ({len(sweep.values)})"
+        if sweep.range is not None:
+            r = sweep.range
+            step = f" step {r.step}" if r.step != 1 else ""
+            return f"one task per number from {r.start} to {r.end}{step}"
+        return f"one task per row of {sweep.rows}"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskFactory:
+        if (self.for_each_file is None) == (self.for_each is None):
+            both = self.for_each_file is not None
+            raise located(
+                "tasks takes exactly one of forEachFile (a glob: one task per input file) "
+                "and forEach (values, range or rows: one task per item)"
+                + ("; it has both" if both else ""),
+                *(("forEach",) if both else ()),
+            )
+        return self
 
 
 class MergeTask(Model):

@@ -1,73 +1,59 @@
 """Offline checks of the local files a spec names, run by ``validate``, ``plan`` and
-``apply`` before anything is read from or sent to a target: a Batch job's input glob must
-match files, the task ids they give must be valid and distinct, its start task's files
-must exist, the tasks they depend on must be tasks of the job and never wait for each
-other in a cycle, and a collect folder must be a folder that can be made. Located in the
-spec.
+``apply`` before anything is read from or sent to a target: a Batch job's tasks (its input
+glob must match files, or its rows file hold rows; see ``task_checks``), its start task's
+files must exist, and a collect folder must be a folder that can be made. Located in the
+spec, or in a rows file.
 
 Not part of loading: ``destroy`` and ``status`` must work after the inputs are gone.
 """
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from runner.errors import Diagnostic, SpecError
-from runner.spec.base import BATCH_ID, BATCH_ID_CHARS, MAX_BATCH_ID
 from runner.spec.loader import LoadedSpec
-from runner.spec.models import BatchJob, ContainerGroup
-from runner.spec.task_graph import DependencyProblem, job_dependencies
-from runner.spec.templates import render_task_template
+from runner.spec.models import ContainerGroup
+from runner.spec.task_checks import TaskProblems, check_tasks
 
 PACKAGE_PREFIX = "package:"
 
 
 def raise_file_problems(specs: Sequence[LoadedSpec], cwd: Path | None = None) -> None:
     """Raises one ``SpecError`` naming every problem of every spec, if there are any."""
-    problems = [d for loaded in specs for d in check_files(loaded, cwd)]
+    problems: list[Diagnostic] = []
+    sources = {s.source.name: s.source.text for s in specs if s.source}
+    for loaded in specs:
+        found = _check(loaded, cwd)
+        problems += found.diagnostics
+        sources.update(found.sources)
     if problems:
-        sources = {s.source.name: s.source.text for s in specs if s.source}
         raise SpecError(problems, sources)
 
 
 def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]:
+    return _check(loaded, cwd).diagnostics
+
+
+def _check(loaded: LoadedSpec, cwd: Path | None = None) -> TaskProblems:
     spec = loaded.spec
     cwd = cwd or Path.cwd()
     if isinstance(spec, ContainerGroup):
         if not spec.runs_to_completion:
-            return []
+            return TaskProblems()
         problem = collect_dir_problem(cwd / spec.collect_dir)
         field = "collect.dir" if spec.collect and spec.collect.dir else "name"
-        return [_diagnostic(loaded, problem, field)] if problem else []
+        return TaskProblems([_diagnostic(loaded, problem, field)] if problem else [])
     problems: list[Diagnostic] = []
     problem = collect_dir_problem(cwd / spec.collect.dir)
     if problem:
         problems.append(_diagnostic(loaded, problem, "collect.dir"))
     base = loaded.base_dir
-    pattern = spec.tasks.for_each_file
-    matches = sorted(glob.glob(pattern, root_dir=base, recursive=True))
-    inputs = [m for m in matches if (base / m).is_file()]
-    if not inputs:
-        problems.append(
-            _diagnostic(
-                loaded,
-                f"tasks.forEachFile {pattern!r} matches no files under {base}",
-                "tasks.forEachFile",
-            )
-        )
-    problem = task_id_problem(spec, base, inputs)
-    if problem:
-        problems.append(_diagnostic(loaded, problem, "tasks.id"))
-    elif inputs and (spec.tasks.depends_on or spec.merge):
-        mapped = [(_task_id(spec, base, name), (base / name).resolve()) for name in inputs]
-        try:
-            job_dependencies(spec, mapped)
-        except DependencyProblem as exc:
-            problems.append(_diagnostic(loaded, str(exc), exc.field))
+    tasks = check_tasks(loaded)
+    problems += tasks.diagnostics
     copies = spec.pool.start_task.copy_ if spec.pool.start_task else []
     for i, entry in enumerate(copies):
         if not _exists(entry, base):
@@ -79,50 +65,7 @@ def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]
                     f"pool.startTask.copy[{i}]",
                 )
             )
-    return problems
-
-
-def task_id_problem(spec: BatchJob, base: Path, inputs: Sequence[str]) -> str | None:
-    """Why the ids ``tasks.id`` gives the input files (relative to ``base``) cannot all be
-    task ids of one job, or None: each must be a Batch id, and no two the same."""
-    first: str | None = None
-    invalid = 0
-    seen: dict[str, str] = {}
-    for name in inputs:
-        try:
-            task_id = render_task_template(spec.tasks.id, (base / name).resolve(), spec.vars)
-        except ValueError as exc:
-            return str(exc)
-        if not BATCH_ID.match(task_id):
-            invalid += 1
-            first = first or _invalid_task_id(task_id, name)
-            continue
-        # Batch keeps an id's case but compares ids without it.
-        other = seen.setdefault(task_id.lower(), name)
-        if other != name and first is None:
-            return (
-                f"task id {task_id!r} is made for both {other} and {name}: the ids of a "
-                "job's tasks must differ (Batch ignores case)"
-            )
-    if first is not None and invalid > 1:
-        first += f" (and {invalid - 1} more input file{'s' if invalid > 2 else ''})"
-    return first
-
-
-def _task_id(spec: BatchJob, base: Path, name: str) -> str:
-    return render_task_template(spec.tasks.id, (base / name).resolve(), spec.vars)
-
-
-def _invalid_task_id(task_id: str, name: str) -> str:
-    bad = sorted(set(task_id) - BATCH_ID_CHARS)
-    if bad:
-        why = f"it holds {', '.join(repr(c) for c in bad)}"
-    else:
-        why = f"it has {len(task_id)} characters" if task_id else "it is empty"
-    return (
-        f"task id {task_id!r} (from {name}) is not a Batch id: 1-{MAX_BATCH_ID} letters, "
-        f"digits, '-' and '_', and {why}"
-    )
+    return TaskProblems(problems, tasks.sources)
 
 
 def collect_dir_problem(path: Path) -> str | None:

@@ -2,8 +2,8 @@
 depends on names a task of the job, every id range covers at least one, and no task
 waits, through others, for itself (Batch would keep such tasks active for good).
 
-Pure: ``spec/files.py`` runs it on the ids the input files give, before anything is
-made, and the planner on the tasks it makes.
+Pure: ``spec/files.py`` runs it on the ids the input files or sweep items give, before
+anything is made, and the planner on the tasks it makes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from runner.spec.models import BatchJob
+from runner.spec.sweeps import TaskOrigin
 from runner.spec.templates import render_task_template
 
 
@@ -101,11 +102,12 @@ def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
 
 
 def wanted_dependencies(
-    spec: BatchJob, mapped: Sequence[tuple[str, PurePath]]
+    spec: BatchJob, mapped: Sequence[tuple[str, TaskOrigin]]
 ) -> dict[str, Wanted]:
     """What each of a job's tasks says it depends on, rendered: ``mapped`` holds each
-    mapped task's id and input file, in input order; a merge task depends on every mapped
-    task. Raises ``DependencyProblem`` (a template that fails to render included)."""
+    mapped task's id and what it is made from (input file or sweep item), in order; a
+    merge task depends on every mapped task. Raises ``DependencyProblem`` (a template that
+    fails to render included)."""
     deps = spec.tasks.depends_on
     wanted: dict[str, Wanted] = {}
     for task_id, path in mapped:
@@ -136,7 +138,7 @@ def wanted_dependencies(
 
 
 def job_dependencies(
-    spec: BatchJob, mapped: Sequence[tuple[str, PurePath]]
+    spec: BatchJob, mapped: Sequence[tuple[str, TaskOrigin]]
 ) -> dict[str, tuple[str, ...]]:
     """Each task's dependencies as task ids of the job (see ``wanted_dependencies``),
     checked: raises ``DependencyProblem``."""
@@ -147,7 +149,7 @@ def job_dependencies(
     return resolve(wanted, fields)
 
 
-def _bound(value: int | str, path: PurePath, spec: BatchJob, where: str) -> int:
+def _bound(value: int | str, path: TaskOrigin, spec: BatchJob, where: str) -> int:
     if isinstance(value, int):
         return value
     try:
@@ -156,7 +158,11 @@ def _bound(value: int | str, path: PurePath, spec: BatchJob, where: str) -> int:
         raise DependencyProblem(str(exc), where) from None
     if not text.isdigit():
         raise DependencyProblem(
-            f"task id range bound {value!r} gives {text!r} for {path.name}, not a whole number",
+            f"task id range bound {value!r} gives {text!r} for {_name(path)}, not a whole number",
             where,
         )
     return int(text)
+
+
+def _name(origin: TaskOrigin) -> str:
+    return origin.name if isinstance(origin, PurePath) else str(origin)

@@ -2,8 +2,8 @@
 
 Only string scalars are rendered, one at a time, so a template error knows its scalar's
 position; the error's line inside the template is added to it. Batch task templates keep
-their ``{{ file.* }}`` expressions at load time and are rendered per input file later by
-``render_task_template``.
+their expressions over ``file`` (an input file), ``item``, ``row`` and ``index`` (a sweep's)
+at load time and are rendered per task later by ``render_task_template``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.utils import missing
 
 from runner.spec.sandbox import BoundedSandbox, render_bounded
+from runner.spec.sweeps import RowFields, SweepItem, TaskOrigin
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _EXPRESSION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
@@ -31,6 +32,23 @@ _UNDEFINED_NAME = "undefined name {!r} (templates see vars and env())"
 # A failing block longer than this is named by its marker alone in advice.
 _MAX_BLOCK = 40
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+# How a row that lacks a field a template uses is told (a rows file's problem, not the spec's).
+ROW_FIELD_MISSING = "the row has no field"
+# What a mapped task's templates may name besides vars and env(): its input file, or its
+# sweep item or row and place in the sweep. Each is there for one kind of tasks only.
+TASK_NAMES = ("file", "item", "row", "index")
+_TASK_FIELDS = (
+    "tasks.id, tasks.command, tasks.outputs, tasks.environment, tasks.dependsOn and merge.inputs"
+)
+_ONLY_IN = {
+    "file": f"file is defined only in a BatchJob's {_TASK_FIELDS}, with tasks.forEachFile",
+    "item": (
+        f"item is defined only in a BatchJob's {_TASK_FIELDS}, with tasks.forEach.values "
+        "or tasks.forEach.range"
+    ),
+    "row": f"row is defined only in a BatchJob's {_TASK_FIELDS}, with tasks.forEach.rows",
+    "index": f"index is defined only in a BatchJob's {_TASK_FIELDS}, with tasks.forEach",
+}
 
 
 class Vars(dict[str, Any]):
@@ -56,15 +74,15 @@ class SpecUndefined(StrictUndefined):
                 f"file has no attribute {name!r} "
                 "(use file.name, file.stem, file.suffix or file.path)"
             )
+        if isinstance(obj, RowFields):
+            known = ", ".join(obj) or "none"
+            return f"{ROW_FIELD_MISSING} {name!r} (its fields: {known})"
         if obj is not missing:
             return f"{type(obj).__name__} value has no attribute {name!r}"
         if name == "inputs":
             return "inputs is defined only in a BatchJob's merge.command and merge.outputs"
-        if name == "file":
-            return (
-                "file is defined only in a BatchJob's tasks.id, tasks.command, tasks.outputs, "
-                "tasks.dependsOn.taskIds and merge.inputs"
-            )
+        if name in _ONLY_IN:
+            return _ONLY_IN[name]
         return _UNDEFINED_NAME.format(name)
 
 
@@ -168,42 +186,75 @@ _SAMPLES: dict[str, Any] = {
 }
 
 
-def render_keeping_file(source: str, variables: Mapping[str, Any], name: str = "file") -> str:
-    """Render ``vars`` and ``env()`` but keep every ``{{ ... }}`` that uses ``name``
-    (``file``, or a merge task's ``inputs``) as written.
+def render_keeping_file(
+    source: str, variables: Mapping[str, Any], names: str | tuple[str, ...] = TASK_NAMES
+) -> str:
+    """Render ``vars`` and ``env()`` but keep every ``{{ ... }}`` that uses one of
+    ``names`` (a mapped task's ``file``, ``item``, ``row``, ``index``, or a merge task's
+    ``inputs``) as written.
 
     The kept text is checked by rendering it once for a sample value, so a bad ``file.*``
-    expression is reported at load time rather than when tasks are made.
+    expression is reported at load time rather than when tasks are made. A sweep's items
+    and rows are known only once its values or rows file are: text naming them is parsed
+    here and rendered, per task, by the file checks (``spec/files.py``).
     """
-    sample = {name: _SAMPLES[name]}
-    if any(re.search(rf"\b{name}\b", block) for block in _STATEMENT.findall(source)):
-        # A {% %} block over file.* cannot be split out: keep it all for per-file rendering.
-        render(source, variables, **sample)
+    names = (names,) if isinstance(names, str) else names
+    if any(
+        re.search(rf"\b{name}\b", block) for block in _STATEMENT.findall(source) for name in names
+    ):
+        # A {% %} block over file.* cannot be split out: keep it all for per-task rendering.
+        _check_sample(source, variables)
         return source
     kept: list[str] = []
 
     def hold(match: re.Match[str]) -> str:
-        if not _uses_name(match.group(0), name):
+        if not any(_uses_name(match.group(0), name) for name in names):
             return match.group(0)
         kept.append(match.group(0))
         return f"\x00{len(kept) - 1}\x00"
 
     held = _EXPRESSION.sub(hold, source)
-    # Markers in the output came from variable values: escape them so the per-file
+    # Markers in the output came from variable values: escape them so the per-task
     # rendering shows them as written instead of running them.
     rendered = _MARKER.sub(lambda m: "{{ '" + m.group(0) + "' }}", render(held, variables))
     result = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], rendered)
-    render(result, variables, **sample)
+    _check_sample(result, variables)
     return result
 
 
-def render_task_template(template: str, file: PurePath, variables: Mapping[str, Any]) -> str:
-    """Render a task template (``tasks.id``, ``tasks.command``, ``tasks.outputs[*]``) for one
-    input file: ``file.name``, ``file.stem``, ``file.suffix``, ``file.path`` and ``vars``."""
+def _check_sample(source: str, variables: Mapping[str, Any]) -> None:
+    if any(_names_in(source, name) for name in ("item", "row", "index")):
+        try:
+            environment().parse(source)
+        except TemplateSyntaxError as exc:
+            raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno) from None
+        return
+    render(source, variables, **{k: v for k, v in _SAMPLES.items() if _names_in(source, k)})
+
+
+def _names_in(source: str, name: str) -> bool:
     try:
-        return render(template, variables, file=FileInfo.of(PurePath(file)))
+        parsed = environment().parse(source)
+    except TemplateSyntaxError:
+        return False
+    return any(found.name == name for found in parsed.find_all(nodes.Name))
+
+
+def task_names(origin: TaskOrigin) -> dict[str, Any]:
+    """What a mapped task's templates see of what it is made from."""
+    if isinstance(origin, SweepItem):
+        return origin.names()
+    return {"file": FileInfo.of(PurePath(origin))}
+
+
+def render_task_template(template: str, origin: TaskOrigin, variables: Mapping[str, Any]) -> str:
+    """Render a task template (``tasks.id``, ``tasks.command``, ``tasks.outputs[*]``, ...)
+    for one task: for an input file ``file.name``, ``file.stem``, ``file.suffix`` and
+    ``file.path``; for a sweep item ``item`` or ``row``, and ``index``; ``vars`` always."""
+    try:
+        return render(template, variables, **task_names(origin))
     except TemplateProblem as exc:
-        raise ValueError(f"task template {template!r} for {file}: {exc.message}") from None
+        raise ValueError(f"task template {template!r} for {origin}: {exc.message}") from None
 
 
 def render_merge_template(
@@ -343,9 +394,10 @@ def _template_line(exc: BaseException) -> int:
 
 
 def _needle(exc: BaseException) -> str | None:
-    if str(exc).startswith("file is defined only"):
-        return "file"
-    match = re.search(r"attribute '([^']+)'|vars\.(\w+)|name '([^']+)'", str(exc))
+    for name, message in _ONLY_IN.items():
+        if str(exc) == message:
+            return name
+    match = re.search(r"attribute '([^']+)'|field '([^']+)'|vars\.(\w+)|name '([^']+)'", str(exc))
     if not match:
         return None
     return next(g for g in match.groups() if g)

@@ -11,6 +11,7 @@ import pytest
 from runner.engine.inputs import read_inputs
 from runner.errors import SpecError
 from runner.spec.models import BatchJob
+from runner.spec.sweeps import ForEach
 
 
 def spec(copy: list[str], pattern: str = "in/*.txt") -> BatchJob:
@@ -68,3 +69,22 @@ def test_a_missing_start_task_file_is_a_spec_error(tmp_path: Path) -> None:
             read_inputs(spec([entry]), tmp_path)
         assert says in info.value.diagnostics[0].summary
         assert info.value.diagnostics[0].field_path == "pool.startTask.copy"
+
+
+def test_a_rows_sweep_reads_its_rows_and_hashes_the_file(tmp_path: Path) -> None:
+    data = b"sample,reads\na,1\nb,2\n"
+    (tmp_path / "samples.csv").write_bytes(data)
+    sweep = spec([]).model_copy(
+        update={
+            "tasks": spec([]).tasks.model_copy(
+                update={"for_each_file": None, "for_each": ForEach(rows="samples.csv")}
+            )
+        }
+    )
+    facts = read_inputs(sweep, tmp_path)
+    assert facts.inputs == ()
+    assert facts.rows_file is not None and facts.rows_file.md5 == md5_of(data)
+    assert [(r.fields, r.line) for r in facts.rows] == [
+        ({"sample": "a", "reads": "1"}, 2),
+        ({"sample": "b", "reads": "2"}, 3),
+    ]

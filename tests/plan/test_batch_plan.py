@@ -1,7 +1,8 @@
 """Data-driven cases for the Batch planner: ``cases/batch/<case>.yaml`` holds a spec, the
 local files it names as the fact step would have read them (``inputs``: the start task's
-files and the files ``forEachFile`` matched, each with its content), the observed live
-state and the expected changes, in order. Nothing is read from disk: the planner is pure."""
+files and the files ``forEachFile`` matched, each with its content, or a sweep's rows
+file, ``rows``), the observed live state and the expected changes, in order. Nothing is
+read from disk: the planner is pure."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.plan.model import Change
 from runner.plan.ownership import Ownership
 from runner.spec.models import BatchJob
+from runner.spec.sweeps import parse_rows
 
 CASES = sorted((Path(__file__).parent / "cases" / "batch").glob("*.yaml"))
 WORKSPACE = "ws"
@@ -45,7 +47,17 @@ def inputs_from(data: dict[str, dict[str, str]]) -> BatchInputs:
             for name, text in (data.get(role) or {}).items()
         )
 
-    return BatchInputs(start_files=files("startTask"), inputs=files("forEachFile"))
+    rows = data.get("rows") or {}
+    if not rows:
+        return BatchInputs(start_files=files("startTask"), inputs=files("forEachFile"))
+    # A sweep's rows file, parsed as engine/inputs.py parses it.
+    ((name, text),) = rows.items()
+    rows_file = files("rows")[0]
+    return BatchInputs(
+        start_files=files("startTask"),
+        rows_file=rows_file,
+        rows=tuple(parse_rows(text, name)),
+    )
 
 
 def plan_case(spec: BatchJob, inputs: BatchInputs, observed: ObservedBatch) -> list[Change]:

@@ -147,7 +147,7 @@ def _job_problem(task_id: str) -> Diagnostic:
 
 def test_a_task_id_template_whose_own_text_cannot_be_an_id_is_refused_at_load() -> None:
     problem = _job_problem("bad id {{ file.stem }}")
-    assert "the text around the id's {{ file.* }} expressions holds ' '" in problem.summary
+    assert "the text around the id's {{ }} expressions holds ' '" in problem.summary
     problem = _job_problem("t:{{ file.stem }}/{{ file.suffix }}")
     assert "holds '/', ':'" in problem.summary
     problem = _job_problem("{{ vars.prefix * 13 }}-{{ file.stem }}")

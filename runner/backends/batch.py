@@ -163,6 +163,9 @@ def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> Observed
             pool_id=job.pool_info.pool_id if job.pool_info else "",
             owner=parse_items(job.metadata),
             uses_task_dependencies=bool(job.uses_task_dependencies),
+            environment={
+                e.name: e.value or "" for e in job.common_environment_settings or () if e.name
+            },
         ),
         tasks=tasks,
         containers=containers,
@@ -295,6 +298,10 @@ def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> No
         pool_info=bm.BatchPoolInfo(pool_id=desired.spec.pool.id),
         metadata=_metadata(desired, workspace, desired.job_hash),
         uses_task_dependencies=desired.uses_dependencies or None,
+        common_environment_settings=[
+            bm.EnvironmentSetting(name=k, value=v) for k, v in desired.job_environment.items()
+        ]
+        or None,
     )
     _create(client.create_job, options)
 

@@ -91,7 +91,10 @@ def task_options(
         resource_files=files,
         output_files=outputs,
         constraints=constraints,
-        environment_settings=[bm.EnvironmentSetting(name=IDENTITY_SETTING, value=task.identity)],
+        environment_settings=[
+            bm.EnvironmentSetting(name=IDENTITY_SETTING, value=task.identity),
+            *(bm.EnvironmentSetting(name=k, value=v) for k, v in task.environment),
+        ],
         depends_on=_dependencies(task),
         exit_conditions=_exit_conditions(task),
         container_settings=_container_settings(task),

@@ -378,6 +378,19 @@ def _job_change(
             depends_on=deps,
             owned=True,
         )
+    if job.environment != desired.job_environment:
+        return Change(
+            address=addr,
+            action=Action.REPLACE,
+            waits_for_delete=True,
+            reason="job.environment changed, and Batch cannot change a job's common "
+            "environment: made again, its tasks run again",
+            before={**before, "commonEnvironmentSettings": dict(job.environment)},
+            after=after,
+            replace_paths=("job.commonEnvironmentSettings",),
+            depends_on=deps,
+            owned=True,
+        )
     if job.pool_id != desired.spec.pool.id:
         return Change(
             address=addr,

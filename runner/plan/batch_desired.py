@@ -20,6 +20,7 @@ from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.plan.canonical import SENSITIVE
 from runner.plan.provenance import Stamp
 from runner.spec.batch_containers import WORKING_DIRECTORY, PoolContainers, TaskContainer
+from runner.spec.batch_environment import looks_secret
 from runner.spec.models import BATCH_ID, BatchJob
 from runner.spec.sweeps import TaskOrigin, sweep_items
 from runner.spec.task_graph import DependencyProblem, job_dependencies, wanted_dependencies
@@ -75,6 +76,7 @@ class DesiredTask:
     handed_on: tuple[str, ...] = ()  # uploaded for the merge task, not collected
     merged: tuple[MergedInput, ...] = ()  # a merge task's inputs, in input file order
     container: TaskContainer | None = None  # the image the command runs in, if any
+    environment: tuple[tuple[str, str], ...] = ()  # tasks.environment, rendered
 
     @property
     def is_merge(self) -> bool:
@@ -109,6 +111,8 @@ class DesiredTask:
             out["exitConditions"] = {"default": {"dependencyAction": self.dependency_action}}
         if self.container is not None:
             out["containerSettings"] = container_settings(self.container)
+        if self.environment:
+            out["environmentSettings"] = dict(self.environment)
         return out
 
     @property
@@ -153,6 +157,11 @@ class DesiredBatch:
     @property
     def job_hash(self) -> str:
         return canonical_hash(self.job)
+
+    @property
+    def job_environment(self) -> dict[str, str]:
+        """What every task of the job gets in its environment (``job.environment``)."""
+        return dict(self.job.get("commonEnvironmentSettings") or {})
 
     @property
     def job_inputs(self) -> dict[str, Any]:
@@ -207,6 +216,24 @@ def start_task_command(spec: BatchJob, files: tuple[LocalFile, ...]) -> str:
     if spec.pool.start_task and spec.pool.start_task.command:
         steps.append(spec.pool.start_task.command)
     return "/bin/sh -c " + shlex.quote(" && ".join(steps) or "true")
+
+
+def _environment(
+    spec: BatchJob, origin: TaskOrigin, variables: Mapping[str, Any]
+) -> tuple[tuple[str, str], ...]:
+    settings = []
+    for name, template in spec.tasks.environment.items():
+        at = f"tasks.environment.{name}"
+        value = _render(template, origin, variables, at)
+        what = looks_secret(value)
+        if what:
+            raise _error(
+                f"{name} renders, for {_name(origin)}, a value that looks like {what}: "
+                "give it as a secret (job.secrets)",
+                at,
+            )
+        settings.append((name, value))
+    return tuple(settings)
 
 
 def mapped_origins(
@@ -358,6 +385,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
                 dependency_action=spec.tasks.dependency_action,
                 handed_on=handed,
                 container=spec.tasks.container,
+                environment=_environment(spec, origin, env),
             )
         )
     tasks = with_dependencies(spec, tasks, [o for o, _ in origins], given, env)
@@ -388,6 +416,9 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
     if any(t.depends_on for t in tasks):
         # Only then: jobs without dependencies keep the hash they had.
         job["usesTaskDependencies"] = True
+    if spec.job.environment:
+        # Likewise: Batch sends these to every task of the job and cannot change them.
+        job["commonEnvironmentSettings"] = dict(spec.job.environment)
     return DesiredBatch(
         spec=spec,
         containers=containers,

@@ -52,6 +52,7 @@ class ObservedJob:
     pool_id: str
     owner: Ownership
     uses_task_dependencies: bool = False
+    environment: dict[str, str] = field(default_factory=dict)  # commonEnvironmentSettings
 
 
 @dataclass(frozen=True)

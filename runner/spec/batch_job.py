@@ -22,6 +22,7 @@ from runner.spec.base import (
     parse_ttl,
 )
 from runner.spec.batch_containers import CONTAINER_IMAGE, PoolContainers, TaskContainer
+from runner.spec.batch_environment import BatchEnvironment
 from runner.spec.sweeps import ForEach
 from runner.spec.templates import is_template, literal_text
 
@@ -100,6 +101,8 @@ class Pool(Model):
 
 class Job(Model):
     id: str
+    # Every task's environment (Batch's commonEnvironmentSettings); a task's own wins.
+    environment: BatchEnvironment = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -179,6 +182,8 @@ class TaskFactory(Model):
     id: str
     command: str
     outputs: list[str] = Field(default_factory=list)
+    # Each task's environment settings: templates, as command is.
+    environment: BatchEnvironment = Field(default_factory=dict)
     max_wall_clock_time: Duration | None = None
     max_retries: WholeNumber = Field(0, ge=0, le=100)
     depends_on: DependsOn | None = None

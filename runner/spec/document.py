@@ -29,11 +29,13 @@ from runner.spec.templates import (
     variable_references,
 )
 
-# Batch task fields rendered per input file later: they keep their ``{{ file.* }}`` parts.
+# Batch task fields rendered per task later: they keep their ``{{ file.* }}`` parts (and a
+# sweep's ``item``, ``row``, ``index``).
 TASK_TEMPLATE_PATHS = (
     ("tasks", "id"),
     ("tasks", "command"),
     ("tasks", "outputs"),
+    ("tasks", "environment"),
     ("tasks", "dependsOn", "taskIds"),
     ("tasks", "dependsOn", "taskIdRanges"),
     ("merge", "inputs"),

@@ -1,7 +1,8 @@
 """A ``BatchJob``'s mapped tasks, checked offline before anything is read from or sent to a
 target: what each task is made from (the input files ``forEachFile`` matches, or a
 sweep's values, numbers or rows), the ids ``tasks.id`` gives them (Batch ids, all
-different), every task template rendered for each, and what they depend on.
+different), every task template rendered for each (an environment value must not look
+like a secret once rendered), and what they depend on.
 
 Located in the spec; a problem that is a row's (a malformed row, a field a template uses
 and the row lacks) at that row of the rows file, naming the template in the spec.
@@ -17,11 +18,14 @@ from pathlib import Path, PurePath
 
 from runner.errors import Diagnostic, Span
 from runner.spec.base import BATCH_ID, BATCH_ID_CHARS, MAX_BATCH_ID
+from runner.spec.batch_environment import looks_secret
 from runner.spec.loader import LoadedSpec
 from runner.spec.models import BatchJob
 from runner.spec.sweeps import RowsProblem, SweepItem, TaskOrigin, read_rows, sweep_items
 from runner.spec.task_graph import DependencyProblem, job_dependencies
 from runner.spec.templates import ROW_FIELD_MISSING, render_task_template
+
+ENVIRONMENT = "tasks.environment"
 
 
 @dataclass
@@ -46,9 +50,13 @@ def check_tasks(loaded: LoadedSpec) -> TaskProblems:
     for template, where in _templates(spec):
         for origin, _ in origins:
             try:
-                render_task_template(template, origin, spec.vars)
+                rendered = render_task_template(template, origin, spec.vars)
             except ValueError as exc:
                 out.diagnostics.append(_template_problem(loaded, str(exc), where, origin, out))
+                break
+            problem = _setting_problem(where, rendered, origin)
+            if problem:
+                out.diagnostics.append(_in_spec(loaded, problem, where))
                 break
     if spec.tasks.depends_on or spec.merge:
         mapped = [(render_task_template(spec.tasks.id, o, spec.vars), o) for o, _ in origins]
@@ -139,9 +147,29 @@ def _templates(spec: BatchJob) -> list[tuple[str, str]]:
     tasks = spec.tasks
     found = [(tasks.command, "tasks.command")]
     found += [(o, f"tasks.outputs[{i}]") for i, o in enumerate(tasks.outputs)]
+    found += [(v, f"{ENVIRONMENT}.{name}") for name, v in tasks.environment.items()]
     if spec.merge is not None and spec.merge.inputs is not None:
         found += [(t, f"merge.inputs[{i}]") for i, t in enumerate(spec.merge.inputs)]
     return found
+
+
+def _setting_problem(where: str, rendered: str, origin: TaskOrigin) -> str | None:
+    """A rendered environment value that looks like a secret, named by what it is for."""
+    if not where.startswith(f"{ENVIRONMENT}."):
+        return None
+    what = looks_secret(rendered)
+    if what is None:
+        return None
+    name = where.removeprefix(f"{ENVIRONMENT}.")
+    return (
+        f"{name} renders, for {_origin_name(origin)}, a value that looks like {what}: "
+        f"Batch shows environment values to anyone who can read the job; give it as "
+        f"job.secrets.{name}: {{fromEnv: VARIABLE}}"
+    )
+
+
+def _origin_name(origin: TaskOrigin) -> str:
+    return origin.name if isinstance(origin, PurePath) else str(origin)
 
 
 def _template_problem(

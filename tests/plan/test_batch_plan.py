@@ -110,6 +110,7 @@ def observed_from(data: dict[str, Any], spec: str, desired: DesiredBatch | None)
             pool_id=job["pool_id"],
             owner=owner(job.get("owner"), spec),
             uses_task_dependencies=job.get("uses_task_dependencies", False),
+            environment=job.get("environment") or {},
         ),
         tasks={t["id"]: observed_task(t, desired) for t in data.get("tasks", []) if desired},
         containers={c: owner(o, spec) for c, o in (data.get("containers") or {}).items()},

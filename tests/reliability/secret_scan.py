@@ -13,6 +13,7 @@ standard library's ``secrets`` module.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -91,13 +92,23 @@ class SecretScanner:
         skipped = tuple(skip)
         wanted = tuple(suffixes) if suffixes is not None else None
         found: list[Finding] = []
-        for path in sorted(root.rglob("*")):
+        # The local target may still be removing a deleted pool's node folders: a folder
+        # or file that goes while the walk runs held nothing left to leak.
+        paths = [
+            Path(folder) / name
+            for folder, _, names in os.walk(root, onerror=lambda _err: None)
+            for name in names
+        ]
+        for path in sorted(paths):
             rel = path.relative_to(root).as_posix()
             if path.is_symlink() or not path.is_file() or rel.startswith(skipped):
                 continue
             if wanted is not None and not path.name.endswith(wanted):
                 continue
-            found += self.scan_file(path)
+            try:
+                found += self.scan_file(path)
+            except FileNotFoundError:
+                continue
         return found
 
     def scan_object(self, value: object, where: str) -> list[Finding]:

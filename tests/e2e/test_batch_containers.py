@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from topwords_helpers import REPO, result_of
 
 pytestmark = pytest.mark.integration
@@ -63,3 +64,29 @@ def test_an_image_the_engine_lacks_fails_the_run_saying_how_to_load_it(cli, tmp_
     assert f"docker pull {image}" in text and "docker load -i" in text
     assert "timed out" not in text
     assert not (cli.cwd / "none" / "a_OUTPUT.txt").exists()
+
+
+def test_a_container_pool_on_an_image_without_docker_is_refused_before_anything_is_made(
+    cli, test_image: str, tmp_path: Path, batch_client
+) -> None:
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "a.txt").write_text("word\n")
+    spec = yaml.safe_load(CONTAINER_SPEC.read_text())
+    spec["name"] = "boxed-plain"
+    spec["pool"]["id"] = "boxed-plain-pool"
+    spec["pool"]["image"] = {
+        "publisher": "canonical",
+        "offer": "0001-com-ubuntu-server-jammy",
+        "sku": "22_04-lts",
+    }
+    path = tmp_path / "boxed-plain.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    args = cli.spec_args(path, image=test_image, inputs=f"{texts}/*.txt")
+
+    run = cli("apply", *args, "--yes").expect(1)
+
+    assert f"{path.name}:" in run.err  # located in the spec
+    assert "do not list DockerCompatible" in run.err
+    assert "nothing was created" in run.err
+    assert "boxed-plain-pool" not in {p.id for p in batch_client.list_pools()}

@@ -17,6 +17,7 @@ from azure.batch import models as bm
 from azure.batch.models._models import BatchJobTerminateOptions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from runner.backends.batch_autoscale import create_sizing, observed_auto_scale, resize
 from runner.backends.batch_metadata import owner_metadata, parse_items
 from runner.backends.batch_tasks import IDENTITY_SETTING
 from runner.backends.blob import read_blobs, read_containers
@@ -91,6 +92,7 @@ def _observed_pool(pool: bm.BatchPool) -> ObservedPool:
             "waitForSuccess": bool(start.wait_for_success),
         },
         container_configuration=_observed_containers(vmc.container_configuration if vmc else None),
+        auto_scale=observed_auto_scale(pool),
     )
 
 
@@ -263,8 +265,7 @@ def create_pool(
             node_agent_sku_id=p.node_agent_sku,
             container_configuration=container_configuration(desired, os.environ),
         ),
-        target_dedicated_nodes=p.nodes,
-        target_low_priority_nodes=p.low_priority_nodes,
+        **create_sizing(desired),
         task_slots_per_node=p.task_slots_per_node,
         start_task=_start_task(desired, signer),
         metadata=_metadata(desired, workspace, desired.pool_hash),
@@ -273,9 +274,14 @@ def create_pool(
 
 
 def update_pool(
-    client: BatchClient, desired: DesiredBatch, signer: SasSigner, workspace: str, nodes: int
+    client: BatchClient,
+    desired: DesiredBatch,
+    signer: SasSigner,
+    workspace: str,
+    nodes: int | None,
 ) -> None:
-    """Start task and metadata by PATCH; node counts by a resize when they differ."""
+    """Start task and metadata by PATCH; then the size: node counts by a resize when they
+    differ, or the autoscale formula (``batch_autoscale.resize``)."""
     p = desired.spec.pool
     patch = bm.BatchPoolUpdateOptions(
         start_task=_start_task(desired, signer),
@@ -283,13 +289,9 @@ def update_pool(
     )
     try:
         client.update_pool(p.id, patch)
-        if nodes != p.nodes:
-            resize = bm.BatchPoolResizeOptions(
-                target_dedicated_nodes=p.nodes, target_low_priority_nodes=p.low_priority_nodes
-            )
-            client.begin_resize_pool(p.id, resize, polling_interval=1)
     except Exception as exc:
         raise translate(exc) from exc
+    resize(client, desired, nodes)
 
 
 def create_job(client: BatchClient, desired: DesiredBatch, workspace: str) -> None:

@@ -42,7 +42,7 @@ class BatchAccount:
         bb.create_pool(self._client, desired, signer, workspace)
 
     def update_pool(
-        self, desired: DesiredBatch, signer: SasSigner, workspace: str, nodes: int
+        self, desired: DesiredBatch, signer: SasSigner, workspace: str, nodes: int | None
     ) -> None:
         bb.update_pool(self._client, desired, signer, workspace, nodes)
 

@@ -28,6 +28,7 @@ POOL_SELECT = [
     "targetDedicatedNodes",
     "targetLowPriorityNodes",
     "resizeErrors",
+    "enableAutoScale",
 ]
 NODE_SELECT = ["id", "state", "startTaskInfo", "errors"]
 START_TASK_STDERR = "startup/stderr.txt"  # relative to the node root, as Batch serves it
@@ -42,6 +43,7 @@ class PoolAllocation:
     current_nodes: int
     target_nodes: int
     resize_errors: tuple[str, ...]  # "Code: message"
+    auto_scale: bool = False  # its formula sets its targets at each evaluation
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def read_allocation(client: BatchClient, pool_id: str) -> PoolAllocation | None:
         current_nodes=(pool.current_dedicated_nodes or 0) + (pool.current_low_priority_nodes or 0),
         target_nodes=(pool.target_dedicated_nodes or 0) + (pool.target_low_priority_nodes or 0),
         resize_errors=errors,
+        auto_scale=bool(pool.enable_auto_scale),
     )
 
 

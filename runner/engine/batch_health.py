@@ -11,8 +11,9 @@ whose tasks run never costs any.
 The pool cannot run tasks when it is gone or being deleted, when its allocation is steady
 with no node (resize errors, or a node count of 0), or when every node is unusable
 (``starttaskfailed`` after a start task with ``waitForSuccess`` failed, or ``unusable``).
-A pool still resizing, or with some usable node, is given time: the job's timeout stays
-the last word.
+A pool still resizing, or with some usable node, is given time, and so is an autoscaled
+pool with no node yet (its formula adds nodes at its next evaluation): the job's timeout
+stays the last word.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ class PoolWatch:
         if pool.allocation_state != "steady":
             return
         if pool.current_nodes == 0:
+            if pool.auto_scale and not pool.resize_errors:
+                # Batch evaluates the formula at its interval: nodes may come at the next.
+                self._note(
+                    step,
+                    f"pool {pool_id} has no nodes yet; its autoscale formula "
+                    f"sizes it at each evaluation, and the job's {tasks} wait for it",
+                )
+                return
             if pool.resize_errors:
                 why = "; ".join(pool.resize_errors)
                 raise PoolCannotRunTasks(f"pool {pool_id} could not allocate nodes: {why}")
@@ -91,6 +100,11 @@ class PoolWatch:
                         message=f"{self._describe(node)}; tasks run on the other nodes",
                     )
                 )
+
+    def _note(self, step: str, message: str) -> None:
+        if message not in self._told:
+            self._told.add(message)
+            self.ctx.emit(StepProgress(address=step, message=message))
 
     def _describe(self, node: bn.NodeHealth) -> str:
         if node.state != "starttaskfailed":

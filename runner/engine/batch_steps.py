@@ -55,7 +55,8 @@ def pool(ctx: BatchContext, change: Change) -> StepOutcome:
             _wait_gone(ctx, at, f"pool {pool_id}", lambda: ctx.batch.pool_exists(pool_id))
         ctx.retry(at, lambda: ctx.batch.create_pool(ctx.desired, ctx.signer(), ctx.workspace))
     elif change.action is Action.UPDATE:
-        nodes = int((change.before or {}).get("nodes", -1))
+        # None for an autoscaled pool: its counts are its formula's.
+        nodes = (change.before or {}).get("nodes")
         ctx.retry(
             at, lambda: ctx.batch.update_pool(ctx.desired, ctx.signer(), ctx.workspace, nodes)
         )

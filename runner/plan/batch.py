@@ -18,6 +18,9 @@ Rules (DESIGN.md, Batch workflow):
 
 from __future__ import annotations
 
+from typing import Any
+
+from runner.plan import autoscale
 from runner.plan.action import Action
 from runner.plan.batch_desired import DesiredBatch, DesiredTask, LocalFile
 from runner.plan.batch_observed import (
@@ -51,6 +54,9 @@ POOL_REPLACE_FIELDS = (
     "network",
     "containerConfiguration",
 )
+# Fields an existing pool changes in place. An autoscaled pool's node counts are its
+# formula's to set: both sides leave them out (None) and compare the formula instead.
+POOL_UPDATE_FIELDS = ("nodes", "lowPriorityNodes", "autoScale", "startTask")
 JOB_REUSABLE_STATES = ("active", "enabling")
 
 
@@ -69,7 +75,7 @@ def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: s
         for c in dict.fromkeys(desired.containers.values())
     ]
     changes += [_blob_change(name, f, observed, workspace) for f in desired.uploads]
-    pool_change = _pool_change(desired, observed, workspace)
+    pool_change = _sized(desired, _pool_change(desired, observed, workspace))
     changes.append(pool_change)
     job_change = _job_change(desired, observed, workspace, pool_change)
     changes.append(job_change)
@@ -275,13 +281,13 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
             depends_on=deps,
             owned=True,
         )
-    updated = [k for k in ("nodes", "lowPriorityNodes", "startTask") if before[k] != after[k]]
+    updated = [k for k in POOL_UPDATE_FIELDS if before.get(k) != after.get(k)]
     restart = "; its nodes restart to run the new start task"
     if updated:
         return Change(
             address=addr,
             action=Action.UPDATE,
-            reason=f"{', '.join('pool.' + k for k in updated)} updated in place"
+            reason=_updated_words(updated, before, after)
             + (restart if "startTask" in updated else ""),
             before=before,
             after=after,
@@ -304,6 +310,28 @@ def _pool_change(desired: DesiredBatch, observed: ObservedBatch, workspace: str)
     return Change(
         address=addr, action=Action.NOOP, reason="reused", before=before, after=after, owned=True
     )
+
+
+def _updated_words(updated: list[str], before: dict[str, Any], after: dict[str, Any]) -> str:
+    """What an in-place pool update changes; a switch to or from autoscale says so, its
+    node counts being the formula's (or no longer)."""
+    if "autoScale" not in updated:
+        return f"{', '.join('pool.' + k for k in updated)} updated in place"
+    rest = [f"pool.{k}" for k in updated if k not in ("nodes", "lowPriorityNodes", "autoScale")]
+    also = f"; {', '.join(rest)} updated in place" if rest else ""
+    if before.get("autoScale") is None:
+        return f"autoscale enabled in place: pool.autoScale sizes the pool from now on{also}"
+    if after.get("autoScale") is None:
+        return f"autoscale disabled in place, then resized to pool.nodes{also}"
+    return f"pool.autoScale updated in place (its formula or interval){also}"
+
+
+def _sized(desired: DesiredBatch, change: Change) -> Change:
+    """The pool's change, saying how an autoscaled pool is sized."""
+    how = autoscale.describe(desired.spec.pool)
+    if how is None or change.action is Action.CONFLICT:
+        return change
+    return change.model_copy(update={"reason": f"{change.reason}; {how}"})
 
 
 def _deleting_or_foreign(

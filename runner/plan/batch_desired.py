@@ -16,6 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from runner.errors import Diagnostic, SpecError
+from runner.plan import autoscale
 from runner.plan.batch_inputs import BatchInputs, InputFile
 from runner.plan.canonical import SENSITIVE
 from runner.plan.provenance import Stamp
@@ -412,6 +413,10 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
     if pool.containers is not None:
         # Only then: pools without containers keep the hash they had.
         pool_canonical["containerConfiguration"] = container_configuration(pool.containers)
+    auto_scale = autoscale.canonical(pool)
+    if auto_scale is not None:
+        # Only then, as for containers; the formula sizes the pool, not node counts.
+        pool_canonical.update(nodes=None, lowPriorityNodes=None, autoScale=auto_scale)
     job: dict[str, Any] = {"id": spec.job.id, "poolId": pool.id}
     if any(t.depends_on for t in tasks):
         # Only then: jobs without dependencies keep the hash they had.

@@ -27,6 +27,9 @@ class ObservedPool:
     # type, containerImageNames, containerRegistries (registryServer, username): Batch
     # never returns a registry's password.
     container_configuration: dict[str, Any] | None = None
+    # formula, evaluationInterval (ISO 8601) of a pool with enableAutoScale; its node
+    # counts are then the formula's latest targets, not a setting.
+    auto_scale: dict[str, Any] | None = None
 
     def canonical(self) -> dict[str, Any]:
         out = {
@@ -42,6 +45,8 @@ class ObservedPool:
         }
         if self.container_configuration is not None:
             out["containerConfiguration"] = self.container_configuration
+        if self.auto_scale is not None:
+            out.update(nodes=None, lowPriorityNodes=None, autoScale=self.auto_scale)
         return out
 
 

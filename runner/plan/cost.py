@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Literal
 
+from runner.plan import autoscale
 from runner.plan.action import Action
 from runner.plan.cost_lines import (
     Basis,
@@ -36,6 +37,7 @@ from runner.plan.price_table import (
     VM_SERVICE,
     PriceTable,
 )
+from runner.spec.batch_job import Pool
 from runner.spec.models import BatchJob, ContainerGroup
 
 # What makes a container group run (again): a new or replaced group, a start, and for a
@@ -115,40 +117,82 @@ def _batch_lines(spec: BatchJob, plan: Plan, table: PriceTable) -> list[CostLine
     pool = spec.pool
     address = str(Address.batch(spec.name, "pool", pool.id))
     region = batch_region(spec)
-    windows = pool.node_agent_sku.lower().startswith("batch.node.windows")
-    os_name = "Windows" if windows else "Linux"
-    what = (
-        f"{pool.nodes} x {pool.vm_size} dedicated, {pool.low_priority_nodes} low-priority, "
-        f"{region or 'region unknown'}, {os_name}"
-    )
+    os_name = "Windows" if _windows(pool) else "Linux"
+    counts, sized, missing = _node_counts(pool)
+    where = f"{region or 'region unknown'}, {os_name}"
     basis, hours = _duration(spec, True, spec.timeout)
-    hourly: float | None = 0.0
-    missing = ""
-    if region is None:
-        hourly, missing = None, "the Batch account's region is unknown: set batch.location"
-    elif region not in table.regions(VM_SERVICE):
-        hourly = None
-        missing = f"{table.source.name} has no {VM_SERVICE} prices for region {region!r}"
-    else:
-        for count, low in ((pool.nodes, False), (pool.low_priority_nodes, True)):
-            if not count:
-                continue
-            rate = table.vm_hourly(region, pool.vm_size, windows=windows, low_priority=low)
-            if rate is None:
-                kind = "low-priority " if low else ""
-                hourly = None
-                missing = (
-                    f"{table.source.name} has no {kind}{os_name} price for {pool.vm_size} "
-                    f"in {region}"
-                )
-                break
-            assert hourly is not None
-            hourly += rate * count
-    lines = [_line(address, str(root), what, basis, hours, hourly, missing)]
+    hourly, missing = _hourly(table, region, pool, counts, missing)
+    lines = [_line(address, str(root), f"{sized}, {where}", basis, hours, hourly, missing)]
     if spec.teardown.pool == "never":
-        kept = f"{what}; kept after the run (teardown.pool: never)"
+        kept = f"{sized}, {where}; kept after the run (teardown.pool: never)"
+        bounds = autoscale.bounds(pool)
+        if bounds is not None:
+            # Idle once the run is over: the formula keeps it at its fewest nodes.
+            spot = bool(pool.auto_scale and pool.auto_scale.low_priority)
+            low = bounds[0]
+            counts = ((0 if spot else low, False), (low if spot else 0, True))
+            kept = f"{sized}, {where}; kept after the run (teardown.pool: never), idle at {low}"
+            hourly, missing = _hourly(table, region, pool, counts, missing)
         lines.append(_line(f"{address} (kept)", str(root), kept, "always", None, hourly, missing))
     return lines
+
+
+def _windows(pool: Pool) -> bool:
+    return pool.node_agent_sku.lower().startswith("batch.node.windows")
+
+
+def _hourly(
+    table: PriceTable,
+    region: str | None,
+    pool: Pool,
+    counts: tuple[tuple[int, bool], ...],
+    missing: str,
+) -> tuple[float | None, str]:
+    """The price of ``counts`` (count, low-priority) nodes of the pool an hour, or None
+    and why there is none."""
+    if missing:
+        return None, missing
+    if region is None:
+        return None, "the Batch account's region is unknown: set batch.location"
+    if region not in table.regions(VM_SERVICE):
+        return None, f"{table.source.name} has no {VM_SERVICE} prices for region {region!r}"
+    hourly = 0.0
+    windows = _windows(pool)
+    for count, low in counts:
+        if not count:
+            continue
+        rate = table.vm_hourly(region, pool.vm_size, windows=windows, low_priority=low)
+        if rate is None:
+            kind = "low-priority " if low else ""
+            os_name = "Windows" if windows else "Linux"
+            return None, (
+                f"{table.source.name} has no {kind}{os_name} price for {pool.vm_size} in {region}"
+            )
+        hourly += rate * count
+    return hourly, ""
+
+
+def _node_counts(pool: Pool) -> tuple[tuple[tuple[int, bool], ...], str, str]:
+    """The (count, low-priority) of the nodes a pool is priced at, what the line says of
+    them, and why it has no price. An autoscaled pool is priced at its most nodes: what
+    it costs if its formula asks for them all the run long; the spec's own formula has no
+    bound runner knows of."""
+    if pool.auto_scale is None:
+        counts = ((pool.nodes, False), (pool.low_priority_nodes, True))
+        sized = f"{pool.nodes} x {pool.vm_size} dedicated, {pool.low_priority_nodes} low-priority"
+        return counts, sized, ""
+    bounds = autoscale.bounds(pool)
+    if bounds is None:
+        why = (
+            "pool.autoScale.formula sets the node count only as Batch evaluates it: give "
+            "autoScale min and max for an estimate"
+        )
+        return (), f"{pool.vm_size}, autoscaled by its formula", why
+    low, high = bounds
+    spot = pool.auto_scale.low_priority
+    kind = "low-priority" if spot else "dedicated"
+    counts = ((0 if spot else high, False), (high if spot else 0, True))
+    return counts, f"{high} x {pool.vm_size} {kind} (autoscaled {low}-{high}, priced at {high})", ""
 
 
 def _duration(spec: Spec, ends: bool, timeout: timedelta) -> tuple[Basis, float | None]:

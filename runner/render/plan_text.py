@@ -98,13 +98,24 @@ def forces_replacement(path: str, replace_paths: tuple[str, ...]) -> bool:
     return any(path == rp or path.startswith((rp + ".", rp + "[")) for rp in replace_paths)
 
 
+def _assigned(sign: str, path: str, value: Any, mark: str, style: str) -> Iterator[Line]:
+    """``<sign> path = value``; text of several lines (an autoscale formula) as a
+    heredoc, one line of it per line, as Terraform shows such strings."""
+    if not _multiline(value):
+        return iter([Line(f"      {sign} {path} = {show(value)}{mark}", style)])
+    lines = [Line(f"      {sign} {path} = <<-EOT{mark}", style)]
+    lines += [Line(f"            {text}", style) for text in value.splitlines()]
+    lines.append(Line("        EOT", style))
+    return iter(lines)
+
+
 def attribute_lines(change: Change) -> Iterator[Line]:
     before = flatten(change.before) if change.before else {}
     after = flatten(change.after) if change.after else {}
     if change.action is Action.CREATE:
         for path, value in after.items():
             if value not in (None, [], {}):  # defaults left empty say nothing new
-                yield Line(f"      + {path} = {show(value)}", "green")
+                yield from _assigned("+", path, value, "", "green")
         return
     if change.action not in (Action.UPDATE, Action.REPLACE):
         return
@@ -113,16 +124,24 @@ def attribute_lines(change: Change) -> Iterator[Line]:
     for path in paths:
         mark = "  # forces replacement" if forces_replacement(path, change.replace_paths) else ""
         if path not in before:
-            yield Line(f"      + {path} = {show(after[path])}{mark}", "green")
+            yield from _assigned("+", path, after[path], mark, "green")
         elif path not in after:
             if before[path] not in (None, [], {}):
-                yield Line(f"      - {path} = {show(before[path])}{mark}", "red")
+                yield from _assigned("-", path, before[path], mark, "red")
         elif before[path] != after[path]:
+            if _multiline(before[path]) or _multiline(after[path]):
+                yield from _assigned("-", path, before[path], mark, "red")
+                yield from _assigned("+", path, after[path], mark, "green")
+                continue
             old, new = show(before[path]), show(after[path])
             yield Line(f"      ~ {path} = {old} -> {new}{mark}", "yellow")
         elif path in changed:
             # Equal on both sides yet changed: a secure value, seen only by its fingerprint.
             yield Line(f"      ~ {path} = {show(after[path])}{mark}", "yellow")
+
+
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and value != SENSITIVE and "\n" in value
 
 
 def change_lines(change: Change) -> Iterator[Line]:

@@ -72,11 +72,87 @@ class StartTask(Model):
     wait_for_success: bool = True
 
 
+# Batch's bounds on an autoscale evaluation interval, and the default it takes for a
+# formula given without one.
+MIN_EVALUATION_INTERVAL = timedelta(minutes=5)
+MAX_EVALUATION_INTERVAL = timedelta(hours=168)
+DEFAULT_EVALUATION_INTERVAL = timedelta(minutes=15)
+MAX_FORMULA_CHARS = 8 * 1024
+
+
+class AutoScale(Model):
+    """Batch sizes the pool by a formula it evaluates every ``evaluationInterval`` (5m to
+    168h). Either the formula itself (Batch's autoscale language; it sets
+    ``$TargetDedicatedNodes`` and ``$TargetLowPriorityNodes``), or ``min`` and ``max``:
+    runner writes Batch's pending-tasks formula, which keeps the pool between them, on
+    low-priority nodes with ``lowPriority``. Unset, the interval is Batch's 15m for a
+    formula and its shortest, 5m, for ``min``/``max``: a pool waits up to one interval
+    for its first nodes."""
+
+    formula: str | None = None
+    evaluation_interval: Duration | None = None
+    min: Annotated[WholeNumber, Field(ge=0, le=1000)] | None = None
+    max: Annotated[WholeNumber, Field(ge=1, le=1000)] | None = None
+    low_priority: bool = False
+
+    _interval = field_validator("evaluation_interval", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+    @field_validator("evaluation_interval")
+    @classmethod
+    def _interval_bounds(cls, v: timedelta | None) -> timedelta | None:
+        if v is not None and not MIN_EVALUATION_INTERVAL <= v <= MAX_EVALUATION_INTERVAL:
+            raise ValueError("Batch evaluates autoscale formulas every 5m to 168h")
+        return v
+
+    @field_validator("formula")
+    @classmethod
+    def _formula(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("an autoscale formula must not be empty")
+        if v is not None and len(v.encode()) > MAX_FORMULA_CHARS:
+            raise ValueError("Batch takes autoscale formulas of at most 8 KB")
+        return v
+
+    @model_validator(mode="after")
+    def _formula_or_bounds(self) -> AutoScale:
+        bounds = self.min is not None or self.max is not None
+        if self.formula is not None and bounds:
+            raise located(
+                "give autoScale either a formula or min and max (runner writes the formula "
+                "from them), not both",
+                "min" if self.min is not None else "max",
+            )
+        if self.formula is None and self.max is None:
+            raise located(
+                "autoScale needs a formula, or max (and min, 0 unless set): the most nodes "
+                "runner's pending-tasks formula may ask for"
+            )
+        if self.formula is not None and self.low_priority:
+            raise located(
+                "lowPriority goes with min and max; a formula asks for low-priority nodes "
+                "itself, by setting $TargetLowPriorityNodes",
+                "lowPriority",
+            )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise located(f"autoScale.min ({self.min}) is above max ({self.max})", "min")
+        return self
+
+    @property
+    def interval(self) -> timedelta:
+        if self.evaluation_interval is not None:
+            return self.evaluation_interval
+        return DEFAULT_EVALUATION_INTERVAL if self.formula else MIN_EVALUATION_INTERVAL
+
+
 class Pool(Model):
     id: str
     vm_size: str = "STANDARD_D2S_V3"
     nodes: WholeNumber = Field(1, ge=0, le=1000)
     low_priority_nodes: WholeNumber = Field(0, ge=0, le=1000)
+    # Sizes the pool instead of nodes and lowPriorityNodes.
+    auto_scale: AutoScale | None = None
     image: ImageReference = Field(default_factory=ImageReference)
     node_agent_sku: str = "batch.node.ubuntu 22.04"
     task_slots_per_node: WholeNumber = Field(1, ge=1, le=256)
@@ -97,6 +173,24 @@ class Pool(Model):
         if not BATCH_ID.match(v):
             raise ValueError("Batch ids are 1-64 letters, digits, '-' and '_'")
         return v
+
+    @model_validator(mode="after")
+    def _sized_one_way(self) -> Pool:
+        # Batch refuses a pool that has both an autoscale formula and target node counts.
+        if self.auto_scale is None:
+            return self
+        for name, alias in (("nodes", "nodes"), ("low_priority_nodes", "lowPriorityNodes")):
+            if name in self.model_fields_set:
+                raise located(
+                    f"pool.{alias} and pool.autoScale both size the pool: give one of them "
+                    "(autoScale.min and max bound an autoscaled pool)",
+                    alias,
+                )
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.auto_scale is not None
 
 
 class Job(Model):

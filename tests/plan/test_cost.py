@@ -180,6 +180,33 @@ def test_a_pool_kept_after_the_run_goes_on_by_the_hour() -> None:
     assert cost.hourly == pytest.approx(0.26)
 
 
+def test_an_autoscaled_pool_is_priced_at_its_most_nodes_and_says_so() -> None:
+    pool = {"id": "p", "vmSize": "STANDARD_D2S_V3", "autoScale": {"min": 1, "max": 4}}
+    cost = estimate(plan_of((POOL, Action.CREATE)), [batch_job(pool=pool)], TABLE, run_timeout=HOUR)
+    (line,) = cost.lines
+    assert line.hourly == pytest.approx(0.4)  # 4 dedicated at 0.1
+    assert line.what.startswith("4 x STANDARD_D2S_V3 dedicated (autoscaled 1-4, priced at 4)")
+
+
+def test_an_autoscaled_low_priority_pool_kept_after_the_run_idles_at_its_fewest() -> None:
+    scale = {"min": 1, "max": 4, "lowPriority": True}
+    spec = batch_job(
+        pool={"id": "p", "vmSize": "STANDARD_D2S_V3", "autoScale": scale},
+        teardown={"pool": "never"},
+    )
+    run, kept = estimate(plan_of((POOL, Action.CREATE)), [spec], TABLE, run_timeout=HOUR).lines
+    assert run.hourly == pytest.approx(0.08)  # 4 low-priority at 0.02
+    assert kept.hourly == pytest.approx(0.02) and "idle at 1" in kept.what
+
+
+def test_an_autoscale_formula_of_the_spec_s_own_leaves_the_pool_unpriced() -> None:
+    scale = {"formula": "$TargetDedicatedNodes = 2;"}
+    spec = batch_job(pool={"id": "p", "vmSize": "STANDARD_D2S_V3", "autoScale": scale})
+    (line,) = estimate(plan_of((POOL, Action.CREATE)), [spec], TABLE, run_timeout=HOUR).lines
+    assert line.total is None
+    assert "autoScale min and max" in line.missing
+
+
 def test_a_batch_job_with_nothing_to_run_starts_no_node() -> None:
     plan = plan_of((POOL, Action.NOOP), (TASK, Action.NOOP))
     assert estimate(plan, [batch_job()], TABLE, run_timeout=HOUR).lines == ()

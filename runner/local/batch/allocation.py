@@ -36,10 +36,15 @@ def new_node(pool: Doc, nodes: dict[str, Doc], node_id: str, index: int) -> Doc:
 
 def leaving(nodes: dict[str, Doc], record: PoolRuntime, count: int) -> list[str]:
     """The ``count`` nodes a shrinking pool gives up: those a removenodes call chose, then
-    idle ones, as Batch prefers; the rest requeue their tasks."""
+    those already leaving or preempted, then idle ones, as Batch prefers; the rest requeue
+    their tasks (or finish them first, as the deallocation option says)."""
     chosen = set(record.remove or ())
-    order = sorted(nodes, key=lambda n: (n not in chosen, nodes[n]["runningTasksCount"]))
-    return order[:count]
+    gone = ("leavingpool", "preempted")
+
+    def first(n: str) -> tuple[bool, bool, int]:
+        return n not in chosen, nodes[n]["state"] not in gone, nodes[n]["runningTasksCount"]
+
+    return sorted(nodes, key=first)[:count]
 
 
 def settled(pool: Doc, record: PoolRuntime) -> None:

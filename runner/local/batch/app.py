@@ -41,6 +41,7 @@ def create_batch_app(ctx: ServiceContext, identity: Identity | None = None) -> F
         faults=ctx.faults,
         progressions=ctx.progressions,
         engine=ctx,
+        autoscale_speedup=settings.autoscale_speedup,
     )
     for number, (rule, methods, handler) in enumerate(ROUTES):
         view = partial(handler, service)

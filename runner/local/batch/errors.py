@@ -48,6 +48,10 @@ ERRORS: dict[str, tuple[int, str]] = {
         "The specified pool has been marked for deletion and is being reclaimed.",
     ),
     "PoolNotSteady": (409, "The specified pool is not in steady state."),
+    "AutoScalingFormulaSyntaxError": (
+        400,
+        "The specified auto-scaling formula has a syntax error.",
+    ),
     "JobExists": (409, "The specified job already exists."),
     "JobNotFound": (404, "The specified job does not exist."),
     "JobBeingDeleted": (

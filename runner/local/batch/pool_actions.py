@@ -1,85 +1,29 @@
 """Pool auto-scale, node removal and usage metrics, answered as Azure's recorded traffic shows.
 
-Auto-scale formulas are evaluated for what clients check: assignments of constants and
-simple arithmetic to ``$TargetDedicatedNodes``, ``$TargetLowPriorityNodes`` and
-``$NodeDeallocationOption``. The result string lists those three first, as Batch does
+Formulas are Batch's autoscale language (``autoscale_formula``). Enabling autoscale checks
+the formula and stores it; the scheduler evaluates it at its interval (``autoscale``). An
+evaluation asked for answers an ``AutoScaleRun`` over the pool's samples so far, its
+results listing ``$TargetDedicatedNodes``, ``$TargetLowPriorityNodes`` and
+``$NodeDeallocationOption`` first
 (``$TargetDedicatedNodes=3;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue``).
-Enabling auto-scale stores the formula; the emulator does not re-evaluate it on a timer.
 """
 
 from __future__ import annotations
 
-import ast
-import operator
-import re
+import time
 from typing import Any
 
 from flask import Response
 
 from runner.local.batch import pools
+from runner.local.batch.autoscale import run_error
+from runner.local.batch.autoscale_formula import FormulaError, check_formula, evaluate
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.http import action, body, ok
 from runner.local.batch.service import BatchService
 from runner.local.batch.wire import format_duration, now_iso, parse_duration, set_state, touch
 
 Doc = dict[str, Any]
-FIRST = ("TargetDedicatedNodes", "TargetLowPriorityNodes", "NodeDeallocationOption")
-_ASSIGN = re.compile(r"^\s*\$(\w+)\s*=\s*(.+?)\s*$", re.DOTALL)
-_OPS: dict[type, Any] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-}
-
-
-def _value(node: ast.AST, known: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in known:
-        return known[node.id]
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        return _OPS[type(node.op)](_value(node.left, known), _value(node.right, known))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_value(node.operand, known)
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in ("min", "max")
-        and node.args
-    ):
-        return {"min": min, "max": max}[node.func.id](_value(a, known) for a in node.args)
-    raise ValueError(ast.dump(node))
-
-
-def evaluate(formula: str, pool: Doc) -> str:
-    known: dict[str, Any] = {
-        "TargetDedicatedNodes": pool.get("targetDedicatedNodes", 0),
-        "TargetLowPriorityNodes": pool.get("targetLowPriorityNodes", 0),
-        "NodeDeallocationOption": "requeue",
-    }
-    for statement in filter(str.strip, re.split(r"[;\n]", formula)):
-        match = _ASSIGN.match(statement)
-        try:
-            if not match:
-                raise ValueError(statement)
-            expr = re.sub(r"\$(\w+)", r"\1", match.group(2))
-            known[match.group(1)] = _value(ast.parse(expr, mode="eval").body, known)
-        except (ValueError, SyntaxError, TypeError, ZeroDivisionError):
-            raise BatchServiceError(
-                "InvalidPropertyValue",
-                PropertyName="autoScaleFormula",
-                PropertyValue=formula,
-                Reason="The formula is not one the local account can evaluate.",
-            ) from None
-    shown = [*FIRST, *(k for k in known if k not in FIRST)]
-    return ";".join(f"${k}={_text(known[k])}" for k in shown)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _interval(value: Any) -> str:
@@ -103,7 +47,11 @@ def enable_auto_scale(batch: BatchService, pool_id: str) -> Response:
         formula = request_body.get("autoScaleFormula") or doc.get("autoScaleFormula")
         if not formula:
             raise BatchServiceError("MissingRequiredProperty", PropertyName="autoScaleFormula")
-        evaluate(formula, doc)
+        check_formula(formula)
+        # A new interval (or autoscale newly enabled) starts a new evaluation schedule.
+        restart = not doc.get("enableAutoScale") or bool(
+            request_body.get("autoScaleEvaluationInterval")
+        )
         doc["enableAutoScale"] = True
         doc["autoScaleFormula"] = formula
         doc["autoScaleEvaluationInterval"] = _interval(
@@ -112,6 +60,9 @@ def enable_auto_scale(batch: BatchService, pool_id: str) -> Response:
         )
         touch(doc)
         batch.state.save_pool(doc)
+        if restart:
+            interval = doc["autoScaleEvaluationInterval"]
+            batch.scheduler.autoscaler.enabled(doc["id"], time.time(), interval)
         return action(200, dict(doc))
 
 
@@ -123,6 +74,7 @@ def disable_auto_scale(batch: BatchService, pool_id: str) -> Response:
             doc.pop(key, None)
         touch(doc)
         batch.state.save_pool(doc)
+        batch.scheduler.autoscaler.forget(doc["id"])
         return action(200, dict(doc))
 
 
@@ -130,13 +82,16 @@ def evaluate_auto_scale(batch: BatchService, pool_id: str) -> Response:
     formula = body().get("autoScaleFormula")
     if not formula:
         raise BatchServiceError("MissingRequiredProperty", PropertyName="autoScaleFormula")
+    check_formula(formula)
     with batch.state.lock:
         doc = pools.get_pool(batch.state, pool_id)
-        results = evaluate(formula, doc)
-    response = ok(
-        {"timestamp": now_iso(), "results": results},
-        "Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun",
-    )
+        inputs = batch.scheduler.autoscaler.evaluation_inputs(batch.state, doc, time.time())
+    run: Doc = {"timestamp": now_iso()}
+    try:
+        run["results"] = evaluate(formula, inputs).results
+    except FormulaError as err:
+        run["error"] = run_error(str(err))
+    response = ok(run, "Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun")
     response.headers["DataServiceId"] = action(200).headers["DataServiceId"]
     return response
 

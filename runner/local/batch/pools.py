@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from runner.local.batch import defaults
+from runner.local.batch.autoscale_formula import check_formula
 from runner.local.batch.checks import check_id, container_configuration, number, require
 from runner.local.batch.errors import BatchServiceError
 from runner.local.batch.state import BatchState, Doc, find_by_id
@@ -121,6 +122,11 @@ def new_pool(body: dict[str, Any]) -> Doc:
     for key in ("autoScaleFormula", "autoScaleEvaluationInterval"):
         if body.get(key) is not None:
             doc[key] = body[key]
+    if doc["enableAutoScale"]:
+        # The scheduler evaluates the formula (autoscale.py); Batch's default interval.
+        require(body, "autoScaleFormula")
+        check_formula(body["autoScaleFormula"])
+        doc.setdefault("autoScaleEvaluationInterval", "PT15M")
     doc["enableInterNodeCommunication"] = bool(body.get("enableInterNodeCommunication", False))
     if body.get("displayName") is not None:
         doc["displayName"] = body["displayName"]

@@ -1,4 +1,5 @@
-"""The Batch service's background work: node allocation, start tasks, task dispatch, deletes.
+"""The Batch service's background work: jobs, task dispatch and attempts, deletes; the work
+on pools and nodes (allocation, autoscale, boots, preemption) is ``pool_work``'s.
 
 One loop thread looks at the state whenever it changes (and a few times a second); each
 start task and task attempt runs in a thread of its own (see ``execution``). Deletes wait
@@ -9,20 +10,19 @@ from __future__ import annotations
 
 import copy
 import logging
-import shutil
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from runner.local.batch import allocation, execution, outcomes
+from runner.local.batch import execution, outcomes
+from runner.local.batch.autoscale import Autoscaler
 from runner.local.batch.dispatch import dispatch
 from runner.local.batch.jobs import release_auto_pool
-from runner.local.batch.runtime import JobRuntime, PoolRuntime
+from runner.local.batch.pool_work import PoolWork
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration, set_state
 from runner.local.batch.work import Key, NodeWork, Placement
-from runner.local.nodes import container_run, layout
+from runner.local.nodes import layout
 from runner.local.nodes.container_run import Engine
 from runner.local.nodes.process import Running
 from runner.local.transitions import Progressions
@@ -30,16 +30,17 @@ from runner.local.transitions import Progressions
 log = logging.getLogger("runner.local.batch")
 TICK = 0.2
 DELETE_DELAY = 0.5
-NODE_AGENT_VERSION = "1.10.0"
 
 
-class Scheduler:
+class Scheduler(PoolWork):
     def __init__(
         self,
         state: BatchState,
         state_dir: Path,
         progressions: Progressions | None = None,
         engine: Engine | None = None,
+        *,
+        autoscale_speedup: float = 300.0,
     ):
         self.state = state
         self.state_dir = Path(state_dir)
@@ -49,6 +50,8 @@ class Scheduler:
         # "batch.pool.allocation", "batch.pool.delete" and "batch.job.delete".
         self.progressions = progressions
         self.work = NodeWork()
+        # Autoscale formulas, evaluated at their intervals.
+        self.autoscaler = Autoscaler(autoscale_speedup)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._salt = str(time.time_ns())
@@ -132,134 +135,6 @@ class Scheduler:
         for job_id in list(self.state.jobs):
             self._job(self.state.jobs[job_id])
         self._dispatch()
-
-    def _pool(self, pool: Doc) -> None:
-        nodes = self.state.nodes.setdefault(pool["id"], {})
-        record = self.state.pool_runtime(pool["id"])
-        if pool["state"] == "deleting":
-            self._stop_nodes(pool["id"], list(nodes))
-            if record.gone_at is None:
-                record.gone_at = time.time() + self._delay("batch.pool.delete")
-            if time.time() >= record.gone_at and not self._node_work(pool["id"], list(nodes)):
-                folder = layout.nodes_root(self.state_dir) / pool["id"]
-                self._remove_then(record, [folder], lambda: self.state.forget_pool(pool["id"]))
-            return
-        if pool["allocationState"] == "stopping":
-            # A stopped resize settles where it is (Batch shows "stopping" in between).
-            set_state(pool, "steady", "allocationState")
-            self.state.save_pool(pool)
-        if pool["allocationState"] == "resizing":
-            if record.steady_at is None:
-                record.steady_at = time.time() + self._delay("batch.pool.allocation")
-            if time.time() >= record.steady_at:
-                self._resize(pool, record, nodes)
-        for node in nodes.values():
-            if node["state"] == "rebooting":
-                self._node_state(pool["id"], node, "starting")
-            elif node["state"] == "starting":
-                self._boot(pool, node)
-
-    def _resize(self, pool: Doc, record: PoolRuntime, nodes: dict[str, Doc]) -> None:
-        target = pool["targetDedicatedNodes"] + pool["targetLowPriorityNodes"]
-        while len(nodes) < target:
-            index = record.node_seq
-            record.node_seq = index + 1
-            node_id = layout.new_node_id(pool["id"], index, self._salt)
-            try:
-                layout.make_node(layout.node_root(self.state_dir, pool["id"], node_id))
-            except OSError as err:
-                # A node that cannot be made here is one Azure could not allocate.
-                reason = f"The node's folder could not be made: {err}"
-                allocation.allocation_failed(pool, record, nodes, reason)
-                self.state.save_pool(pool)
-                return
-            nodes[node_id] = allocation.new_node(pool, nodes, node_id, index)
-            self.state.save_node(pool["id"], nodes[node_id])
-        if len(nodes) > target:
-            leaving = allocation.leaving(nodes, record, len(nodes) - target)
-            self._stop_nodes(pool["id"], leaving)
-            for node_id in leaving:
-                if not self._node_work(pool["id"], [node_id]):
-                    self.state.forget_node(pool["id"], node_id)
-                    self._remove_folder(layout.node_root(self.state_dir, pool["id"], node_id))
-            if len(nodes) > target:
-                return
-        allocation.settled(pool, record)
-        # No new eTag: Azure's recorded pools kept theirs when a resize settled.
-        self.state.save_pool(pool)
-
-    def _boot(self, pool: Doc, node: Doc) -> None:
-        # What a node reports once its agent runs (Azure's recorded node answers).
-        now = now_iso()
-        node["lastBootTime"] = now
-        node["certificateReferences"] = list(pool.get("certificateReferences") or [])
-        node["nodeAgentInfo"] = {"lastUpdateTime": now, "version": NODE_AGENT_VERSION}
-        containers = (pool.get("virtualMachineConfiguration") or {}).get("containerConfiguration")
-        if containers:
-            images = list(containers.get("containerImageNames") or [])
-            error = container_run.prefetch_error(self.engine, images)
-            if error is not None:
-                node["errors"] = [error]
-                self._node_state(pool["id"], node, "unusable")
-                return
-        start_task = pool.get("startTask")
-        if not start_task or not start_task.get("commandLine"):
-            self._node_state(pool["id"], node, "idle")
-            return
-        wait = bool(start_task.get("waitForSuccess", True))
-        node["startTask"] = start_task
-        retry = node.get("startTaskInfo", {}).get("retryCount", 0)
-        node["startTaskInfo"] = {"state": "running", "startTime": now_iso(), "retryCount": retry}
-        self._node_state(pool["id"], node, "waitingforstarttask" if wait else "idle")
-        where = Placement(
-            pool["id"], node["id"], layout.node_root(self.state_dir, pool["id"], node["id"])
-        )
-        threading.Thread(
-            target=execution.run_start_task,
-            args=(self, dict(start_task), where),
-            name=f"start-{node['id'][:12]}",
-            daemon=True,
-        ).start()
-
-    def _node_state(self, pool_id: str, node: Doc, value: str) -> None:
-        if node["state"] != value:
-            set_state(node, value)
-        self.state.save_node(pool_id, node)
-
-    def _stop_nodes(self, pool_id: str, node_ids: list[str]) -> None:
-        for node_id in node_ids:
-            self.stop_tasks_on(node_id, "requeue")
-            start = self.work.process(("start", pool_id, node_id))
-            if start is not None:
-                start.stop("shutdown")
-
-    def stop_tasks_on(self, node_id: str, reason: str) -> None:
-        """Stops every task running on the node (``requeue``, ``terminated``)."""
-        for job_id, task_id in self.work.tasks_on(node_id):
-            self.stop_task(job_id, task_id, reason)
-
-    def _node_work(self, pool_id: str, node_ids: list[str]) -> bool:
-        return self.work.has_work(pool_id, node_ids)
-
-    def _remove_folder(self, path: Path) -> None:
-        threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True).start()
-
-    def _remove_then(
-        self, record: PoolRuntime | JobRuntime, folders: list[Path], forget: Callable[[], None]
-    ) -> None:
-        """Removes folders off the loop thread; the entity is gone (404) once they are."""
-        if record.removing:
-            return
-        record.removing = True
-
-        def work() -> None:
-            for folder in folders:
-                shutil.rmtree(folder, ignore_errors=True)
-            with self.state.lock:
-                forget()
-                self.state.notify()
-
-        threading.Thread(target=work, name="batch-remove", daemon=True).start()
 
     def _job(self, job: Doc) -> None:
         job_id = job["id"]

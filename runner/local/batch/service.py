@@ -27,13 +27,20 @@ class BatchService:
         faults: FaultInjector,
         progressions: Progressions | None = None,
         engine: Engine | None = None,
+        autoscale_speedup: float = 300.0,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.account = account
         self.key = key
         self.faults = faults
         self.state = BatchState(store, account, subscription)
-        self.scheduler = Scheduler(self.state, self.state_dir, progressions, engine)
+        self.scheduler = Scheduler(
+            self.state,
+            self.state_dir,
+            progressions,
+            engine,
+            autoscale_speedup=autoscale_speedup,
+        )
 
     def start(self) -> None:
         self.state.start()

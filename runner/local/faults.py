@@ -6,6 +6,13 @@ connection closes without a response) or ``latency`` (the request, or the long-r
 operation it starts, takes longer). ``rate`` makes a rule probabilistic; ``count`` makes it
 hit exactly that many times. Counters are keyed ``"METHOD route-template"``.
 Rules and counters only: ``fault_hooks`` applies them to an app's requests.
+
+One fault is not a request's: ``preempt`` takes a low-priority node of the local Batch
+account away, as Azure reclaims spot capacity. Its ``route`` is matched against the node's
+path (``/pools/<pool>/nodes/<node>``); each task attempt that starts on a matching
+low-priority node is judged once (``rate``, ``count``), and a hit preempts the node
+``after`` seconds into the attempt. The node is back (reallocated, its start task run
+again) ``downtime`` seconds later.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Api = Literal["arm", "batch"]
-FAULTS = ("429", "500", "drop", "latency")
+FAULTS = ("429", "500", "drop", "latency", "preempt")
+NODE_ROUTE = "/pools/{poolId}/nodes/{nodeId}"
 ADMIN_PREFIX = "/_runner"
 
 
@@ -33,6 +41,9 @@ class FaultRule:
     retry_after: float = 1
     latency: float = 0.0
     lro_latency: float = 0.0
+    # preempt: seconds into the task attempt, and seconds until the node is back.
+    after: float = 0.0
+    downtime: float = 1.0
     hits: int = field(default=0)
 
     def __post_init__(self) -> None:
@@ -43,6 +54,8 @@ class FaultRule:
             raise ValueError(f"unknown api {self.api!r}: expected arm, batch or *")
         if self.rate is not None and not 0 <= self.rate <= 1:
             raise ValueError(f"rate {self.rate} is not between 0 and 1")
+        if self.after < 0 or self.downtime < 0:
+            raise ValueError("after and downtime are seconds, 0 or more")
         self.method = self.method.upper()
 
     def matches(self, api: str, method: str, template: str, path: str) -> bool:
@@ -87,6 +100,8 @@ def parse_rule_text(text: str) -> dict[str, Any]:
         "retry_after": float,
         "latency": float,
         "lro_latency": float,
+        "after": float,
+        "downtime": float,
     }
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
@@ -131,8 +146,8 @@ class FaultInjector:
         """The first rule that fires for this request; it counts as one hit."""
         with self._lock:
             for rule in self._rules:
-                if rule.fault == "latency" and not rule.latency:
-                    continue  # LRO-only latency rules do not touch the request itself
+                if rule.fault == "preempt" or (rule.fault == "latency" and not rule.latency):
+                    continue  # nodes' faults and LRO-only latency touch no request
                 if not rule.matches(api, method, template, path):
                     continue
                 if rule.rate is not None and self._random.random() >= rule.rate:
@@ -158,3 +173,17 @@ class FaultInjector:
                         rule.hits += 1
                     return rule.lro_latency
         return 0.0
+
+    def preemption(self, pool_id: str, node_id: str) -> FaultRule | None:
+        """The first ``preempt`` rule that fires for a task attempt starting on this
+        low-priority node; it counts as one hit."""
+        path = f"/pools/{pool_id}/nodes/{node_id}"
+        with self._lock:
+            for rule in self._rules:
+                if rule.fault != "preempt" or not rule.matches("batch", "*", NODE_ROUTE, path):
+                    continue
+                if rule.rate is not None and self._random.random() >= rule.rate:
+                    continue
+                rule.hits += 1
+                return FaultRule(**rule.to_dict())
+        return None

@@ -22,9 +22,13 @@ def mark_running(doc: Doc, where: Placement, job_id: str) -> None:
     }
 
 
+# Attempts that end without completing the task: it goes back to the queue.
+REQUEUED = ("requeue", "preempted")
+
+
 def complete_task(doc: Doc, code: int | None, fail: Doc | None, reason: str | None) -> None:
-    if reason == "requeue":
-        requeue(doc)
+    if reason in REQUEUED:
+        requeue(doc, counted=reason == "requeue")
         return
     finish(doc, code, "failure" if fail else "success", fail)
 
@@ -51,9 +55,10 @@ def task_ended(
             node["runningTasksCount"] = max(0, node["runningTasksCount"] - 1)
             slots = task.get("requiredSlots", 1) if task else 1
             node["runningTaskSlotsCount"] = max(0, node["runningTaskSlotsCount"] - slots)
-            if reason not in ("requeue", "shutdown", "deleted"):
+            if reason not in (*REQUEUED, "shutdown", "deleted"):
                 node["totalTasksRun"] += 1
                 node["totalTasksSucceeded"] += 0 if fail else 1
+            # A preempted or leaving node keeps its state; it runs nothing new.
             if node["state"] == "running" and not still_busy:
                 set_state(node, "idle")
             state.save_node(where.pool_id, node)
@@ -63,7 +68,7 @@ def task_ended(
             state.forget_task(job_id, task_id)
         else:
             complete_task(task, code, fail, reason)
-            if reason == "requeue":
+            if reason in REQUEUED:
                 state.queue.setdefault(job_id, deque()).appendleft(task_id)
             state.save_task(job_id, task)
         state.notify()

@@ -1,6 +1,6 @@
 """The Batch service's work on pools and nodes: allocation and resizes (a shrinking pool's
-deallocation option honoured), autoscale evaluations, node boots and start tasks, and the
-removal of what is gone.
+deallocation option honoured), autoscale evaluations, node boots and start tasks,
+preemption of low-priority nodes and their return, and the removal of what is gone.
 
 A part of the scheduler (``scheduler.Scheduler`` is a ``PoolWork``), apart so that each
 file holds one kind of work; it runs on the scheduler's loop thread with the state's lock.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from runner.local.batch import allocation, execution
 from runner.local.batch.autoscale import Autoscaler
+from runner.local.batch.preemption import Preemptions
 from runner.local.batch.runtime import JobRuntime, PoolRuntime
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, set_state
@@ -34,6 +35,7 @@ class PoolWork:
     engine: Engine | None
     work: NodeWork
     autoscaler: Autoscaler
+    preemptions: Preemptions
     _salt: str
 
     def _delay(self, model: str) -> float:
@@ -68,6 +70,8 @@ class PoolWork:
                 self._node_state(pool["id"], node, "starting")
             elif node["state"] == "starting":
                 self._boot(pool, node)
+            elif node["state"] == "preempted":
+                self._come_back(pool["id"], node)
 
     def _resize(self, pool: Doc, record: PoolRuntime, nodes: dict[str, Doc]) -> None:
         target = pool["targetDedicatedNodes"] + pool["targetLowPriorityNodes"]
@@ -148,8 +152,32 @@ class PoolWork:
                 self.stop_tasks_on(node_id, "terminated" if how == "terminate" else "requeue")
                 self._stop_start_task(pool_id, node_id)
             if not self._node_work(pool_id, [node_id]):
+                self.preemptions.forget((pool_id, node_id))
                 self.state.forget_node(pool_id, node_id)
                 self._remove_folder(layout.node_root(self.state_dir, pool_id, node_id))
+
+    def preempt(self, pool_id: str, node: Doc, downtime: float) -> None:
+        """Azure reclaims the low-priority node: its tasks go back to the queue."""
+        self._node_state(pool_id, node, "preempted")
+        for job_id, task_id in self.work.tasks_on(node["id"]):
+            self.preemptions.lost.add((job_id, task_id))
+            self.stop_task(job_id, task_id, "requeue")
+        self._stop_start_task(pool_id, node["id"])
+        self.preemptions.preempted((pool_id, node["id"]), time.time(), downtime)
+        log.info("node %s of pool %s preempted", node["id"], pool_id)
+
+    def _come_back(self, pool_id: str, node: Doc) -> None:
+        """Spot capacity found again: the node, its id kept, starts afresh."""
+        key = (pool_id, node["id"])
+        if self._node_work(pool_id, [node["id"]]) or not self.preemptions.back(key, time.time()):
+            return
+        root = layout.node_root(self.state_dir, pool_id, node["id"])
+        shutil.rmtree(root, ignore_errors=True)  # the VM was deleted, its disks with it
+        layout.make_node(root)
+        for gone in ("startTask", "startTaskInfo", "errors"):
+            node.pop(gone, None)
+        node.update(runningTasksCount=0, runningTaskSlotsCount=0, allocationTime=now_iso())
+        self._node_state(pool_id, node, "starting")
 
     def _stop_start_task(self, pool_id: str, node_id: str) -> None:
         start = self.work.process(("start", pool_id, node_id))

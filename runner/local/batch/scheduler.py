@@ -19,9 +19,11 @@ from runner.local.batch.autoscale import Autoscaler
 from runner.local.batch.dispatch import dispatch
 from runner.local.batch.jobs import release_auto_pool
 from runner.local.batch.pool_work import PoolWork
+from runner.local.batch.preemption import Preemptions
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration, set_state
 from runner.local.batch.work import Key, NodeWork, Placement
+from runner.local.faults import FaultInjector
 from runner.local.nodes import layout
 from runner.local.nodes.container_run import Engine
 from runner.local.nodes.process import Running
@@ -40,6 +42,7 @@ class Scheduler(PoolWork):
         progressions: Progressions | None = None,
         engine: Engine | None = None,
         *,
+        faults: FaultInjector | None = None,
         autoscale_speedup: float = 300.0,
     ):
         self.state = state
@@ -50,8 +53,9 @@ class Scheduler(PoolWork):
         # "batch.pool.allocation", "batch.pool.delete" and "batch.job.delete".
         self.progressions = progressions
         self.work = NodeWork()
-        # Autoscale formulas, evaluated at their intervals.
+        # Autoscale formulas at their intervals; preempt fault rules on low-priority nodes.
         self.autoscaler = Autoscaler(autoscale_speedup)
+        self.preemptions = Preemptions(faults)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._salt = str(time.time_ns())
@@ -130,6 +134,10 @@ class Scheduler(PoolWork):
     # one pass ----------------------------------------------------------------------------
 
     def tick(self) -> None:
+        for (pool_id, node_id), downtime in self.preemptions.due(time.time()):
+            node = self.state.nodes.get(pool_id, {}).get(node_id)
+            if node is not None and node["state"] not in ("preempted", "leavingpool"):
+                self.preempt(pool_id, node, downtime)
         for pool_id in list(self.state.pools):
             self._pool(self.state.pools[pool_id])
         for job_id in list(self.state.jobs):
@@ -207,6 +215,7 @@ class Scheduler(PoolWork):
         node["runningTasksCount"] += 1
         node["runningTaskSlotsCount"] += task.get("requiredSlots", 1)
         self.work.place(node["id"], job_id, task["id"])
+        self.preemptions.task_started(pool["id"], node, time.time())
         if node["state"] != "running":
             set_state(node, "running")
         self.state.save_node(pool["id"], node)
@@ -232,6 +241,10 @@ class Scheduler(PoolWork):
         fail: Doc | None,
         reason: str | None,
     ) -> None:
+        with self.state.lock:
+            if (job_id, task_id) in self.preemptions.lost:
+                self.preemptions.lost.discard((job_id, task_id))
+                reason = "preempted" if reason == "requeue" else reason
         outcomes.task_ended(self.state, self.work, job_id, task_id, where, code, fail, reason)
 
     def start_task_ended(

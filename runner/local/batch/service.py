@@ -39,6 +39,7 @@ class BatchService:
             self.state_dir,
             progressions,
             engine,
+            faults=faults,
             autoscale_speedup=autoscale_speedup,
         )
 

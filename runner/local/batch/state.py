@@ -233,12 +233,15 @@ def find_by_id(docs: dict[str, Doc], doc_id: str) -> Doc | None:
     return next((d for k, d in docs.items() if k.lower() == lowered), None)
 
 
-def requeue(task: Doc) -> None:
-    """Puts a task that lost its node back in the queue, as Batch does."""
+def requeue(task: Doc, counted: bool = True) -> None:
+    """Puts a task that lost its node back in the queue, as Batch does. ``counted``:
+    ``requeueCount`` counts it (Batch counts the requeues a user asked for, not a node's
+    preemption)."""
     now = now_iso()
     info = task.setdefault("executionInfo", {"retryCount": 0, "requeueCount": 0})
-    info["requeueCount"] = info.get("requeueCount", 0) + 1
-    info["lastRequeueTime"] = now
+    if counted:
+        info["requeueCount"] = info.get("requeueCount", 0) + 1
+        info["lastRequeueTime"] = now
     for key in ("startTime", "endTime", "exitCode", "failureInfo", "result"):
         info.pop(key, None)
     task.pop("nodeInfo", None)

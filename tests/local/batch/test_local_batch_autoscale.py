@@ -1,5 +1,6 @@
-"""Autoscale on the local Batch account through azure-batch 15: a pool's formula
-evaluated at its interval over its jobs' tasks."""
+"""Autoscale and preemption on the local Batch account through azure-batch 15: a pool's
+formula evaluated at its interval over its jobs' tasks, and a low-priority node taken
+away by a ``preempt`` fault, its task run again elsewhere."""
 
 from __future__ import annotations
 
@@ -96,3 +97,46 @@ def test_an_evaluation_that_fails_answers_the_run_s_error(batch_client, unique_n
     )
     assert run.results is None
     assert run.error.code and "fewer than 90 percent" in run.error.error_values[0].value
+
+
+def test_a_preempted_low_priority_node_requeues_its_task_which_runs_again(
+    batch_client, faults, unique_name
+):
+    name = unique_name("preempt")
+    pool_id, job_id = f"{name}-pool", f"{name}-job"
+    faults.set([{"fault": "preempt", "route": f"/pools/{pool_id}/", "count": 1, "after": 0.3}])
+    batch_client.create_pool(
+        bm.BatchPoolCreateOptions(
+            id=pool_id,
+            vm_size="STANDARD_D2S_V3",
+            virtual_machine_configuration=image(),
+            target_low_priority_nodes=1,
+        )
+    )
+    batch_client.create_job(
+        bm.BatchJobCreateOptions(id=job_id, pool_info=bm.BatchPoolInfo(pool_id=pool_id))
+    )
+    command = "/bin/sh -c 'echo $AZ_BATCH_NODE_ID; sleep 1'"
+    batch_client.create_task(job_id, bm.BatchTaskCreateOptions(id="work", command_line=command))
+    node = wait_for(
+        lambda: list(batch_client.list_nodes(pool_id)),
+        lambda ns: ns and ns[0].state == bm.BatchNodeState.PREEMPTED,
+        "the node preempted",
+    )[0]
+    assert not node.is_dedicated
+    # Preempted nodes stay in the pool and count among its low-priority nodes.
+    assert batch_client.get_pool(pool_id).current_low_priority_nodes == 1
+    done = wait_task_completed(batch_client, job_id, "work")
+    info = done.execution_info
+    # Neither a retry nor a requeue a user asked for: Batch counts neither.
+    assert (info.exit_code, info.retry_count, info.requeue_count) == (0, 0, 0)
+    # The node came back, its id kept, and ran the task again from the start.
+    assert done.node_info.node_id == node.id
+    assert info.start_time > node.state_transition_time
+    assert faults_hits(faults) == 1
+
+
+def faults_hits(faults) -> int:
+    from runner.backends import local_target
+
+    return sum(r["hits"] for r in local_target.get_faults(faults.status))

@@ -85,6 +85,16 @@ def ttl_option(value: str | None) -> timedelta | None:
     return ttl if isinstance(ttl, timedelta) else None
 
 
+def rerun_failed_option(f: F) -> F:
+    """``--rerun-failed``: the failed tasks of a kept Batch job run again."""
+    return click.option(
+        "--rerun-failed",
+        is_flag=True,
+        help="Run the failed tasks of a Batch job kept from an earlier apply (teardown.job: "
+        "never) again, and only them: completed tasks never run twice.",
+    )(f)
+
+
 def output_option(f: F) -> F:
     return click.option(
         "--output",

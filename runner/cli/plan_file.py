@@ -31,6 +31,7 @@ class SavedPlan:
     plan: dict[str, Any]
     prune: bool = False
     refresh: bool = False
+    rerun_failed: bool = False
 
 
 def write(
@@ -43,6 +44,7 @@ def write(
     target: str | None,
     prune: bool = False,
     refresh: bool = False,
+    rerun_failed: bool = False,
 ) -> None:
     doc = {
         "format": MAGIC,
@@ -53,6 +55,7 @@ def write(
         "target": target,
         "prune": prune,
         "refresh": refresh,
+        "rerun_failed": rerun_failed,
         "plan": plan.model_dump(mode="json"),
     }
     Path(file).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -84,6 +87,7 @@ def read(file: str | Path) -> SavedPlan:
         plan=doc["plan"],
         prune=bool(doc.get("prune", False)),
         refresh=bool(doc.get("refresh", False)),
+        rerun_failed=bool(doc.get("rerun_failed", False)),
     )
 
 

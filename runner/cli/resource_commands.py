@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.cost_options import priced, prices_option, refuse_over_cap, spent
-from runner.cli.options import SpecOptions, UsageError, absolute, spec_options, ttl_option
+from runner.cli.options import (
+    SpecOptions,
+    UsageError,
+    absolute,
+    rerun_failed_option,
+    spec_options,
+    ttl_option,
+)
 from runner.plan.action import Action
 
 if TYPE_CHECKING:
@@ -65,6 +72,7 @@ REFRESH_HELP = (
 )
 @click.option("--prune", is_flag=True, help="Plan the deletion of this workspace's orphans.")
 @click.option("--refresh", is_flag=True, help=REFRESH_HELP)
+@rerun_failed_option
 @prices_option
 @spec_options
 def plan(
@@ -73,6 +81,7 @@ def plan(
     out_file: str | None,
     prune: bool,
     refresh: bool,
+    rerun_failed: bool,
     prices: str | None,
     opts: SpecOptions,
 ) -> None:
@@ -85,7 +94,14 @@ def plan(
 
     specs = opts.load(paths, check_files=True)
     workspace = opts.workspace_name()
-    the_plan = api.build_plan(specs, opts.get_target(), workspace, prune=prune, refresh=refresh)
+    the_plan = api.build_plan(
+        specs,
+        opts.get_target(),
+        workspace,
+        prune=prune,
+        refresh=refresh,
+        rerun_failed=rerun_failed,
+    )
     the_plan = priced(the_plan, specs, opts.target, prices)
     with renderer_for(opts.output, lines=False) as out:
         out.plan(the_plan)
@@ -102,6 +118,7 @@ def plan(
             target=opts.target,
             prune=prune,
             refresh=refresh,
+            rerun_failed=rerun_failed,
         )
         if opts.output == "text":
             click.echo(
@@ -133,6 +150,7 @@ def plan(
     help="Tag what this apply makes or changes to expire after this long (20m, 8h), over "
     "the specs' own ttl; `runner gc` deletes it once expired.",
 )
+@rerun_failed_option
 @prices_option
 @spec_options
 def apply(
@@ -142,6 +160,7 @@ def apply(
     refresh: bool,
     plan_path: str | None,
     ttl: timedelta | None,
+    rerun_failed: bool,
     prices: str | None,
     opts: SpecOptions,
 ) -> None:
@@ -157,6 +176,7 @@ def apply(
         paths = paths or saved.paths
         prune = prune or saved.prune
         refresh = refresh or saved.refresh
+        rerun_failed = rerun_failed or saved.rerun_failed
         opts = SpecOptions(
             variables=opts.variables,
             var_files=tuple(dict.fromkeys(saved.var_files + opts.var_files)),
@@ -188,6 +208,7 @@ def apply(
             opts,
             ttl,
             prices=prices,
+            rerun_failed=rerun_failed,
         )
 
 
@@ -204,10 +225,13 @@ def _plan_and_apply(
     opts: SpecOptions,
     ttl: timedelta | None = None,
     prices: str | None = None,
+    rerun_failed: bool = False,
 ) -> None:
     from runner.render.pick import renderer_for
 
-    the_plan = api.build_plan(specs, target, workspace, prune=prune, refresh=refresh)
+    the_plan = api.build_plan(
+        specs, target, workspace, prune=prune, refresh=refresh, rerun_failed=rerun_failed
+    )
     if saved is not None:
         from runner.cli import plan_file
 

@@ -75,12 +75,14 @@ def build_plan(
     emit: Emit | None = None,
     refresh: bool = False,
     key: FingerprintKey | None = None,
+    rerun_failed: bool = False,
 ) -> Plan:
     """Reads live state and diffs. ``emit`` receives the retries of the reads, if given.
 
     ``refresh`` also reads the instance view of every unchanged always-running group (one
     request each), so that one stopped outside runner is started again. ``key``
-    fingerprints secure values (default: this machine's, see ``fingerprint_key``)."""
+    fingerprints secure values (default: this machine's, see ``fingerprint_key``).
+    ``rerun_failed``: the failed tasks of kept Batch jobs run again."""
     emit = emit or _nothing
     groups = _groups(specs)
     changes: list[Change] = []
@@ -103,7 +105,7 @@ def build_plan(
         orphans = aci_plan.orphans
     batches: list[DesiredBatch] = []
     for loaded in _batches(specs):
-        desired, batch_changes = _batch_changes(loaded, target, workspace, emit)
+        desired, batch_changes = _batch_changes(loaded, target, workspace, emit, rerun_failed)
         batches.append(desired)
         changes += batch_changes
     return Plan(
@@ -112,7 +114,7 @@ def build_plan(
 
 
 def _batch_changes(
-    loaded: LoadedSpec, target: Target, workspace: str, emit: Emit
+    loaded: LoadedSpec, target: Target, workspace: str, emit: Emit, rerun_failed: bool = False
 ) -> tuple[DesiredBatch, list[Change]]:
     """The spec's local files are read first, once: the plan carries what they gave."""
     _batch_module()
@@ -143,7 +145,8 @@ def _batch_changes(
             [d for e in errors for d in e.diagnostics],
             {name: text for e in errors for name, text in e.sources.items()},
         )
-    return desired, diff_desired(desired, observed, workspace=workspace)
+    changes = diff_desired(desired, observed, workspace=workspace, rerun_failed=rerun_failed)
+    return desired, changes
 
 
 # --- apply and destroy ----------------------------------------------------------------

@@ -10,6 +10,8 @@ Rules (DESIGN.md, Batch workflow):
 - tasks have deterministic ids: only missing ones are added; one whose command, inputs or
   start task files differ from what it was added with runs again, others never re-run; a
   merge task's inputs are its dependencies' outputs, so it runs again when one of them does;
+  a failed task of a kept job runs again only when asked (``--rerun-failed``), and then a
+  task waiting on it (a merge it blocked) runs once it has succeeded;
 - a job whose tasks depend on each other needs ``usesTaskDependencies``, which Batch sets
   only when the job is made;
 - anything that exists but carries no runner ownership for this workspace and spec is a
@@ -68,7 +70,11 @@ def address(spec_name: str, piece: str | None = None, *names: str) -> Address:
     return Address.batch(spec_name, piece, "/".join(names))
 
 
-def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: str) -> list[Change]:
+def diff_desired(
+    desired: DesiredBatch, observed: ObservedBatch, *, workspace: str, rerun_failed: bool = False
+) -> list[Change]:
+    """``rerun_failed`` (``apply --rerun-failed``): a task of the kept job that completed
+    and failed, on the definition and inputs it would run on now, runs again."""
     name = desired.spec.name
     changes = [
         _container_change(name, c, observed, workspace)
@@ -88,13 +94,31 @@ def diff_desired(desired: DesiredBatch, observed: ObservedBatch, *, workspace: s
             deps += (address(name, "blob", task.input.container, task.input.blob),)
         deps += tuple(address(name, "task", job_id, d) for d in task.depends_on)
         seen = None if fresh_job else observed.tasks.get(task.id)
-        change = _task_change(addr, task, seen, deps, owned=job_change.owned)
+        change = _task_change(
+            addr, task, seen, deps, owned=job_change.owned, rerun_failed=rerun_failed
+        )
         if task.depends_on and change.action in (Action.CREATE, Action.REPLACE):
             change = change.model_copy(
                 update={"reason": f"{change.reason}; {_waits_for(desired, task)}"}
             )
+        elif change.action is Action.NOOP and seen is not None and seen.state == "active":
+            change = _unblocked(change, task, changes)
         changes.append(change)
     return changes
+
+
+def _unblocked(change: Change, task: DesiredTask, planned: list[Change]) -> Change:
+    """A waiting task (a merge that a failed task blocks) runs once the tasks it waits
+    for and that run again have succeeded: the plan says so."""
+    again = {c.address.leaf for c in planned if c.action is Action.REPLACE}
+    rerun = [d for d in task.depends_on if d in again]
+    if not rerun:
+        return change
+    names = ", ".join(rerun[:3]) + (f" and {len(rerun) - 3} more" if len(rerun) > 3 else "")
+    verb = "has" if len(rerun) == 1 else "have"
+    return change.model_copy(
+        update={"reason": f"{change.reason}; runs once {names} (run again) {verb} succeeded"}
+    )
 
 
 def _waits_for(desired: DesiredBatch, task: DesiredTask) -> str:
@@ -122,6 +146,7 @@ def _task_change(
     deps: tuple[Address, ...],
     *,
     owned: bool,
+    rerun_failed: bool = False,
 ) -> Change:
     if seen is None:
         return Change(
@@ -133,6 +158,18 @@ def _task_change(
             owned=owned,
         )
     before = {"id": seen.id, "state": seen.state, "exitCode": seen.exit_code}
+    failed = seen.state == "completed" and not seen.succeeded
+    if seen.identity == task.identity and failed and rerun_failed:
+        # Batch takes no second task of the same id: the failed one is deleted first.
+        return Change(
+            address=addr,
+            action=Action.REPLACE,
+            reason=f"rerun: it failed ({seen.why})",
+            before=before,
+            after=task.canonical(),
+            depends_on=deps,
+            owned=owned,
+        )
     if seen.identity == task.identity:
         return Change(
             address=addr,
@@ -170,7 +207,10 @@ def _task_state(task: ObservedTask) -> str:
     if task.succeeded:
         return "completed (exit code 0); unchanged since it ran"
     why = task.why
-    return f"completed and failed ({why}); unchanged since it ran, not re-run"
+    return (
+        f"completed and failed ({why}); unchanged since it ran, not re-run "
+        "(`runner apply --rerun-failed` runs it again)"
+    )
 
 
 def _container_change(spec: str, container: str, observed: ObservedBatch, workspace: str) -> Change:

@@ -1,8 +1,9 @@
 """Data-driven cases for the Batch planner: ``cases/batch/<case>.yaml`` holds a spec, the
 local files it names as the fact step would have read them (``inputs``: the start task's
 files and the files ``forEachFile`` matched, each with its content, or a sweep's rows
-file, ``rows``), the observed live state and the expected changes, in order. Nothing is
-read from disk: the planner is pure."""
+file, ``rows``), the observed live state and the expected changes, in order
+(``rerun_failed: true`` plans as ``apply --rerun-failed``). Nothing is read from disk: the
+planner is pure."""
 
 from __future__ import annotations
 
@@ -60,8 +61,11 @@ def inputs_from(data: dict[str, dict[str, str]]) -> BatchInputs:
     )
 
 
-def plan_case(spec: BatchJob, inputs: BatchInputs, observed: ObservedBatch) -> list[Change]:
-    return diff_desired(desired_batch(spec, inputs), observed, workspace=WORKSPACE)
+def plan_case(
+    spec: BatchJob, inputs: BatchInputs, observed: ObservedBatch, rerun_failed: bool = False
+) -> list[Change]:
+    desired = desired_batch(spec, inputs)
+    return diff_desired(desired, observed, workspace=WORKSPACE, rerun_failed=rerun_failed)
 
 
 def owner(value: str | None, spec: str) -> Ownership:
@@ -143,7 +147,7 @@ def test_batch_plan_case(case: Path) -> None:
         assert data["error"] in str(info.value.diagnostics[0].summary)
         return
 
-    changes = plan_case(spec, inputs, observed)
+    changes = plan_case(spec, inputs, observed, rerun_failed=data.get("rerun_failed", False))
     got = [f"{c.action.value} {c.address}" for c in changes]
     assert got == data["expected"]
     for addr, fields in (data.get("details") or {}).items():

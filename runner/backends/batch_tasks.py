@@ -17,6 +17,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from runner.backends.errors import translate
 from runner.backends.sas import SasSigner
 from runner.plan.batch_desired import STD_FILES_PATTERN, DesiredTask, container_settings
+from runner.plan.batch_secrets import SECRETS_FILE
 
 if TYPE_CHECKING:
     from azure.batch import BatchClient
@@ -85,6 +86,11 @@ def task_options(
             bm.ResourceFile(http_url=signer.read_blob(out_container, m.path), file_path=m.path)
             for m in task.merged
         ]
+    if task.secrets is not None:
+        # Read through a SAS that expires soon after the job's timeout; the wrapped command
+        # line deletes the file once no attempt needs it (runner.plan.batch_secrets).
+        url = signer.read_blob(task.secrets.container, task.secrets.blob)
+        files.append(bm.ResourceFile(http_url=url, file_path=SECRETS_FILE))
     return bm.BatchTaskCreateOptions(
         id=task.id,
         command_line=task.command_line,

@@ -91,6 +91,18 @@ def upload(service: BlobServiceClient, f: LocalFile, metadata: Mapping[str, str]
         raise translate(exc) from exc
 
 
+def upload_bytes(
+    service: BlobServiceClient, container: str, name: str, data: bytes, metadata: Mapping[str, str]
+) -> None:
+    """A blob made from ``data``, replacing one of that name."""
+    try:
+        service.get_blob_client(container, name).upload_blob(
+            data, overwrite=True, metadata=dict(metadata)
+        )
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
 def list_names(service: BlobServiceClient, container: str, prefix: str = "") -> list[str]:
     try:
         client = service.get_container_client(container)

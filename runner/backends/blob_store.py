@@ -35,6 +35,11 @@ class BlobStore:
     def upload(self, f: LocalFile, metadata: Mapping[str, str]) -> None:
         blob.upload(self._service, f, metadata)
 
+    def upload_bytes(
+        self, container: str, name: str, data: bytes, metadata: Mapping[str, str]
+    ) -> None:
+        blob.upload_bytes(self._service, container, name, data, metadata)
+
     def list_names(self, container: str, prefix: str = "") -> list[str]:
         return blob.list_names(self._service, container, prefix)
 

@@ -4,6 +4,7 @@ parallel chunks of 100."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -18,6 +19,7 @@ from runner.engine.poll import Poll, PollSchedule, poll_until
 from runner.errors import PermanentError
 from runner.plan.action import Action
 from runner.plan.batch_desired import LocalFile
+from runner.plan.batch_secrets import SecretUnset, secrets_text
 from runner.plan.model import Change
 
 UPLOAD_WORKERS = 8
@@ -122,6 +124,7 @@ def add_tasks(ctx: BatchContext, task_ids: set[str]) -> StepOutcome:
     they were added: chunks of 100, several requests in flight at once."""
     at = ctx.address("job", ctx.spec.job.id)
     clear_outputs(ctx, at, task_ids)
+    upload_secrets(ctx, at)
     signer = ctx.signer()
     out_url = signer.write_container(ctx.desired.containers["output"])
     wanted = [t for t in ctx.desired.tasks if t.id in task_ids]
@@ -139,6 +142,21 @@ def add_tasks(ctx: BatchContext, task_ids: set[str]) -> StepOutcome:
         first = "; ".join(f"{k}: {v}" for k, v in list(total.failed.items())[:3])
         raise PermanentError(f"{len(total.failed)} task(s) could not be added: {first}")
     return StepOutcome(counts=counts)
+
+
+def upload_secrets(ctx: BatchContext, at: str) -> None:
+    """The job's secrets, read from runner's environment now, as the blob the tasks being
+    added fetch (``runner.plan.batch_secrets``): never in an event, a plan or Batch."""
+    secrets = ctx.desired.secrets
+    if secrets is None:
+        return
+    try:
+        data = secrets_text(secrets, os.environ)
+    except SecretUnset as exc:
+        raise PermanentError(str(exc)) from None
+    metadata = blob_metadata(ctx.name, ctx.workspace, stamp=ctx.desired.stamp)
+    upload = partial(ctx.blobs.upload_bytes, secrets.container, secrets.blob, data, metadata)
+    ctx.retry(at, upload)
 
 
 def clear_outputs(ctx: BatchContext, at: str, task_ids: set[str]) -> None:

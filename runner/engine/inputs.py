@@ -11,11 +11,13 @@ import base64
 import glob
 import hashlib
 import importlib.util
+import os
 from pathlib import Path
 
 from runner.errors import Diagnostic, SpecError
 from runner.plan.batch_desired import DesiredBatch, desired_batch
 from runner.plan.batch_inputs import BatchInputs, InputFile
+from runner.plan.batch_secrets import unset_secrets
 from runner.spec.files import PACKAGE_PREFIX
 from runner.spec.models import BatchJob
 from runner.spec.sweeps import RowsProblem, read_rows
@@ -32,6 +34,9 @@ def read_inputs(spec: BatchJob, base_dir: Path) -> BatchInputs:
     for entry, path in zip(copy, paths, strict=True):
         if not path.is_file():
             raise _error(f"start task file {entry!r} does not exist", "pool.startTask.copy")
+    for unset in unset_secrets(spec, os.environ):
+        # Checked before anything is made: apply reads the values when it adds the tasks.
+        raise _error(str(unset), f"job.secrets.{unset.name}.fromEnv")
     start_files = tuple(read_file(p) for p in paths)
     sweep = spec.tasks.for_each
     if sweep is None:

@@ -18,6 +18,7 @@ from typing import Any
 from runner.errors import Diagnostic, SpecError
 from runner.plan import autoscale
 from runner.plan.batch_inputs import BatchInputs, InputFile
+from runner.plan.batch_secrets import SecretsFile, secrets_file, wrapped_command
 from runner.plan.canonical import SENSITIVE
 from runner.plan.provenance import Stamp
 from runner.spec.batch_containers import WORKING_DIRECTORY, PoolContainers, TaskContainer
@@ -78,6 +79,8 @@ class DesiredTask:
     merged: tuple[MergedInput, ...] = ()  # a merge task's inputs, in input file order
     container: TaskContainer | None = None  # the image the command runs in, if any
     environment: tuple[tuple[str, str], ...] = ()  # tasks.environment, rendered
+    secrets: SecretsFile | None = None  # job.secrets, handed over in a file
+    max_retries: int = 0  # with secrets: how long the wrapper keeps them for a retry
 
     @property
     def is_merge(self) -> bool:
@@ -87,6 +90,9 @@ class DesiredTask:
     def command_line(self) -> str:
         # Batch runs command lines without a shell; the spec's command is a shell line
         # (it names $AZ_BATCH_NODE_SHARED_DIR), so it is handed to /bin/sh.
+        if self.secrets is not None:
+            wrapped = wrapped_command(self.command, self.max_retries)
+            return f"/bin/sh -c {shlex.quote(wrapped)}"
         return f"/bin/sh -c {shlex.quote(self.command)}"
 
     def canonical(self) -> dict[str, Any]:
@@ -114,6 +120,9 @@ class DesiredTask:
             out["containerSettings"] = container_settings(self.container)
         if self.environment:
             out["environmentSettings"] = dict(self.environment)
+        if self.secrets is not None:
+            # Names only: a changed value does not run the task again.
+            out["secrets"] = dict.fromkeys(self.secrets.names, SENSITIVE)
         return out
 
     @property
@@ -137,6 +146,8 @@ class DesiredBatch:
     # tasks.forEach.rows, as read for this plan: the plan names it, so that a saved plan
     # made from other rows is seen to be stale. No hash covers it (the tasks do).
     rows_file: InputFile | None = None
+    # job.secrets: the blob apply uploads them to, each task's resource file.
+    secrets: SecretsFile | None = None
 
     @property
     def uploads(self) -> tuple[LocalFile, ...]:
@@ -342,6 +353,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
     tasks: list[DesiredTask] = []
     given: list[tuple[str, ...]] = []  # per mapped task, the files it gives the merge
     origins = mapped_origins(spec, inputs)
+    secrets = secrets_file(spec, containers["input"])
     seen_ids: dict[str, TaskOrigin] = {}
     seen_blobs: dict[str, Path] = {}
     for origin, found in origins:
@@ -387,9 +399,14 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
                 handed_on=handed,
                 container=spec.tasks.container,
                 environment=_environment(spec, origin, env),
+                secrets=secrets,
+                max_retries=spec.tasks.max_retries,
             )
         )
     tasks = with_dependencies(spec, tasks, [o for o, _ in origins], given, env)
+    if secrets is not None and spec.merge is not None:
+        merge = replace(tasks[-1], secrets=secrets, max_retries=spec.merge.max_retries)
+        tasks = [*tasks[:-1], merge]
 
     pool = spec.pool
     start = pool.start_task
@@ -432,4 +449,5 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
         pool=pool_canonical,
         job=job,
         rows_file=inputs.rows_file,
+        secrets=secrets,
     )

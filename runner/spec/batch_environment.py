@@ -128,6 +128,13 @@ class Secret(Model):
     from_env: EnvironmentName
 
 
+def unset_secret(name: str, variable: str) -> str:
+    return (
+        f"secret {name}: the environment variable {variable} is not set (runner reads it "
+        "when apply runs; it is in no spec, plan or Batch definition)"
+    )
+
+
 def _secrets(values: dict[str, Secret]) -> dict[str, Secret]:
     for name in values:
         problem = reserved_problem(name)

@@ -22,7 +22,7 @@ from runner.spec.base import (
     parse_ttl,
 )
 from runner.spec.batch_containers import CONTAINER_IMAGE, PoolContainers, TaskContainer
-from runner.spec.batch_environment import BatchEnvironment
+from runner.spec.batch_environment import BatchEnvironment, SecretMap
 from runner.spec.sweeps import ForEach
 from runner.spec.templates import is_template, literal_text
 
@@ -197,6 +197,9 @@ class Job(Model):
     id: str
     # Every task's environment (Batch's commonEnvironmentSettings); a task's own wins.
     environment: BatchEnvironment = Field(default_factory=dict)
+    # Values every task gets in its environment that no Batch API can read back
+    # (``runner.plan.batch_secrets``).
+    secrets: SecretMap = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -204,6 +207,17 @@ class Job(Model):
         if not BATCH_ID.match(v):
             raise ValueError("Batch ids are 1-64 letters, digits, '-' and '_'")
         return v
+
+    @model_validator(mode="after")
+    def _secrets_apart(self) -> Job:
+        for name in self.secrets:
+            if name in self.environment:
+                raise located(
+                    f"{name} is both a secret and an environment setting of the job: give it once",
+                    "environment",
+                    name,
+                )
+        return self
 
 
 TASK_ID_RULE = f"task ids are 1-{MAX_BATCH_ID} letters, digits, '-' and '_'"
@@ -456,6 +470,19 @@ class BatchJob(Model):
                 "unless merge.container names another",
                 "tasks",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _secrets_not_in_task_environment(self) -> BatchJob:
+        for name in self.job.secrets:
+            if name in self.tasks.environment:
+                raise located(
+                    f"{name} is a secret of the job (job.secrets) and a task environment "
+                    "setting: give it once",
+                    "tasks",
+                    "environment",
+                    name,
+                )
         return self
 
     @property

@@ -1,8 +1,8 @@
 """Offline checks of the local files a spec names, run by ``validate``, ``plan`` and
 ``apply`` before anything is read from or sent to a target: a Batch job's tasks (its input
 glob must match files, or its rows file hold rows; see ``task_checks``), its start task's
-files must exist, and a collect folder must be a folder that can be made. Located in the
-spec, or in a rows file.
+files must exist, the variables its secrets come from must be set, and a collect folder
+must be a folder that can be made. Located in the spec, or in a rows file.
 
 Not part of loading: ``destroy`` and ``status`` must work after the inputs are gone.
 """
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runner.errors import Diagnostic, SpecError
+from runner.spec.batch_environment import unset_secret
 from runner.spec.loader import LoadedSpec
 from runner.spec.models import ContainerGroup
 from runner.spec.task_checks import TaskProblems, check_tasks
@@ -54,6 +55,10 @@ def _check(loaded: LoadedSpec, cwd: Path | None = None) -> TaskProblems:
     base = loaded.base_dir
     tasks = check_tasks(loaded)
     problems += tasks.diagnostics
+    for name, secret in spec.job.secrets.items():
+        if secret.from_env not in os.environ:
+            summary = unset_secret(name, secret.from_env)
+            problems.append(_diagnostic(loaded, summary, f"job.secrets.{name}.fromEnv"))
     copies = spec.pool.start_task.copy_ if spec.pool.start_task else []
     for i, entry in enumerate(copies):
         if not _exists(entry, base):

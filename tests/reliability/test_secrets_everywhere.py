@@ -2,8 +2,9 @@
 failing, is run with known secrets, and everything it produced is scanned.
 
 Known secrets: a secure environment value (given through ``env()``, and through
-``--var``), the Batch account key, the storage account key, the bearer token the local
-target's credential hands out, and any SAS signature (the run makes those). Scanned: the
+``--var``), a Batch job's secret (``job.secrets``, from runner's environment), the Batch
+account key, the storage account key, the bearer token the local target's credential
+hands out, and any SAS signature (the run makes those). Scanned: the
 CLI's stdout and stderr, collected files, a saved plan, ARM tags and groups read back,
 Batch pools, jobs and tasks read back (command lines, environment settings, metadata),
 blob container metadata, and the emulator's logs and node files under its state folder.
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.integration
 
 KEEP_ALL = {"job": "never", "pool": "never", "containers": "never"}
 SECRET_ENV = "RUNNER_RELIABILITY_SECRET"
+JOB_SECRET_ENV = "RUNNER_RELIABILITY_JOB_SECRET"
 REGISTRY_ENV = "RUNNER_RELIABILITY_REGISTRY_PASSWORD"
 # ``${#VAR}`` would open a Jinja comment; wc counts the characters instead.
 LENGTHS = 'echo "lengths $(printf %s "$TOKEN" | wc -c) $(printf %s "$OTHER" | wc -c)"; exit "$CODE"'
@@ -153,17 +155,29 @@ def every_command_scanned(
     secure = "sv-" + random_tokens.token_urlsafe(24)
     other = "ov-" + random_tokens.token_urlsafe(24)
     registry_password = "rp-" + random_tokens.token_urlsafe(24)
+    job_secret = "js-" + random_tokens.token_urlsafe(24)
+    cli.env[JOB_SECRET_ENV] = job_secret
     cli.env[SECRET_ENV] = secure
     cli.env[REGISTRY_ENV] = registry_password
     scanner = SecretScanner(
-        {**known_secrets(emulator, secure, other), "registry password": registry_password}
+        {
+            **known_secrets(emulator, secure, other),
+            "registry password": registry_password,
+            "Batch job secret": job_secret,
+        }
     )
     folder = tmp_path / "specs"
     folder.mkdir()
     rg, name = unique_name("sec-rg"), unique_name("sec")
     group = group_spec(folder, rg, name, test_image)
     job_name = unique_name("sec-tw")
-    job = write_spec(folder / "job", job_name, teardown=KEEP_ALL)
+    # Its tasks get a secret of the job: in a file they fetch, never in a Batch definition.
+    job = write_spec(
+        folder / "job",
+        job_name,
+        teardown=KEEP_ALL,
+        job={"secrets": {"TOKEN": {"fromEnv": JOB_SECRET_ENV}}},
+    )
     boxed = container_job_spec(folder / "boxed", unique_name("sec-box"), test_image)
     var = ["--var", f"other={other}"]
     ws = ["--workspace", cli.workspace]

@@ -98,3 +98,25 @@ def test_a_row_that_renders_a_key_into_the_environment_is_refused(
         "BLOB renders, for row 1 (samples.csv:2), a value that looks like an account key"
     )
     assert STORAGE_KEY not in problem.summary
+
+
+def test_a_secret_whose_variable_is_unset_is_located_before_anything_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RUNNER_TEST_SURELY_UNSET", raising=False)
+    (tmp_path / "job.yaml").write_text(
+        "kind: BatchJob\nname: sec\npool: {id: p}\n"
+        "job:\n  id: j\n  secrets:\n    API_TOKEN: {fromEnv: RUNNER_TEST_SURELY_UNSET}\n"
+        "tasks:\n  forEach: {values: [a]}\n  id: 't-{{ item }}'\n  command: 'true'\n"
+        "collect: {dir: out}\n"
+    )
+    (loaded,) = load_specs(["job.yaml"])
+    (problem,) = check_files(loaded, cwd=tmp_path)
+    assert problem.field_path == "job.secrets.API_TOKEN.fromEnv"
+    assert problem.span is not None and (problem.span.line, problem.span.col) == (7, 26)
+    assert problem.summary.startswith(
+        "secret API_TOKEN: the environment variable RUNNER_TEST_SURELY_UNSET is not set"
+    )
+    monkeypatch.setenv("RUNNER_TEST_SURELY_UNSET", "x")
+    assert check_files(loaded, cwd=tmp_path) == []

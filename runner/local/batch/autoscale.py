@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from runner.local.batch import dependencies
 from runner.local.batch.autoscale_formula import (
+    RESOURCE_METRICS,
     SAMPLE_PERIOD,
     FormulaError,
     Inputs,
@@ -27,19 +28,6 @@ from runner.local.batch.runtime import PoolRuntime
 from runner.local.batch.state import BatchState, Doc
 from runner.local.batch.wire import now_iso, parse_duration, set_state
 
-# Metrics the local nodes cannot measure: their samples are 0.
-RESOURCE_METRICS = (
-    "$CPUPercent",
-    "$WallClockSeconds",
-    "$MemoryBytes",
-    "$DiskBytes",
-    "$DiskReadBytes",
-    "$DiskWriteBytes",
-    "$DiskReadOps",
-    "$DiskWriteOps",
-    "$NetworkInBytes",
-    "$NetworkOutBytes",
-)
 # Two hours of Batch time, the longest window a formula is likely to read.
 HISTORY = 240
 DEFAULT_INTERVAL = 15 * 60.0

@@ -275,6 +275,19 @@ def parse(formula: str) -> list[tuple[str, Node]]:
     return statements
 
 
+# Metrics the local nodes cannot measure: their samples are 0.
+RESOURCE_METRICS = (
+    "$CPUPercent",
+    "$WallClockSeconds",
+    "$MemoryBytes",
+    "$DiskBytes",
+    "$DiskReadBytes",
+    "$DiskWriteBytes",
+    "$DiskReadOps",
+    "$DiskWriteOps",
+    "$NetworkInBytes",
+    "$NetworkOutBytes",
+)
 READ_ONLY = frozenset(
     {
         "$CurrentDedicatedNodes",
@@ -287,16 +300,7 @@ READ_ONLY = frozenset(
         "$PendingTasks",
         "$SucceededTasks",
         "$FailedTasks",
-        "$CPUPercent",
-        "$WallClockSeconds",
-        "$MemoryBytes",
-        "$DiskBytes",
-        "$DiskReadBytes",
-        "$DiskWriteBytes",
-        "$DiskReadOps",
-        "$DiskWriteOps",
-        "$NetworkInBytes",
-        "$NetworkOutBytes",
+        *RESOURCE_METRICS,
     }
 )
 

@@ -16,12 +16,12 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from runner.errors import Diagnostic, SpecError
-from runner.plan import autoscale
 from runner.plan.batch_inputs import BatchInputs, InputFile
+from runner.plan.batch_pool import pool_canonical
 from runner.plan.batch_secrets import SecretsFile, secrets_file, wrapped_command
 from runner.plan.canonical import SENSITIVE
 from runner.plan.provenance import Stamp
-from runner.spec.batch_containers import WORKING_DIRECTORY, PoolContainers, TaskContainer
+from runner.spec.batch_containers import WORKING_DIRECTORY, TaskContainer
 from runner.spec.batch_environment import looks_secret
 from runner.spec.models import BATCH_ID, BatchJob
 from runner.spec.sweeps import TaskOrigin, sweep_items
@@ -196,19 +196,6 @@ def container_settings(container: TaskContainer) -> dict[str, Any]:
     return settings
 
 
-def container_configuration(containers: PoolContainers) -> dict[str, Any]:
-    """The pool's ``containerConfiguration`` without passwords: they are read from the
-    environment when the pool is made, and Batch never shows them."""
-    return {
-        "type": containers.type,
-        "containerImageNames": list(containers.images),
-        "containerRegistries": [
-            {"registryServer": r.server.lower(), "username": r.username, "password": SENSITIVE}
-            for r in containers.registries
-        ],
-    }
-
-
 def canonical_hash(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -220,14 +207,6 @@ def _local_file(f: InputFile, container: str) -> LocalFile:
 
 def _error(summary: str, field_path: str) -> SpecError:
     return SpecError([Diagnostic(summary=summary, field_path=field_path)])
-
-
-def start_task_command(spec: BatchJob, files: tuple[LocalFile, ...]) -> str:
-    names = " ".join(shlex.quote(f.blob) for f in files)
-    steps = [f'cp -f {names} "$AZ_BATCH_NODE_SHARED_DIR"/'] if files else []
-    if spec.pool.start_task and spec.pool.start_task.command:
-        steps.append(spec.pool.start_task.command)
-    return "/bin/sh -c " + shlex.quote(" && ".join(steps) or "true")
 
 
 def _environment(
@@ -409,31 +388,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
         tasks = [*tasks[:-1], merge]
 
     pool = spec.pool
-    start = pool.start_task
-    pool_canonical: dict[str, Any] = {
-        "id": pool.id,
-        "vmSize": pool.vm_size.lower(),
-        "image": {k: v.lower() for k, v in pool.image.model_dump().items()},
-        "nodeAgentSku": pool.node_agent_sku.lower(),
-        "taskSlotsPerNode": pool.task_slots_per_node,
-        "network": None,
-        "nodes": pool.nodes,
-        "lowPriorityNodes": pool.low_priority_nodes,
-        "startTask": None
-        if start is None
-        else {
-            "commandLine": start_task_command(spec, app_files),
-            "files": sorted(f.blob for f in app_files),
-            "waitForSuccess": start.wait_for_success,
-        },
-    }
-    if pool.containers is not None:
-        # Only then: pools without containers keep the hash they had.
-        pool_canonical["containerConfiguration"] = container_configuration(pool.containers)
-    auto_scale = autoscale.canonical(pool)
-    if auto_scale is not None:
-        # Only then, as for containers; the formula sizes the pool, not node counts.
-        pool_canonical.update(nodes=None, lowPriorityNodes=None, autoScale=auto_scale)
+    pool_form = pool_canonical(spec, tuple(f.blob for f in app_files))
     job: dict[str, Any] = {"id": spec.job.id, "poolId": pool.id}
     if any(t.depends_on for t in tasks):
         # Only then: jobs without dependencies keep the hash they had.
@@ -446,7 +401,7 @@ def desired_batch(spec: BatchJob, inputs: BatchInputs) -> DesiredBatch:
         containers=containers,
         app_files=app_files,
         tasks=tuple(tasks),
-        pool=pool_canonical,
+        pool=pool_form,
         job=job,
         rows_file=inputs.rows_file,
         secrets=secrets,

@@ -18,8 +18,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 RESULT_PREFIX = "RESULT "
@@ -129,6 +131,24 @@ def median_time(fn: Callable[[], object], runs: int = 3) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+@contextmanager
+def latency_proxy(upstream: str, delay: float) -> Iterator[int]:
+    """A proxy on 127.0.0.1 in front of ``upstream`` (``host:port``) that delays what
+    clients send by ``delay`` seconds (``_latency_proxy.py``, in a process of its own so
+    that it takes no time from the benchmark's); yields the port it listens on."""
+    script = Path(__file__).with_name("_latency_proxy.py")
+    argv = [sys.executable, str(script), "--upstream", upstream, "--delay", str(delay)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line.startswith("PORT "):
+            raise SystemExit(f"the latency proxy did not start: {line!r}")
+        yield int(line.split()[1])
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def ratio(figure: float, baseline: float) -> float | None:

@@ -106,7 +106,8 @@ def upload_bytes(
 def list_names(service: BlobServiceClient, container: str, prefix: str = "") -> list[str]:
     try:
         client = service.get_container_client(container)
-        return [b.name for b in client.list_blobs(name_starts_with=prefix or None)]
+        # Names only: the listing's properties of each blob cost far more to read.
+        return list(client.list_blob_names(name_starts_with=prefix or None))
     except ResourceNotFoundError:
         return []
     except Exception as exc:

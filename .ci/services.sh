@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes ready what the integration tests need: a Docker engine, the busybox test image and
-# Azurite. Sourced by .ci/run (or by hand before pytest); exports DOCKER_HOST,
-# RUNNER_AZURITE_BIN and RUNNER_TEST_IMAGE.
+# Makes ready what the integration tests need: a Docker engine, the busybox test image,
+# Azurite and a headless browser (Debian's Chromium, for the run report's test). Sourced by
+# .ci/run (or by hand before pytest); exports DOCKER_HOST, RUNNER_AZURITE_BIN,
+# RUNNER_TEST_IMAGE and RUNNER_CHROMIUM.
 #
 # An engine that already answers is used as it is, which needs no root: DOCKER_HOST, else
 # the default socket, else the one an earlier run left under CI_ROOT. Only when none
@@ -29,7 +30,8 @@ ci_install() {
       (apt-get update -qq || true) >/dev/null
       CI_APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      ${CI_NO_RECOMMENDS:+--no-install-recommends} "$@" >/dev/null
     hash -r
   else
     echo "ci: $reason: install $* (Debian: sudo apt-get install $*), then run this again" >&2
@@ -186,3 +188,13 @@ fi
 export RUNNER_AZURITE_BIN="$AZURITE_DIR/node_modules/.bin/azurite-blob"
 "$RUNNER_AZURITE_BIN" --version >/dev/null || { echo "ci: azurite does not run"; exit 1; }
 echo "ci: azurite at $RUNNER_AZURITE_BIN"
+
+# The run report is loaded in a real browser; Debian's package, without its recommends
+# (fonts and desktop integration the headless test does not need).
+CI_CHROMIUM=${RUNNER_CHROMIUM:-$(command -v chromium || true)}
+if [ -z "$CI_CHROMIUM" ]; then
+  CI_NO_RECOMMENDS=1 ci_install "no chromium for the run report's browser test" chromium
+  CI_CHROMIUM=$(command -v chromium) || { echo "ci: the chromium package gave no chromium" >&2; exit 1; }
+fi
+export RUNNER_CHROMIUM=$CI_CHROMIUM
+echo "ci: chromium at $RUNNER_CHROMIUM"

@@ -9,6 +9,7 @@ from runner import __version__
 from runner.cli.errors import handle_errors
 from runner.cli.gc_commands import gc
 from runner.cli.local_commands import local
+from runner.cli.report_commands import report
 from runner.cli.resource_commands import apply, destroy, logs, plan, status
 from runner.cli.spec_commands import schema, validate
 
@@ -22,7 +23,7 @@ def cli() -> None:
     """
 
 
-for command in (validate, schema, plan, apply, destroy, status, logs, gc, local):
+for command in (validate, schema, plan, apply, destroy, status, logs, report, gc, local):
     cli.add_command(command)
 
 

@@ -25,6 +25,7 @@ from runner.cli.options import (
     spec_options,
     ttl_option,
 )
+from runner.cli.report_commands import leave_record, recording, report_option
 from runner.plan.action import Action
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def plan(
     "the specs' own ttl; `runner gc` deletes it once expired.",
 )
 @rerun_failed_option
+@report_option
 @prices_option
 @spec_options
 def apply(
@@ -161,6 +163,7 @@ def apply(
     plan_path: str | None,
     ttl: timedelta | None,
     rerun_failed: bool,
+    report: str | None,
     prices: str | None,
     opts: SpecOptions,
 ) -> None:
@@ -209,6 +212,7 @@ def apply(
             ttl,
             prices=prices,
             rerun_failed=rerun_failed,
+            report=report,
         )
 
 
@@ -226,6 +230,7 @@ def _plan_and_apply(
     ttl: timedelta | None = None,
     prices: str | None = None,
     rerun_failed: bool = False,
+    report: str | None = None,
 ) -> None:
     from runner.render.pick import renderer_for
 
@@ -245,11 +250,13 @@ def _plan_and_apply(
         _confirm("Do you want to perform these actions?")
 
     from runner.engine.cost_meter import CapGuard, CostMeter
+    from runner.engine.run_record import recorder_for
 
     meter = CostMeter([s.spec for s in specs])
+    recorder = recorder_for(specs, target, workspace)
     cancel = threading.Event()
     # A run whose accrued cost passes a spec's cost.cap is stopped as Ctrl-C stops it.
-    with CapGuard(meter, the_plan.cost, cancel) as guard:
+    with CapGuard(meter, the_plan.cost, cancel) as guard, recording(recorder, report, out):
         result = _run_cancellable(
             out,
             cancel,
@@ -257,7 +264,7 @@ def _plan_and_apply(
                 the_plan,
                 specs,
                 target,
-                meter.watching(out.emit),
+                meter.watching(recorder.watching(out.emit)),
                 workspace=workspace,
                 prune=prune,
                 cancel=cancel,
@@ -268,7 +275,9 @@ def _plan_and_apply(
     if guard.reason is not None:
         result.ok = False
         result.errors.append(guard.reason)
-    elif cancel.is_set():
+    stopped = cancel.is_set() and guard.reason is None
+    leave_record(recorder, result, report, out, cancelled=stopped)
+    if stopped:
         out.cancelled(result.removed, result.left)
         sys.exit(EXIT_INTERRUPTED)
     # A resource someone else made is named among the errors by the engine: exit 1.

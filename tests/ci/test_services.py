@@ -1,10 +1,11 @@
 """.ci/services.sh chooses and stops Docker engines as promised, run against stand-ins.
 
 Each test sources the real script in a bash whose PATH holds only small shell scripts
-standing in for ``docker``, ``dockerd``, ``apt-get`` and ``id``, plus the plain tools the
-script uses: no real engine, package manager or Azurite is reached. The stand-in client
-answers ``version`` for each DOCKER_HOST listed in ``$FAKE/answering``; the stand-in dockerd
-adds its ``-H`` there, records its pid and sleeps until stopped.
+standing in for ``docker``, ``dockerd``, ``apt-get``, ``id`` and ``chromium``, plus the
+plain tools the script uses: no real engine, package manager, browser or Azurite is
+reached. The stand-in client answers ``version`` for each DOCKER_HOST listed in
+``$FAKE/answering``; the stand-in dockerd adds its ``-H`` there, records its pid and
+sleeps until stopped.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ echo "$FAKE_UID"
     "busybox": r"""#!/bin/sh
 [ "$1" = --list ] && printf 'busybox\nsh\nls\n'
 """,
+    "chromium": "#!/bin/sh\nexit 0\n",
 }
 AZURITE = """#!/bin/sh
 echo 3.35.0
@@ -286,3 +288,30 @@ def test_a_dockerd_that_does_not_start_fails_the_run_with_its_log(machine: Machi
     assert run.returncode != 0
     assert "dockerd did not start" in run.stderr
     assert "no --storage-driver=vfs here" in run.stderr, run.stderr
+
+
+def test_as_root_a_missing_chromium_is_installed_without_its_recommends(machine: Machine) -> None:
+    machine.uid = 0
+    machine.answering = ["unix:///var/run/docker.sock"]
+    machine.without("chromium")
+    package = machine.fake / "packages" / "chromium"
+    package.mkdir(parents=True)
+    _script(package / "chromium", FAKES["chromium"])
+
+    run = machine.source(then='echo "chromium=$RUNNER_CHROMIUM"')
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    installs = [line for line in machine.lines("apt.log") if line.startswith("install")]
+    assert installs == ["install -y -qq --no-install-recommends chromium"]
+    assert f"chromium={machine.fake / 'bin' / 'chromium'}" in run.stdout
+
+
+def test_without_chromium_and_root_it_says_what_to_install(machine: Machine) -> None:
+    machine.answering = ["unix:///var/run/docker.sock"]
+    machine.without("chromium")
+
+    run = machine.source()
+
+    assert run.returncode != 0
+    assert "install chromium" in run.stderr
+    assert machine.lines("apt.log") == []

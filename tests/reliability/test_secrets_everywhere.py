@@ -214,7 +214,9 @@ def every_command_scanned(
     # Apply, in both formats, from the saved plan and from specs.
     # One at a time: both hold the workspace's lock.
     run("apply", "--plan", str(saved), *var, "--yes")
-    run("apply", str(job), *ws, "--yes", "--output", "json")
+    report = tmp_path / "report.html"
+    run("apply", str(job), *ws, "--yes", "--output", "json", "--report", str(report))
+    run("report", str(job), *ws, "--output", "json")
     run("plan", str(boxed), *ws)
     run("apply", str(boxed), *ws, "--yes", "--output", "json")
     logs = []
@@ -298,6 +300,7 @@ def every_command_scanned(
         scanner.scan_text(done.out, f"stdout of runner {' '.join(done.args)}")
         scanner.scan_text(done.err, f"stderr of runner {' '.join(done.args)}")
     scanner.scan_file(saved)
+    scanner.scan_file(report)
     scanner.scan_tree(cli.cwd, skip=("specs",))
     assert (cli.cwd / "out" / name / "main.log").exists()
     state = Path(os.environ["RUNNER_LOCAL_DIR"])

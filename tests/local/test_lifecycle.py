@@ -121,18 +121,20 @@ def test_down_removes_the_targets_containers(
         aci.container_groups.begin_create_or_update("rg", "web", body).result()
         instance = (state / "settings.json").read_text()
         owned = {"label": f"{OWNER_LABEL}"}
+        # The engine's list with labels, in one call: other targets of this test run
+        # remove their containers meanwhile, which a per-container read would trip on.
         mine = [
-            c
-            for c in docker_client.containers.list(all=True, filters=owned)
-            if c.labels[OWNER_LABEL] in instance
+            c["Labels"]
+            for c in docker_client.api.containers(all=True, filters=owned)
+            if c["Labels"][OWNER_LABEL] in instance
         ]
-        assert {c.labels["runner.local.role"] for c in mine} == {"holder", "container"}
+        assert {labels["runner.local.role"] for labels in mine} == {"holder", "container"}
     finally:
         local_target.down(state, purge=True)
     left = [
-        c
-        for c in docker_client.containers.list(all=True, filters=owned)
-        if c.labels[OWNER_LABEL] in instance
+        c["Id"]
+        for c in docker_client.api.containers(all=True, filters=owned)
+        if c["Labels"][OWNER_LABEL] in instance
     ]
     assert left == []
 

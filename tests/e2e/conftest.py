@@ -128,9 +128,12 @@ def group_containers(docker_client: Any) -> Callable[[str, str], list[Any]]:
     """Docker containers the local target runs for one group (holder included)."""
 
     def find(rg: str, name: str) -> list[Any]:
-        found = docker_client.containers.list(all=True, filters={"label": GROUP_LABEL})
+        # Labels from one list call: other tests' groups go meanwhile, and a read of
+        # each container would trip on those; only this group's are read in full.
+        found = docker_client.api.containers(all=True, filters={"label": GROUP_LABEL})
         suffix = f"/{rg}/{name}".lower()
-        return [c for c in found if c.labels[GROUP_LABEL].lower().endswith(suffix)]
+        ids = [c["Id"] for c in found if c["Labels"][GROUP_LABEL].lower().endswith(suffix)]
+        return [docker_client.containers.get(i) for i in ids]
 
     return find
 

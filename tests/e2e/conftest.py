@@ -123,6 +123,18 @@ def spec() -> Callable[[str], Path]:
     return lambda name: SPECS / f"{name}.yaml"
 
 
+def _container_or_none(docker_client: Any) -> Callable[[str], Any]:
+    def get(container_id: str) -> Any:
+        import docker.errors
+
+        try:
+            return docker_client.containers.get(container_id)
+        except docker.errors.NotFound:
+            return None  # removed since it was listed
+
+    return get
+
+
 @pytest.fixture
 def group_containers(docker_client: Any) -> Callable[[str, str], list[Any]]:
     """Docker containers the local target runs for one group (holder included)."""
@@ -133,7 +145,7 @@ def group_containers(docker_client: Any) -> Callable[[str, str], list[Any]]:
         found = docker_client.api.containers(all=True, filters={"label": GROUP_LABEL})
         suffix = f"/{rg}/{name}".lower()
         ids = [c["Id"] for c in found if c["Labels"][GROUP_LABEL].lower().endswith(suffix)]
-        return [docker_client.containers.get(i) for i in ids]
+        return [c for c in map(_container_or_none(docker_client), ids) if c is not None]
 
     return find
 

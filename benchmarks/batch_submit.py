@@ -31,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from common import print_ratio, result
+from common import batch_context, print_ratio, result
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,16 +40,10 @@ SPEED_GOAL = 0.05  # chunked time / per-task time: at least 20x faster
 MONITOR_TASKS = 20
 
 
-def noop_emit(_event: Any) -> None:
-    pass
-
-
 def make_run(target: Any, pool_id: str, job_id: str, nodes: int, tasks: tuple = ()) -> Any:
     """The context the apply's Batch steps run in, against the local accounts."""
     from runner.backends.batch_account import BatchAccount
     from runner.backends.blob_store import BlobStore
-    from runner.engine.batch_context import BatchContext
-    from runner.engine.retry import Clock
     from runner.plan.batch_desired import DesiredBatch
     from runner.spec.models import BatchJob
 
@@ -66,16 +60,10 @@ def make_run(target: Any, pool_id: str, job_id: str, nodes: int, tasks: tuple = 
     )
     containers = {r: spec.container_name(r) for r in ("application", "input", "output")}
     desired = DesiredBatch(spec=spec, containers=containers, app_files=(), tasks=tasks)
-    clock = Clock()
-    return BatchContext(
-        desired=desired,
-        workspace="bench",
-        emit=noop_emit,
-        clock=clock,
-        started=clock.now(),
-        deadline=clock.now() + 3600,
-        batch=BatchAccount(target.batch_client("local")),
-        blobs=BlobStore(target.blob_service("local"), target.storage_account_key("local")),
+    return batch_context(
+        desired,
+        BatchAccount(target.batch_client("local")),
+        BlobStore(target.blob_service("local"), target.storage_account_key("local")),
     )
 
 

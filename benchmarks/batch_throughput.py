@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from common import print_ratio, result
+from common import batch_context, print_ratio, result
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -127,25 +127,6 @@ def spec_of(name: str, tasks: dict[str, Any], containers: bool) -> Any:
     )
 
 
-def context(target: Any, desired: Any) -> Any:
-    from runner.backends.batch_account import BatchAccount
-    from runner.backends.blob_store import BlobStore
-    from runner.engine.batch_context import BatchContext
-    from runner.engine.retry import Clock
-
-    clock = Clock()
-    return BatchContext(
-        desired=desired,
-        workspace="bench",
-        emit=lambda _event: None,
-        clock=clock,
-        started=clock.now(),
-        deadline=clock.now() + WAIT,
-        batch=BatchAccount(target.batch_client("local")),
-        blobs=BlobStore(target.blob_service("local"), target.storage_account_key("local")),
-    )
-
-
 def wait_idle(client: Any, pool_id: str) -> None:
     deadline = time.monotonic() + WAIT
     while True:
@@ -165,7 +146,15 @@ def run_on_batch(target: Any, base: Path, spec: Any) -> float:
     from runner.engine.inputs import desired_from_files
 
     desired = desired_from_files(spec, base)
-    ctx = context(target, desired)
+    from runner.backends.batch_account import BatchAccount
+    from runner.backends.blob_store import BlobStore
+
+    ctx = batch_context(
+        desired,
+        BatchAccount(target.batch_client("local")),
+        BlobStore(target.blob_service("local"), target.storage_account_key("local")),
+        WAIT,
+    )
     for name in dict.fromkeys(desired.containers.values()):
         ctx.blobs.create_container(name, {})
     batch_steps.upload(ctx, desired.uploads)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import latency_proxy, print_ratio, result
+from common import batch_context, latency_proxy, print_ratio, result
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -106,23 +106,6 @@ def upload_outputs(service: Any, desired: Any) -> None:
         list(pool.map(put, desired.tasks))
 
 
-def context(desired: Any, blobs: Any) -> Any:
-    from runner.engine.batch_context import BatchContext
-    from runner.engine.retry import Clock
-
-    clock = Clock()
-    return BatchContext(
-        desired=desired,
-        workspace="bench",
-        emit=lambda _event: None,
-        clock=clock,
-        started=clock.now(),
-        deadline=clock.now() + 3600,
-        batch=None,  # type: ignore[arg-type]  # collect reads only Blob storage
-        blobs=blobs,
-    )
-
-
 def time_collect(ctx: Any, results: dict[str, Any], workers: int | None) -> float:
     from runner.engine.batch_collect import Collector, collect
 
@@ -168,9 +151,9 @@ def main() -> int:
             upstream = urlsplit(blob_endpoint(status)).netloc
             proxy = latency_proxy(upstream, args.latency_ms / 1000)
             far = target_of(behind(status, stack.enter_context(proxy)))
-            ctx = context(
-                desired, BlobStore(far.blob_service("local"), target.storage_account_key("local"))
-            )
+            # Collect reads only Blob storage: no Batch account.
+            blobs = BlobStore(far.blob_service("local"), target.storage_account_key("local"))
+            ctx = batch_context(desired, None, blobs)
             results = {
                 t.id: ObservedTask(t.id, "completed", exit_code=0, identity=t.identity)
                 for t in desired.tasks

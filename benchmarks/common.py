@@ -151,6 +151,27 @@ def latency_proxy(upstream: str, delay: float) -> Iterator[int]:
         proc.wait(10)
 
 
+def batch_context(
+    desired: Any, batch: Any, blobs: Any, budget: float = 3600.0, emit: Any = None
+) -> Any:
+    """The context the apply's Batch steps run in, for ``desired`` against ``batch`` (a
+    ``BatchAccount``) and ``blobs`` (a ``BlobStore``), with ``budget`` seconds of time."""
+    from runner.engine.batch_context import BatchContext
+    from runner.engine.retry import Clock
+
+    clock = Clock()
+    return BatchContext(
+        desired=desired,
+        workspace="bench",
+        emit=emit or (lambda _event: None),
+        clock=clock,
+        started=clock.now(),
+        deadline=clock.now() + budget,
+        batch=batch,
+        blobs=blobs,
+    )
+
+
 def ratio(figure: float, baseline: float) -> float | None:
     return figure / baseline if baseline else None
 

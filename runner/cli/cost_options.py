@@ -42,8 +42,9 @@ def priced(plan: Plan, specs: Sequence[LoadedSpec], target: str | None, prices: 
     from runner.engine.api import RUN_TIMEOUT
     from runner.plan.cost import estimate, price_queries
     from runner.pricing.sources import price_table
+    from runner.spec.models import Workflow
 
-    models = [s.spec for s in specs]
+    models = [s.spec for s in specs if not isinstance(s.spec, Workflow)]
     table, fallback = price_table(prices, target, price_queries(models))
     notes = [fallback] if fallback else []
     if (target or "local") != "azure":
@@ -66,7 +67,9 @@ def refuse_over_cap(plan: Plan, specs: Sequence[LoadedSpec]) -> None:
 
     if plan.cost is None or not plan.cost.refusals:
         return
-    by_address = {spec_address(s.spec): s for s in specs}
+    from runner.spec.models import Workflow
+
+    by_address = {spec_address(s.spec): s for s in specs if not isinstance(s.spec, Workflow)}
     diagnostics = []
     sources: dict[str, str] = {}
     for check in plan.cost.caps:

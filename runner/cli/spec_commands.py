@@ -13,14 +13,25 @@ import click
 from runner.cli.options import output_option, parse_var
 
 if TYPE_CHECKING:
-    from runner.spec.loader import LoadedSpec
+    from runner.spec.loader import LoadedSpec, LoadedStep
+
+
+def _step_kind(step: LoadedStep) -> str:
+    from runner.spec.models import ContainerGroup
+
+    kind = "container group" if isinstance(step.spec, ContainerGroup) else "Batch job"
+    return f"{kind} from {step.reference}" if step.reference else kind
 
 
 def _summary(loaded: LoadedSpec) -> str:
-    from runner.spec.models import ContainerGroup
+    from runner.spec.models import ContainerGroup, Workflow
 
     spec = loaded.spec
     where = f"{loaded.path}" + (f" (document {loaded.index + 1})" if loaded.index else "")
+    if isinstance(spec, Workflow):
+        n = len(loaded.steps)
+        steps = ", ".join(f"{s.name}: {_step_kind(s)}" for s in loaded.steps)
+        return f"ok  {where}: workflow {spec.name}: {n} step{'s' if n != 1 else ''} ({steps})"
     if isinstance(spec, ContainerGroup):
         n = len(spec.containers)
         detail = (

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from runner.plan.model import Address
 from runner.plan.observed import group_address, rg_address
 from runner.plan.provenance import Stamp, merged
-from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
 if TYPE_CHECKING:
     from runner.spec.loader import LoadedSpec
@@ -80,7 +80,9 @@ class Provenance:
 
     def stamp(self, loaded: LoadedSpec, ttl: timedelta | None = None) -> Stamp:
         """``ttl`` (``--ttl``) wins over the spec's own."""
-        ttl = ttl if ttl is not None else loaded.spec.ttl
+        spec = loaded.spec
+        own = None if isinstance(spec, Workflow) else spec.ttl  # a workflow's steps have one
+        ttl = ttl if ttl is not None else own
         expires = self.now + ttl if ttl is not None else None
         path = Path(loaded.path)
         state = self.repository(path)

@@ -17,7 +17,7 @@ from runner.engine.run_record import kept, task_spans
 from runner.errors import RunnerError
 from runner.plan.cost import spec_address
 from runner.plan.model import Address
-from runner.spec.models import BatchJob
+from runner.spec.models import BatchJob, Workflow
 
 if TYPE_CHECKING:
     from runner.backends.target import Target
@@ -42,15 +42,17 @@ def latest_run(
     still be there to read."""
     records = []
     for loaded in specs:
-        address = spec_address(loaded.spec)
-        record = kept(workspace, address, root)
         spec = loaded.spec
+        if isinstance(spec, Workflow):
+            continue  # its steps' runs are recorded as theirs
+        address = spec_address(spec)
+        record = kept(workspace, address, root)
         if isinstance(spec, BatchJob) and (record is None or _job_left(record, spec)):
             record = _with_live_tasks(record, spec, target(), workspace)
         if record is not None:
             records.append(record)
     if not records:
-        names = ", ".join(spec_address(s.spec) for s in specs)
+        names = ", ".join(spec_address(s.spec) for s in specs if not isinstance(s.spec, Workflow))
         raise NoRunRecorded(
             f"no run of {names} is recorded in workspace {workspace}: apply it first "
             "(`runner apply SPEC`), from this folder or with the same --workspace"

@@ -38,7 +38,7 @@ from runner.engine.workspace import workspace_root
 from runner.errors import RunnerError
 from runner.plan.cost import spec_address
 from runner.plan.model import Address
-from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
 if TYPE_CHECKING:
     from runner.backends.batch_timeline import TaskRun
@@ -189,8 +189,12 @@ class RunRecorder:
         outputs = set(result.outputs) if result else set()
         return RunRecord(
             workspace=self.workspace,
-            specs=tuple(spec_address(s.spec) for s in self.specs),
-            paths=tuple(self._relative(s.path) for s in self.specs),
+            specs=tuple(
+                spec_address(s.spec) for s in self.specs if not isinstance(s.spec, Workflow)
+            ),
+            paths=tuple(
+                self._relative(s.path) for s in self.specs if not isinstance(s.spec, Workflow)
+            ),
             started=self.started,
             finished=self._wall(),
             ok=bool(result and result.ok) and not cancelled,
@@ -206,7 +210,9 @@ class RunRecorder:
         )
 
     def _groups(self, steps: Sequence[StepSpan], outputs: set[str]) -> list[GroupRun]:
-        groups = {spec_address(s.spec): s.spec for s in self.specs}
+        groups = {
+            spec_address(s.spec): s.spec for s in self.specs if not isinstance(s.spec, Workflow)
+        }
         out = []
         for step in steps:
             spec = groups.get(step.address)

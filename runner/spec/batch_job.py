@@ -430,7 +430,9 @@ class BatchJob(Model):
     tasks: TaskFactory
     merge: MergeTask | None = None
     timeout: Duration = timedelta(minutes=30)
-    collect: BatchCollect
+    # Required in a BatchJob document (the loader says so); a workflow step's collect
+    # replaces it.
+    collect: BatchCollect | None = None
     teardown: BatchTeardown = Field(default_factory=BatchTeardown)
     # How long the pool, job and containers may live (see ``ContainerGroup.ttl``).
     ttl: Duration | None = None

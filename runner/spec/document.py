@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from runner.errors import Diagnostic, Span
 from runner.spec import azfile
 from runner.spec.messages import explain
-from runner.spec.models import BatchJob, ContainerGroup, Spec
+from runner.spec.models import BatchJob, ContainerGroup, Spec, Workflow
 from runner.spec.positions import ParsedDocument, Pos, PositionTree
 from runner.spec.templates import (
     TEMPLATE_MARKERS,
@@ -112,8 +112,13 @@ class DocumentLoader:
         text: str,
         overrides: Mapping[str, Any],
         out: list[Diagnostic],
+        *,
+        require_collect: bool = True,
     ):
         self.doc = doc
+        # A BatchJob document must say where its outputs go; one a workflow step refers
+        # to need not: the step's collect replaces it.
+        self.require_collect = require_collect
         self.name = name
         self.lines = text.splitlines()
         self.overrides = overrides
@@ -122,7 +127,7 @@ class DocumentLoader:
         self.conversion: azfile.AzConversion | None = None
         self.literal = False  # an az file's document: read as written, no templates
 
-    def load(self) -> ContainerGroup | BatchJob | None:
+    def load(self) -> ContainerGroup | BatchJob | Workflow | None:
         doc = self.doc
         for problem in doc.problems:
             self.out.append(diagnostic(self.name, problem.message, problem.pos))
@@ -144,18 +149,35 @@ class DocumentLoader:
             data = {**conversion.data, "vars": {}}
         else:
             variables = self._variables(data)
-            is_batch = data.get("kind") == "BatchJob"
+            kind = data.get("kind")
             data = {
-                key: value if key == "vars" else self._render(value, (key,), variables, is_batch)
+                key: value if key == "vars" else self._render(value, (key,), variables, kind)
                 for key, value in data.items()
             }
             data["vars"] = variables
-        try:
-            spec = _adapter().validate_python(data)
-        except ValidationError as exc:
-            self._report(exc, conversion)
+        spec = self.validate(data, conversion=conversion)
+        if self.require_collect and data.get("kind") == "BatchJob" and data.get("collect") is None:
+            # As pydantic says of a required field, after the errors it found.
+            if "collect" not in data:
+                self._add("missing required field 'collect'", ("collect",), at_key=True, point=())
+            else:
+                self._add("expected a mapping (key: value), got null", ("collect",))
             return None
         return spec
+
+    def validate(
+        self,
+        data: Any,
+        prefix: Loc = (),
+        conversion: azfile.AzConversion | None = None,
+    ) -> ContainerGroup | BatchJob | Workflow | None:
+        """Validate ``data`` as the spec its ``kind`` names; its problems are located at
+        ``prefix`` (a workflow's inline step: ``("steps", "lower", "group")``)."""
+        try:
+            return cast(ContainerGroup | BatchJob | Workflow, _adapter().validate_python(data))
+        except ValidationError as exc:
+            self._report(exc, conversion, prefix)
+            return None
 
     def _variables(self, data: dict[str, Any]) -> dict[str, Any]:
         defaults = data.get("vars", {})
@@ -166,15 +188,16 @@ class DocumentLoader:
             defaults = {}
         return _VariableResolver(self, defaults).resolve()
 
-    def _render(self, value: Any, loc: Loc, variables: Mapping[str, Any], is_batch: bool) -> Any:
+    def _render(self, value: Any, loc: Loc, variables: Mapping[str, Any], kind: Any) -> Any:
         if isinstance(value, dict):
-            return {k: self._render(v, (*loc, k), variables, is_batch) for k, v in value.items()}
+            return {k: self._render(v, (*loc, k), variables, kind) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._render(v, (*loc, i), variables, is_batch) for i, v in enumerate(value)]
+            return [self._render(v, (*loc, i), variables, kind) for i, v in enumerate(value)]
         if not isinstance(value, str) or not is_template(value):
             return value
-        keep_file = is_batch and any(loc[: len(p)] == p for p in TASK_TEMPLATE_PATHS)
-        keep_inputs = is_batch and any(loc[: len(p)] == p for p in MERGE_TEMPLATE_PATHS)
+        batch = batch_field(kind, loc)
+        keep_file = batch is not None and any(batch[: len(p)] == p for p in TASK_TEMPLATE_PATHS)
+        keep_inputs = batch is not None and any(batch[: len(p)] == p for p in MERGE_TEMPLATE_PATHS)
         try:
             if keep_file:
                 return render_keeping_file(value, variables)
@@ -217,13 +240,17 @@ class DocumentLoader:
             diagnostic(self.name, exc.message, Pos(line, col, line, end), field_path(loc))
         )
 
-    def _report(self, exc: ValidationError, conversion: azfile.AzConversion | None) -> None:
+    def _report(
+        self, exc: ValidationError, conversion: azfile.AzConversion | None, prefix: Loc = ()
+    ) -> None:
         seen: set[tuple[Loc, str]] = set()
         for error in exc.errors(include_url=False):
             located = explain(error)
-            if any(located.loc[: len(f)] == f for f in self.failed):
+            loc, point, at_key = (*prefix, *located.loc), located.point, located.at_key
+            if point is not None:
+                point = (*prefix, *point)
+            if any(loc[: len(f)] == f for f in self.failed):
                 continue  # already reported as a template error
-            loc, point, at_key = located.loc, located.point, located.at_key
             if conversion is not None:
                 named = conversion.key_origin.get(loc) if at_key else None
                 if named is not None:
@@ -235,6 +262,12 @@ class DocumentLoader:
                 continue
             seen.add((loc, located.message))
             self._add(located.message, loc, at_key=at_key, point=point)
+
+    def add(
+        self, message: str, loc: Loc, *, at_key: bool = False, point: Loc | None = None
+    ) -> None:
+        """Report a problem at ``loc`` of this document."""
+        self._add(message, loc, at_key=at_key, point=point)
 
     def _add(
         self, message: str, loc: Loc, *, at_key: bool = False, point: Loc | None = None
@@ -269,7 +302,7 @@ class _VariableResolver:
             self._cycle(path[path.index(name) :] + [name])
             return
         path.append(name)
-        refs = _references(self.pending[name])
+        refs = referenced_variables(self.pending[name])
         for dep in [d for d in self.pending if d in refs]:
             self._visit(dep, path)
         path.pop()
@@ -279,7 +312,7 @@ class _VariableResolver:
         if name in self.in_cycle:
             return
         loc: Loc = ("vars", name)
-        self.values[name] = self.loader._render(self.pending[name], loc, self.values, False)
+        self.values[name] = self.loader._render(self.pending[name], loc, self.values, None)
 
     def _cycle(self, cycle: list[str]) -> None:
         first, then = cycle[0], cycle[1]
@@ -290,16 +323,27 @@ class _VariableResolver:
         self.in_cycle.update(cycle)
 
 
+def batch_field(kind: Any, loc: Loc) -> Loc | None:
+    """Where ``loc`` is inside a BatchJob's fields (a BatchJob document's, or a workflow's
+    inline ``steps.<name>.batch``), or None when it is not in one."""
+    if kind == "BatchJob":
+        return loc
+    if kind == "Workflow" and len(loc) >= 3 and loc[0] == "steps" and loc[2] == "batch":
+        return loc[3:]
+    return None
+
+
 def _is_shell(text: str, loc: Loc) -> bool:
     """A command (a container's, a Batch task's or start task's) or text with ``${``/``$(``."""
     return "command" in loc or any(sign in text for sign in SHELL_SIGNS)
 
 
-def _references(value: Any) -> set[str]:
+def referenced_variables(value: Any) -> set[str]:
+    """The ``vars.NAME`` names the templates anywhere in ``value`` read."""
     if isinstance(value, str):
         return variable_references(value) if is_template(value) else set()
     if isinstance(value, dict):
-        return set().union(*map(_references, value.values()))
+        return set().union(*map(referenced_variables, value.values()))
     if isinstance(value, list):
-        return set().union(*map(_references, value))
+        return set().union(*map(referenced_variables, value))
     return set()

@@ -9,6 +9,7 @@ Not part of loading: ``destroy`` and ``status`` must work after the inputs are g
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 from runner.errors import Diagnostic, SpecError
 from runner.spec.batch_environment import unset_secret
 from runner.spec.loader import LoadedSpec
-from runner.spec.models import ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup, Workflow
 from runner.spec.task_checks import TaskProblems, check_tasks
 
 PACKAGE_PREFIX = "package:"
@@ -42,6 +43,8 @@ def check_files(loaded: LoadedSpec, cwd: Path | None = None) -> list[Diagnostic]
 def _check(loaded: LoadedSpec, cwd: Path | None = None) -> TaskProblems:
     spec = loaded.spec
     cwd = cwd or Path.cwd()
+    if isinstance(spec, Workflow):
+        return _check_workflow(loaded, cwd)
     if isinstance(spec, ContainerGroup):
         if not spec.runs_to_completion:
             return TaskProblems()
@@ -49,11 +52,52 @@ def _check(loaded: LoadedSpec, cwd: Path | None = None) -> TaskProblems:
         field = "collect.dir" if spec.collect and spec.collect.dir else "name"
         return TaskProblems([_diagnostic(loaded, problem, field)] if problem else [])
     problems: list[Diagnostic] = []
-    problem = collect_dir_problem(cwd / spec.collect.dir)
-    if problem:
-        problems.append(_diagnostic(loaded, problem, "collect.dir"))
+    if spec.collect is not None:
+        problem = collect_dir_problem(cwd / spec.collect.dir)
+        if problem:
+            problems.append(_diagnostic(loaded, problem, "collect.dir"))
+    return _check_batch(loaded, spec, problems, map_files=True)
+
+
+def _check_workflow(loaded: LoadedSpec, cwd: Path) -> TaskProblems:
+    """Each step's collect folder and local input files; a Batch step's start task files
+    and secrets, and its tasks too when it takes no inputs (with inputs, its tasks map
+    over files that exist only once the apply has handed them on)."""
+    out = TaskProblems()
+    for step in loaded.steps:
+        if step.collect is not None:
+            problem = collect_dir_problem(cwd / step.collect.dir)
+            if problem:
+                out.diagnostics.append(
+                    _diagnostic(loaded, problem, f"{step.field_path}.collect.dir")
+                )
+        for name, source in step.inputs.items():
+            if source.files is not None and not _matches(source.files, loaded.base_dir):
+                out.diagnostics.append(
+                    _diagnostic(
+                        loaded,
+                        f"input {name!r}: {source.files!r} matches no files under "
+                        f"{loaded.base_dir}",
+                        f"{step.field_path}.inputs.{name}.files",
+                    )
+                )
+        spec = step.spec
+        if isinstance(spec, BatchJob):
+            found = _check_batch(step.loaded, spec, [], map_files=not step.inputs)
+            out.diagnostics += found.diagnostics
+            out.sources.update(found.sources)
+    return out
+
+
+def _matches(pattern: str, base: Path) -> bool:
+    return any((base / m).is_file() for m in glob.iglob(pattern, root_dir=base, recursive=True))
+
+
+def _check_batch(
+    loaded: LoadedSpec, spec: BatchJob, problems: list[Diagnostic], *, map_files: bool
+) -> TaskProblems:
     base = loaded.base_dir
-    tasks = check_tasks(loaded)
+    tasks = check_tasks(loaded) if map_files else TaskProblems()
     problems += tasks.diagnostics
     for name, secret in spec.job.secrets.items():
         if secret.from_env not in os.environ:
@@ -103,6 +147,4 @@ def _exists(entry: str, base: Path) -> bool:
 
 
 def _diagnostic(loaded: LoadedSpec, summary: str, field: str) -> Diagnostic:
-    if loaded.source is None:
-        return Diagnostic(summary=summary, field_path=field)
-    return loaded.source.diagnostic(summary, field)
+    return loaded.diagnostic(summary, field)

@@ -9,45 +9,27 @@ are read literally; they take only the ``resourceGroup`` variable.
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runner.errors import Diagnostic, Span, SpecError
 from runner.spec.azfile import LITERAL, RESOURCE_GROUP_VARIABLE
-from runner.spec.document import DocumentLoader, SpecSource, diagnostic
-from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.document import DocumentLoader, SpecSource, diagnostic, referenced_variables
+from runner.spec.loaded import LoadedSpec, LoadedStep
+from runner.spec.models import ContainerGroup, Step, Workflow
 from runner.spec.positions import ParsedDocument, Pos, PositionTree, YamlError, parse_documents
 from runner.spec.source import MAX_SPEC_BYTES, SourceProblem, decode_source, read_source
+from runner.spec.workflow_steps import load_steps
+
+__all__ = ["LoadedSpec", "LoadedStep", "expand_paths", "load_specs", "load_text"]
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 STDIN, STDIN_NAME = "-", "<stdin>"
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__"})
-
-
-@dataclass(frozen=True)
-class LoadedSpec:
-    """One validated spec document. ``index`` is the document's 0-based number in its file."""
-
-    spec: ContainerGroup | BatchJob
-    path: Path
-    index: int
-    source: SpecSource | None = field(default=None, repr=False, compare=False)
-
-    def error(self, summary: str, field_path: str) -> SpecError:
-        """A ``SpecError`` for a problem found after loading (a glob that matches nothing,
-        a missing file), located at ``field_path`` (``tasks.forEachFile``) in the spec."""
-        if self.source is None:
-            return SpecError([Diagnostic(summary=summary, field_path=field_path)])
-        d = self.source.diagnostic(summary, field_path)
-        return SpecError([d], {self.source.name: self.source.text})
-
-    @property
-    def base_dir(self) -> Path:
-        """The spec file's folder: input files named in the spec are relative to it."""
-        return self.path.resolve().parent
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -209,12 +191,86 @@ class _Session:
             document = DocumentLoader(doc, name, text, overrides, self.diagnostics)
             spec = document.load()
             self.literal.append(document.literal)
-            if spec is not None and len(self.diagnostics) == before:
-                conversion = document.conversion
-                source = SpecSource(
-                    name, text, doc.positions, conversion.az_path if conversion else None
+            if spec is None:
+                continue
+            conversion = document.conversion
+            origin = conversion.az_path if conversion else None
+            source = SpecSource(name, text, doc.positions, origin)
+            steps: tuple[LoadedStep, ...] | None = ()
+            if isinstance(spec, Workflow):
+                steps = load_steps(
+                    spec,
+                    document,
+                    (path, doc.index, source),
+                    functools.partial(self._load_reference, path, document=document),
                 )
-                self.loaded.append((LoadedSpec(spec, path, doc.index, source), doc.positions, name))
+            if steps is not None and len(self.diagnostics) == before:
+                loaded = LoadedSpec(spec, path, doc.index, source, steps=steps)
+                self.loaded.append((loaded, doc.positions, name))
+
+    def _load_reference(
+        self, workflow: Path, step_name: str, step: Step, *, document: DocumentLoader
+    ) -> LoadedSpec | None:
+        """A step's ``spec:`` file, with its vars defaults overridden by the step's vars.
+        Its problems are located in it; that it cannot be read, or does not hold exactly
+        one ContainerGroup or BatchJob, at the step's ``spec`` in the workflow file."""
+        assert step.spec is not None
+        at = ("steps", step_name, "spec")
+        path = Path(os.path.normpath(os.path.join(os.path.dirname(workflow), step.spec)))
+        name = str(path)
+        try:
+            text = read_source(path, name)
+        except SourceProblem as exc:
+            if exc.diagnostic.span is not None:
+                self.diagnostics.append(exc.diagnostic)
+            else:
+                document.add(f"step {step_name!r}: {exc.diagnostic.summary}", at)
+            return None
+        docs = self._parse(text, name)
+        if docs is None:
+            return None
+        one = "a step's spec file holds one ContainerGroup or BatchJob document"
+        if len(docs) != 1:
+            held = f"{len(docs)} documents" if docs else "no spec documents"
+            document.add(f"{step.spec} holds {held}: {one}", at)
+            return None
+        (doc,) = docs
+        if isinstance(doc.data, dict) and doc.data.get("kind") == "Workflow":
+            document.add(f"{step.spec} is a Workflow: {one} (workflows do not nest)", at)
+            return None
+        variables = dict(step.vars or {})
+        self._check_step_vars(doc, variables, step_name, step.spec, document)
+        before = len(self.diagnostics)
+        loader = DocumentLoader(doc, name, text, variables, self.diagnostics, require_collect=False)
+        spec = loader.load()
+        if spec is None or len(self.diagnostics) > before:
+            return None
+        assert not isinstance(spec, Workflow)
+        conversion = loader.conversion
+        source = SpecSource(name, text, doc.positions, conversion.az_path if conversion else None)
+        return LoadedSpec(spec, path, doc.index, source)
+
+    def _check_step_vars(
+        self,
+        doc: ParsedDocument,
+        variables: Mapping[str, Any],
+        step_name: str,
+        reference: str,
+        document: DocumentLoader,
+    ) -> None:
+        """A step's var that the file neither defines nor reads changes nothing: a typo."""
+        data = doc.data if isinstance(doc.data, dict) else {}
+        defaults = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+        known = set(defaults or {}) | referenced_variables(data)
+        for var in variables:
+            if var not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                document.add(
+                    f"step {step_name!r} sets vars.{var}, which {reference} neither defines "
+                    f"nor uses (its vars: {listed})",
+                    ("steps", step_name, "vars", var),
+                    at_key=True,
+                )
 
     def _yaml_problems(self, doc: ParsedDocument, name: str) -> None:
         for problem in doc.problems:
@@ -230,7 +286,7 @@ class _Session:
             key: tuple[str, ...] = (
                 ("ContainerGroup", spec.resource_group.lower(), spec.name)
                 if isinstance(spec, ContainerGroup)
-                else ("BatchJob", spec.name)
+                else (spec.kind, spec.name)
             )
             if key in seen:
                 first = seen[key]

@@ -15,9 +15,13 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
-KINDS: dict[str, type[BaseModel]] = {"ContainerGroup": ContainerGroup, "BatchJob": BatchJob}
+KINDS: dict[str, type[BaseModel]] = {
+    "ContainerGroup": ContainerGroup,
+    "BatchJob": BatchJob,
+    "Workflow": Workflow,
+}
 
 # Limits that come from Azure, named so the reader knows whom to blame.
 LIMIT_HINTS = {
@@ -59,12 +63,13 @@ def explain(error: ErrorDetails) -> Located:
         return Located(f"unknown field '{name}'{_suggest(name, allowed)}", loc, at_key=True)
     if kind == "union_tag_not_found":
         return Located(
-            "missing 'kind': say what this document is (kind: ContainerGroup or kind: BatchJob)",
+            "missing 'kind': say what this document is "
+            "(kind: ContainerGroup, kind: BatchJob or kind: Workflow)",
             (),
         )
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag"))
-        hint = _suggest(tag, list(KINDS), "; expected ContainerGroup or BatchJob")
+        hint = _suggest(tag, list(KINDS), "; expected ContainerGroup, BatchJob or Workflow")
         return Located(f"unknown kind '{tag}'{hint}", ("kind",))
     if kind == "literal_error":
         return Located(f"expected {ctx.get('expected')}, got {_show(value)}", loc)

@@ -48,6 +48,7 @@ from runner.spec.container_group import (
     Volume,
     VolumeMount,
 )
+from runner.spec.workflow import Step, StepCollect, StepInput, Workflow, WorkflowStorage
 
 __all__ = [
     "BATCH_ID",
@@ -75,6 +76,9 @@ __all__ = [
     "Spec",
     "SpecDocument",
     "StartTask",
+    "Step",
+    "StepCollect",
+    "StepInput",
     "Storage",
     "StorageContainers",
     "TaskFactory",
@@ -82,11 +86,13 @@ __all__ = [
     "TeardownWhen",
     "Volume",
     "VolumeMount",
+    "Workflow",
+    "WorkflowStorage",
     "located",
     "parse_duration",
 ]
 
-Spec = Annotated[ContainerGroup | BatchJob, Field(discriminator="kind")]
+Spec = Annotated[ContainerGroup | BatchJob | Workflow, Field(discriminator="kind")]
 
 
 class SpecDocument(BaseModel):

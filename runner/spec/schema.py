@@ -7,6 +7,7 @@ file in the ``az container create --file`` format. Editors use it through the
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any, cast
@@ -42,27 +43,65 @@ AZ_FILE_SCHEMA: dict[str, Any] = {
 }
 
 
+# A workflow's inline step body: the kind's fields but these, which the workflow gives
+# (kind, vars), defaults (name) or keeps on the step (collect).
+INLINE_BODIES = {
+    "group": ("ContainerGroup", "StepContainerGroup"),
+    "batch": ("BatchJob", "StepBatchJob"),
+}
+_NOT_INLINE = ("kind", "vars", "collect")
+
+
 def _schema(annotation: Any, title: str) -> dict[str, Any]:
     body = TypeAdapter(annotation).json_schema(by_alias=True, mode="validation")
+    if annotation is BatchJob:
+        _require_collect(body)
     return {"$schema": DRAFT, "title": title, **body}
+
+
+def _require_collect(batch: dict[str, Any]) -> None:
+    """A BatchJob document says where its outputs go (the model leaves it optional for a
+    workflow step, whose collect replaces it)."""
+    batch["properties"]["collect"] = {"$ref": "#/$defs/BatchCollect"}
+    order = list(batch["properties"])
+    batch["required"] = sorted({*batch.get("required", []), "collect"}, key=order.index)
+
+
+def _with_inline_steps(defs: dict[str, Any]) -> None:
+    """A step's ``group:`` and ``batch:`` are its kind's fields without kind, vars and
+    collect, and name unrequired: editors complete them as the kind."""
+    step = defs["Step"]["properties"]
+    for field, (kind, name) in INLINE_BODIES.items():
+        body = copy.deepcopy(defs[kind])
+        body["title"] = f"{kind} of a workflow step"
+        for key in _NOT_INLINE:
+            body["properties"].pop(key, None)
+        body["required"] = [r for r in body.get("required", []) if r not in (*_NOT_INLINE, "name")]
+        defs[name] = body
+        step[field] = {"anyOf": [{"$ref": f"#/$defs/{name}"}, {"type": "null"}], "default": None}
 
 
 def schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, for every file ``runner schema`` writes."""
     union = TypeAdapter(cast(Any, Spec)).json_schema(by_alias=True, mode="validation")
     defs = union.pop("$defs", {})
+    _with_inline_steps(defs)
+    _require_collect(defs["BatchJob"])
+    workflow = {"$schema": DRAFT, "title": "runner Workflow", **copy.deepcopy(defs["Workflow"])}
+    workflow["$defs"] = {k: v for k, v in copy.deepcopy(defs).items() if k != "Workflow"}
     defs["AzContainerGroupFile"] = AZ_FILE_SCHEMA
     return {
         UNION_FILE: {
             "$schema": DRAFT,
             "title": "runner spec",
-            "description": "A runner spec document: kind ContainerGroup or BatchJob, "
-            "or a file in the az container create --file format.",
+            "description": "A runner spec document: kind ContainerGroup, BatchJob or "
+            "Workflow, or a file in the az container create --file format.",
             "anyOf": [union, {"$ref": "#/$defs/AzContainerGroupFile"}],
             "$defs": defs,
         },
         "containergroup.schema.json": _schema(ContainerGroup, "runner ContainerGroup"),
         "batchjob.schema.json": _schema(BatchJob, "runner BatchJob"),
+        "workflow.schema.json": workflow,
     }
 
 

@@ -198,6 +198,4 @@ def _add_source(out: TaskProblems, shown: str, path: Path) -> None:
 
 
 def _in_spec(loaded: LoadedSpec, summary: str, field_path: str) -> Diagnostic:
-    if loaded.source is None:
-        return Diagnostic(summary=summary, field_path=field_path)
-    return loaded.source.diagnostic(summary, field_path)
+    return loaded.diagnostic(summary, field_path)

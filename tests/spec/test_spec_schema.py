@@ -34,7 +34,7 @@ def test_union_schema_picks_the_model_by_kind_and_accepts_az_files() -> None:
     union = schemas()[UNION_FILE]
     kinds, az = union["anyOf"]
     assert kinds["discriminator"]["propertyName"] == "kind"
-    assert set(kinds["discriminator"]["mapping"]) == {"ContainerGroup", "BatchJob"}
+    assert set(kinds["discriminator"]["mapping"]) == {"ContainerGroup", "BatchJob", "Workflow"}
     assert az == {"$ref": "#/$defs/AzContainerGroupFile"}
     group = union["$defs"]["ContainerGroup"]
     assert group["additionalProperties"] is False

@@ -106,6 +106,7 @@ def _inline(
                 prefix,
                 at_key=True,
             )
+            document.failed.append((*prefix, "name"))  # said here, not again by the model
             ok = False
     if kind == "BatchJob":
         storage = body.get("storage")
@@ -138,9 +139,14 @@ def _check_unique_names(
             loc: Loc = ("steps", name, step.body)
             if step.body != "spec" and "name" in (step.group or step.batch or {}):
                 loc = (*loc, "name")
+            fix = (
+                "template the file's name with a var the steps set"
+                if step.body == "spec"
+                else f"give {step.body}.name"
+            )
             document.add(
                 f"step {name!r} runs {spec.kind} {spec.name!r}, as step {seen[key]!r} does: "
-                "each step's spec needs a name of its own",
+                f"each step runs a spec of a name of its own ({fix})",
                 loc,
             )
         else:

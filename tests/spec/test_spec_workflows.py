@@ -164,3 +164,54 @@ def test_validate_prints_one_line_for_the_workflow_and_its_steps() -> None:
         "count: Batch job from corpus.yaml, again: Batch job)",
         "1 spec in 1 file: valid",
     ]
+
+
+def test_a_referenced_file_problem_is_located_in_that_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bad = Path(__file__).parent / "bad"
+    monkeypatch.chdir(bad)
+    text = "kind: Workflow\nname: workflow\nsteps:\n  count:\n    spec: steps/bad_pool.yaml\n"
+    with pytest.raises(SpecError) as info:
+        load_text(text, "workflow.yaml", {})
+    (d,) = info.value.diagnostics
+    assert d.span is not None
+    assert (d.span.file, d.span.line, d.span.col) == ("steps/bad_pool.yaml", 7, 7)
+    assert d.field_path == "pool.id"
+    assert d.summary == "Batch ids are 1-64 letters, digits, '-' and '_'"
+    assert "steps/bad_pool.yaml" in info.value.sources
+
+
+def test_step_vars_override_a_referenced_file_but_not_its_other_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(Path(__file__).parent / "bad")
+    text = (
+        "kind: Workflow\nname: workflow\nsteps:\n  count:\n    spec: steps/bad_pool.yaml\n"
+        "    vars: {nodes: 'two'}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_text(text, "workflow.yaml", {})
+    located = {
+        (d.span.file if d.span else "", d.field_path, d.summary) for d in info.value.diagnostics
+    }
+    assert ("steps/bad_pool.yaml", "pool.nodes", "expected a whole number, got 'two'") in located
+
+
+def test_workflow_files_pass_the_committed_schema_and_bad_bodies_do_not() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from runner.spec.positions import parse_documents
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "schemas" / "runner.schema.json").read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    (doc,) = parse_documents((WORKFLOWS / "good.yaml").read_text(encoding="utf-8"))
+    assert [e.message for e in validator.iter_errors(doc.data)] == []
+    step = {"group": {"resourceGroup": "rg", "containers": [{"name": "a", "image": "x"}]}}
+    assert validator.is_valid({"kind": "Workflow", "name": "wf-ok", "steps": {"one": step}})
+    unknown = {"group": {**step["group"], "colour": "blue"}}
+    assert not validator.is_valid({"kind": "Workflow", "name": "wf-ok", "steps": {"one": unknown}})
+    assert not validator.is_valid({"kind": "Workflow", "name": "wf-ok", "steps": {"One": step}})

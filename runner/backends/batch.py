@@ -22,9 +22,16 @@ from runner.backends.batch_metadata import owner_metadata, parse_items
 from runner.backends.batch_tasks import IDENTITY_SETTING
 from runner.backends.blob import read_blobs, read_containers
 from runner.backends.errors import error_code, translate
+from runner.backends.results_blob import read_outputs
 from runner.backends.sas import SasSigner
 from runner.errors import RunnerError, TemporaryError
-from runner.plan.batch import ObservedBatch, ObservedJob, ObservedPool, ObservedTask
+from runner.plan.batch import (
+    ObservedBatch,
+    ObservedBlob,
+    ObservedJob,
+    ObservedPool,
+    ObservedTask,
+)
 from runner.plan.batch_desired import DesiredBatch
 from runner.plan.canonical import SENSITIVE
 from runner.plan.ownership import Ownership
@@ -154,6 +161,10 @@ def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> Observed
     for name in dict.fromkeys((app, inputs)):
         if name in containers:
             blobs.update(read_blobs(service, name))
+    outputs: dict[str, ObservedBlob] = {}
+    record = None
+    if spec.container_name("output") in containers:
+        outputs, record = read_outputs(service, spec.container_name("output"))
     return ObservedBatch(
         image_capabilities=image_capabilities(client, spec) if spec.pool.containers else None,
         pool=None if pool is None else _observed_pool(pool),
@@ -172,6 +183,8 @@ def read_batch_state(spec: BatchJob, target: Target, workspace: str) -> Observed
         tasks=tasks,
         containers=containers,
         blobs=blobs,
+        outputs=outputs,
+        record=record,
     )
 
 

@@ -52,6 +52,7 @@ def read_blobs(service: BlobServiceClient, container: str) -> dict[tuple[str, st
                 name=b.name,
                 md5=_md5_text(b.content_settings.content_md5),
                 owner=parse_owner(b.metadata),
+                etag=b.etag,
             )
     except ResourceNotFoundError:
         return {}

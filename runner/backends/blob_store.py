@@ -12,10 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.backends import blob
+from runner.backends import blob, results_blob
 from runner.backends.sas import SasSigner, signer_for
 from runner.plan.batch_desired import LocalFile
+from runner.plan.batch_observed import ObservedBlob
 from runner.plan.ownership import Ownership
+from runner.plan.record_model import ResultsRecord
 
 if TYPE_CHECKING:
     from runner.backends.target import Target
@@ -54,6 +56,14 @@ class BlobStore:
 
     def list_managed_containers(self) -> list[tuple[str, Ownership]]:
         return blob.list_managed_containers(self._service)
+
+    def read_outputs(self, container: str) -> tuple[dict[str, ObservedBlob], ResultsRecord | None]:
+        return results_blob.read_outputs(self._service, container)
+
+    def write_record(
+        self, container: str, record: ResultsRecord, metadata: Mapping[str, str]
+    ) -> None:
+        results_blob.write_record(self._service, container, record, metadata)
 
     def signer(self, expiry: datetime) -> SasSigner:
         """SAS URLs of this account that all expire at ``expiry``."""

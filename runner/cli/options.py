@@ -95,6 +95,18 @@ def rerun_failed_option(f: F) -> F:
     )(f)
 
 
+def rerun_option(f: F) -> F:
+    """``--rerun NAME``: a step done before runs again."""
+    return click.option(
+        "--rerun",
+        "rerun",
+        multiple=True,
+        metavar="NAME",
+        help="Run NAME again (a BatchJob spec or a workflow step, by name; repeatable) even "
+        "though its results are recorded as done on the same definition and inputs.",
+    )(f)
+
+
 def output_option(f: F) -> F:
     return click.option(
         "--output",

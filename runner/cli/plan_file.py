@@ -32,6 +32,7 @@ class SavedPlan:
     prune: bool = False
     refresh: bool = False
     rerun_failed: bool = False
+    rerun: tuple[str, ...] = ()
 
 
 def write(
@@ -45,6 +46,7 @@ def write(
     prune: bool = False,
     refresh: bool = False,
     rerun_failed: bool = False,
+    rerun: tuple[str, ...] = (),
 ) -> None:
     doc = {
         "format": MAGIC,
@@ -56,6 +58,7 @@ def write(
         "prune": prune,
         "refresh": refresh,
         "rerun_failed": rerun_failed,
+        "rerun": list(rerun),
         "plan": plan.model_dump(mode="json"),
     }
     Path(file).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -88,6 +91,7 @@ def read(file: str | Path) -> SavedPlan:
         prune=bool(doc.get("prune", False)),
         refresh=bool(doc.get("refresh", False)),
         rerun_failed=bool(doc.get("rerun_failed", False)),
+        rerun=tuple(str(n) for n in doc.get("rerun") or ()),
     )
 
 

@@ -22,6 +22,7 @@ from runner.cli.options import (
     UsageError,
     absolute,
     rerun_failed_option,
+    rerun_option,
     spec_options,
     ttl_option,
 )
@@ -74,6 +75,7 @@ REFRESH_HELP = (
 @click.option("--prune", is_flag=True, help="Plan the deletion of this workspace's orphans.")
 @click.option("--refresh", is_flag=True, help=REFRESH_HELP)
 @rerun_failed_option
+@rerun_option
 @prices_option
 @spec_options
 def plan(
@@ -83,6 +85,7 @@ def plan(
     prune: bool,
     refresh: bool,
     rerun_failed: bool,
+    rerun: tuple[str, ...],
     prices: str | None,
     opts: SpecOptions,
 ) -> None:
@@ -102,6 +105,7 @@ def plan(
         prune=prune,
         refresh=refresh,
         rerun_failed=rerun_failed,
+        rerun=rerun,
     )
     the_plan = priced(the_plan, specs, opts.target, prices)
     with renderer_for(opts.output, lines=False) as out:
@@ -120,6 +124,7 @@ def plan(
             prune=prune,
             refresh=refresh,
             rerun_failed=rerun_failed,
+            rerun=rerun,
         )
         if opts.output == "text":
             click.echo(
@@ -152,6 +157,7 @@ def plan(
     "the specs' own ttl; `runner gc` deletes it once expired.",
 )
 @rerun_failed_option
+@rerun_option
 @report_option
 @prices_option
 @spec_options
@@ -163,6 +169,7 @@ def apply(
     plan_path: str | None,
     ttl: timedelta | None,
     rerun_failed: bool,
+    rerun: tuple[str, ...],
     report: str | None,
     prices: str | None,
     opts: SpecOptions,
@@ -180,6 +187,7 @@ def apply(
         prune = prune or saved.prune
         refresh = refresh or saved.refresh
         rerun_failed = rerun_failed or saved.rerun_failed
+        rerun = tuple(dict.fromkeys(rerun + saved.rerun))
         opts = SpecOptions(
             variables=opts.variables,
             var_files=tuple(dict.fromkeys(saved.var_files + opts.var_files)),
@@ -212,6 +220,7 @@ def apply(
             ttl,
             prices=prices,
             rerun_failed=rerun_failed,
+            rerun=rerun,
             report=report,
         )
 
@@ -230,12 +239,19 @@ def _plan_and_apply(
     ttl: timedelta | None = None,
     prices: str | None = None,
     rerun_failed: bool = False,
+    rerun: tuple[str, ...] = (),
     report: str | None = None,
 ) -> None:
     from runner.render.pick import renderer_for
 
     the_plan = api.build_plan(
-        specs, target, workspace, prune=prune, refresh=refresh, rerun_failed=rerun_failed
+        specs,
+        target,
+        workspace,
+        prune=prune,
+        refresh=refresh,
+        rerun_failed=rerun_failed,
+        rerun=rerun,
     )
     if saved is not None:
         from runner.cli import plan_file

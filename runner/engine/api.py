@@ -76,13 +76,18 @@ def build_plan(
     refresh: bool = False,
     key: FingerprintKey | None = None,
     rerun_failed: bool = False,
+    rerun: Sequence[str] = (),
 ) -> Plan:
     """Reads live state and diffs. ``emit`` receives the retries of the reads, if given.
 
     ``refresh`` also reads the instance view of every unchanged always-running group (one
     request each), so that one stopped outside runner is started again. ``key``
     fingerprints secure values (default: this machine's, see ``fingerprint_key``).
-    ``rerun_failed``: the failed tasks of kept Batch jobs run again."""
+    ``rerun_failed``: the failed tasks of kept Batch jobs run again. ``rerun``: names of
+    BatchJob specs whose results record is not looked at (their tasks all run again)."""
+    unknown = sorted(set(rerun) - {s.spec.name for s in specs})
+    if unknown:
+        raise RunnerError(f"--rerun {unknown[0]}: no spec of that name among the specs given")
     emit = emit or _nothing
     groups = _groups(specs)
     changes: list[Change] = []
@@ -105,7 +110,9 @@ def build_plan(
         orphans = aci_plan.orphans
     batches: list[DesiredBatch] = []
     for loaded in _batches(specs):
-        desired, batch_changes = _batch_changes(loaded, target, workspace, emit, rerun_failed)
+        desired, batch_changes = _batch_changes(
+            loaded, target, workspace, emit, rerun_failed, rerun=loaded.spec.name in rerun
+        )
         batches.append(desired)
         changes += batch_changes
     return Plan(
@@ -114,7 +121,13 @@ def build_plan(
 
 
 def _batch_changes(
-    loaded: LoadedSpec, target: Target, workspace: str, emit: Emit, rerun_failed: bool = False
+    loaded: LoadedSpec,
+    target: Target,
+    workspace: str,
+    emit: Emit,
+    rerun_failed: bool = False,
+    *,
+    rerun: bool = False,
 ) -> tuple[DesiredBatch, list[Change]]:
     """The spec's local files are read first, once: the plan carries what they gave."""
     _batch_module()
@@ -145,7 +158,9 @@ def _batch_changes(
             [d for e in errors for d in e.diagnostics],
             {name: text for e in errors for name, text in e.sources.items()},
         )
-    changes = diff_desired(desired, observed, workspace=workspace, rerun_failed=rerun_failed)
+    changes = diff_desired(
+        desired, observed, workspace=workspace, rerun_failed=rerun_failed, rerun=rerun
+    )
     return desired, changes
 
 

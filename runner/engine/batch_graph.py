@@ -9,6 +9,7 @@ pool, a blob unchanged) get no step.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,9 +19,11 @@ from runner.engine import batch_steps as steps
 from runner.engine.batch_collect import Collector
 from runner.engine.batch_collect import collect as collect_outputs
 from runner.engine.batch_context import BatchContext, guarded
+from runner.engine.batch_record import collect_recorded, without_done, write_record
 from runner.engine.batch_teardown import stop_reason, succeeded, teardown
 from runner.engine.executor import Step, StepOutcome, StepRun
 from runner.plan.action import Action
+from runner.plan.batch import recorded_tasks
 from runner.plan.model import Change
 
 # What a pool or job step shows; a job's only other action is a create.
@@ -68,8 +71,33 @@ def _plain(work: Callable[[], StepOutcome]) -> StepRun:
 
 
 def job_steps(ctx: BatchContext, changes: list[Change]) -> list[Step]:
-    chain = _Chain()
+    """The tasks the results record holds (the plan found them done) are not run: their
+    outputs come from the output container, and when every task is done that is all
+    there is to do."""
+    done = recorded_tasks(changes)
+    full = ctx.desired
     containers = by_kind(changes, "container")
+    owned = {c.address.leaf for c in containers if c.owned}
+    output_at = ctx.address("container", full.containers["output"])
+    keep = {output_at: "holds the results and their record; runner destroy removes it"}
+    if done and len(done) == len(full.tasks):
+        only = _plain(partial(collect_recorded, ctx, full, done))
+        collect_at = ctx.address("collect")
+        steps_ = [Step(collect_at, collect_at, "collect", only)]
+        found = [c for c in by_kind(changes, "pool") + by_kind(changes, "job") if c.owned]
+        if found or owned - {full.containers["output"]}:
+            # What a run stopped in its teardown left goes now, as that teardown would.
+            def tear_down_left(deps: Mapping[str, StepOutcome]) -> StepOutcome:
+                closing = ctx.closing()
+                return guarded(lambda: teardown(closing, succeeded(deps), owned, keep))
+
+            at = ctx.address("teardown")
+            steps_.append(
+                Step(at, at, "teardown", tear_down_left, depends_on=(collect_at,), always=True)
+            )
+        return steps_
+    ctx = dataclasses.replace(ctx, desired=without_done(full, done))
+    chain = _Chain()
     chain.last = tuple(
         chain.add(str(c.address), "create", _plain(partial(steps.create_container, ctx, c)))
         for c in containers
@@ -100,15 +128,29 @@ def job_steps(ctx: BatchContext, changes: list[Change]) -> list[Step]:
     def collect(deps: Mapping[str, StepOutcome]) -> StepOutcome:
         return guarded(lambda: collect_outputs(ctx, deps[wait].value, collector))
 
-    chain.then(ctx.address("collect", str(ctx.spec.collect.dir)), "collect", collect)
-    owned = {c.address.leaf for c in containers if c.owned}
+    # A job without collect (a workflow's step) is collected by the step.
+    where = ctx.spec.collect.dir if ctx.spec.collect else full.containers["output"]
+    collect_at = ctx.address("collect", str(where))
+    chain.then(collect_at, "collect", collect)
+    if done:
+        chain.then(collect_at, "collect done", _plain(partial(collect_recorded, ctx, full, done)))
+
+    def record(deps: Mapping[str, StepOutcome]) -> StepOutcome:
+        return guarded(lambda: write_record(ctx, full, deps[wait].value or {}))
+
+    chain.add(
+        ctx.address("container", full.containers["output"]),
+        "record",
+        record,
+        after=(wait, *chain.last),
+    )
 
     def tear_down(deps: Mapping[str, StepOutcome]) -> StepOutcome:
         # Teardown runs whatever happened, with its own budget and no cancellation.
         collector.close()  # downloads a failed wait started end before anything goes
         closing = ctx.closing()
         return guarded(
-            lambda: teardown(closing, succeeded(deps), owned, stop_job=stop_reason(deps))
+            lambda: teardown(closing, succeeded(deps), owned, keep, stop_job=stop_reason(deps))
         )
 
     every = tuple(s.key for s in chain.steps)

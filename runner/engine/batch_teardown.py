@@ -87,7 +87,9 @@ def teardown(
 
     for name in dict.fromkeys(ctx.desired.containers.values()):
         addr = ctx.address("container", name)
-        if name not in owned_containers:
+        if addr in keep:
+            out.left.append(f"{addr} ({keep[addr]})")
+        elif name not in owned_containers:
             out.left.append(f"{addr} (not made by runner)")
         elif due(policy.containers, ok):
             remove(addr, partial(ctx.blobs.delete_container, name))

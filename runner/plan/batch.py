@@ -14,6 +14,9 @@ Rules (DESIGN.md, Batch workflow):
   task waiting on it (a merge it blocked) runs once it has succeeded;
 - a job whose tasks depend on each other needs ``usesTaskDependencies``, which Batch sets
   only when the job is made;
+- a task the job does not hold whose result the results record keeps (same identity,
+  its outputs still in the output container, unchanged) is done: it does not run again
+  (``--rerun`` runs it again); when every task is done, nothing is made at all;
 - anything that exists but carries no runner ownership for this workspace and spec is a
   conflict and is never touched (a pool or job being deleted is only waited for).
 """
@@ -34,6 +37,7 @@ from runner.plan.batch_observed import (
 )
 from runner.plan.model import Address, Change
 from runner.plan.ownership import Ownership
+from runner.plan.results_record import RecordedTask, describe, done_tasks
 
 __all__ = [
     "DesiredBatch",
@@ -71,16 +75,35 @@ def address(spec_name: str, piece: str | None = None, *names: str) -> Address:
 
 
 def diff_desired(
-    desired: DesiredBatch, observed: ObservedBatch, *, workspace: str, rerun_failed: bool = False
+    desired: DesiredBatch,
+    observed: ObservedBatch,
+    *,
+    workspace: str,
+    rerun_failed: bool = False,
+    rerun: bool = False,
 ) -> list[Change]:
     """``rerun_failed`` (``apply --rerun-failed``): a task of the kept job that completed
-    and failed, on the definition and inputs it would run on now, runs again."""
+    and failed, on the definition and inputs it would run on now, runs again. ``rerun``
+    (``--rerun NAME``): the results record is not looked at, so every task runs again."""
     name = desired.spec.name
+    in_job = observed.tasks if observed.job is not None else {}
+    # Only a record this workspace's spec wrote counts, in a container it made.
+    output_owner = observed.containers.get(desired.containers["output"])
+    ours = output_owner is not None and output_owner.owned_by(workspace, name)
+    record = observed.record if ours and not rerun else None
+    recorded = done_tasks(desired.tasks, record, observed.outputs)
+    done = {k: v for k, v in recorded.items() if k not in in_job}
+    if done and len(done) == len(desired.tasks):
+        return _all_done(desired, observed, workspace, done)
     changes = [
         _container_change(name, c, observed, workspace)
         for c in dict.fromkeys(desired.containers.values())
     ]
-    changes += [_blob_change(name, f, observed, workspace) for f in desired.uploads]
+    unneeded = _unneeded_inputs(desired, done)
+    changes += [
+        _not_needed_blob(name, f, unneeded) or _blob_change(name, f, observed, workspace)
+        for f in desired.uploads
+    ]
     pool_change = _sized(desired, _pool_change(desired, observed, workspace))
     changes.append(pool_change)
     job_change = _job_change(desired, observed, workspace, pool_change)
@@ -92,10 +115,13 @@ def diff_desired(
         deps: tuple[Address, ...] = (job_change.address,)
         if task.input is not None:
             deps += (address(name, "blob", task.input.container, task.input.blob),)
-        deps += tuple(address(name, "task", job_id, d) for d in task.depends_on)
+        deps += tuple(address(name, "task", job_id, d) for d in task.depends_on if d not in done)
         seen = None if fresh_job else observed.tasks.get(task.id)
+        if task.id in done or (fresh_job and task.id in recorded):
+            changes.append(_recorded_change(addr, task, recorded[task.id], desired))
+            continue
         change = _task_change(
-            addr, task, seen, deps, owned=job_change.owned, rerun_failed=rerun_failed
+            addr, task, seen, deps, owned=job_change.owned, rerun_failed=rerun_failed, rerun=rerun
         )
         if task.depends_on and change.action in (Action.CREATE, Action.REPLACE):
             change = change.model_copy(
@@ -104,6 +130,85 @@ def diff_desired(
         elif change.action is Action.NOOP and seen is not None and seen.state == "active":
             change = _unblocked(change, task, changes)
         changes.append(change)
+    return changes
+
+
+def recorded_tasks(changes: list[Change]) -> set[str]:
+    """The ids of the tasks the plan found done in the results record."""
+    return {
+        c.address.leaf
+        for c in changes
+        if c.action is Action.NOOP
+        and c.address.part is not None
+        and c.address.part.kind == "task"
+        and c.before is not None
+        and "recorded" in c.before
+    }
+
+
+def _recorded_change(
+    addr: Address, task: DesiredTask, recorded: RecordedTask, desired: DesiredBatch
+) -> Change:
+    output = desired.containers["output"]
+    return Change(
+        address=addr,
+        action=Action.NOOP,
+        reason=f"done in an earlier run: unchanged since, its outputs are in {output} "
+        f"(results record of {recorded.finished}; --rerun {desired.spec.name} runs it again)",
+        before=describe(recorded),
+    )
+
+
+def _unneeded_inputs(desired: DesiredBatch, done: dict[str, RecordedTask]) -> set[tuple[str, str]]:
+    """The input blobs only tasks that are done read: not uploaded again."""
+    reads = [(t.id in done, t.input) for t in desired.tasks if t.input is not None]
+    done_reads = {(f.container, f.blob) for is_done, f in reads if is_done}
+    return done_reads - {(f.container, f.blob) for is_done, f in reads if not is_done}
+
+
+def _not_needed_blob(spec: str, f: LocalFile, unneeded: set[tuple[str, str]]) -> Change | None:
+    if (f.container, f.blob) not in unneeded:
+        return None
+    return Change(
+        address=address(spec, "blob", f.container, f.blob),
+        action=Action.NOOP,
+        reason="not needed: the tasks that read it are done (results record)",
+    )
+
+
+def _all_done(
+    desired: DesiredBatch,
+    observed: ObservedBatch,
+    workspace: str,
+    done: dict[str, RecordedTask],
+) -> list[Change]:
+    """Every task's result is recorded: no container, upload, pool or job is needed. The
+    output container holds the results, and collect fetches what the collect folder
+    lacks."""
+    name = desired.spec.name
+    why = "not needed: every task is done (results record)"
+    changes = [
+        _container_change(name, c, observed, workspace)
+        if c == desired.containers["output"] or c in observed.containers
+        else Change(address=address(name, "container", c), action=Action.NOOP, reason=why)
+        for c in dict.fromkeys(desired.containers.values())
+    ]
+    changes += [
+        Change(address=address(name, "blob", f.container, f.blob), action=Action.NOOP, reason=why)
+        for f in desired.uploads
+    ]
+    # One left by a run stopped in its teardown is ``owned``: teardown removes it now.
+    found = {"pool": observed.pool, "job": observed.job}
+    for piece, piece_id in (("pool", desired.spec.pool.id), ("job", desired.spec.job.id)):
+        seen = found[piece]
+        ours = seen is not None and seen.owner.owned_by(workspace, name)
+        addr = address(name, piece, piece_id)
+        changes.append(Change(address=addr, action=Action.NOOP, reason=why, owned=ours))
+    job_id = desired.spec.job.id
+    changes += [
+        _recorded_change(address(name, "task", job_id, t.id), t, done[t.id], desired)
+        for t in desired.tasks
+    ]
     return changes
 
 
@@ -147,6 +252,7 @@ def _task_change(
     *,
     owned: bool,
     rerun_failed: bool = False,
+    rerun: bool = False,
 ) -> Change:
     if seen is None:
         return Change(
@@ -159,12 +265,13 @@ def _task_change(
         )
     before = {"id": seen.id, "state": seen.state, "exitCode": seen.exit_code}
     failed = seen.state == "completed" and not seen.succeeded
-    if seen.identity == task.identity and failed and rerun_failed:
+    again = (failed and rerun_failed) or (rerun and seen.state == "completed")
+    if seen.identity == task.identity and again:
         # Batch takes no second task of the same id: the failed one is deleted first.
         return Change(
             address=addr,
             action=Action.REPLACE,
-            reason=f"rerun: it failed ({seen.why})",
+            reason=f"rerun: it failed ({seen.why})" if failed else "rerun: --rerun asks so",
             before=before,
             after=task.canonical(),
             depends_on=deps,

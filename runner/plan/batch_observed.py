@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.plan.ownership import Ownership
+from runner.plan.record_model import ResultsRecord
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class ObservedBlob:
     name: str
     md5: str | None
     owner: Ownership = field(default_factory=Ownership)
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,3 +102,7 @@ class ObservedBatch:
     # For a pool that runs containers: the capabilities the account's supported-images
     # entry of its image lists, or None when the account lists no such image.
     image_capabilities: tuple[str, ...] | None = None
+    # The output container's blobs by name, and the results record found in it (None:
+    # no record, or the container is gone).
+    outputs: dict[str, ObservedBlob] = field(default_factory=dict)
+    record: ResultsRecord | None = None

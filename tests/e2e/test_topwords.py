@@ -46,11 +46,13 @@ def test_shipped_example_leaves_the_top3_of_each_sample(cli, emulator) -> None:
         assert footer["Task"] == f"topwords-{sample.stem}"
         assert footer["Job"] == "topwords-job"
         assert footer["Pool"] == "topwords-pool"
-    # The default teardown removes job, pool and, after a success, the containers.
+    # The default teardown removes job, pool and, after a success, the containers but
+    # the output container, which holds the results and their record.
     assert {"BatchJob/topwords/job/topwords-job", "BatchJob/topwords/pool/topwords-pool"} <= set(
         result["removed"]
     )
-    assert not [a for a in result["left"] if "/container/" in a]
+    left = [a for a in result["left"] if "/container/" in a]
+    assert [a.split(" ")[0] for a in left] == ["BatchJob/topwords/container/topwords-output"]
 
 
 def test_expected_top3_agrees_with_the_task_script_run_locally() -> None:

@@ -9,6 +9,7 @@ from runner.backends.batch_account import BatchAccount
 from runner.backends.blob_store import BlobStore
 from runner.engine.batch_context import BatchContext
 from runner.engine.batch_graph import found_done, job_steps
+from runner.engine.batch_record import without_done
 from runner.engine.executor import Step
 from runner.engine.retry import Clock
 from runner.plan.action import Action
@@ -79,11 +80,14 @@ def test_a_first_run_creates_uploads_and_runs_everything_in_order() -> None:
         ("BatchJob/tw/job/tw-job", "add tasks"),
         ("BatchJob/tw/job/tw-job", "poll"),
         ("BatchJob/tw/collect/out/tw", "collect"),
+        (f"BatchJob/tw/container/{CONTAINERS['output']}", "record"),
         ("BatchJob/tw/teardown", "teardown"),
     ]
-    # Each step waits for the one before it; teardown for all, whatever they did.
-    for before, after in zip(steps, steps[1:-1], strict=False):
+    # Each step waits for the one before it; teardown for all, whatever they did. The
+    # record is written once the poll's results are collected.
+    for before, after in zip(steps, steps[1:-2], strict=False):
         assert after.depends_on == (before.key,)
+    assert steps[-2].depends_on == (steps[-4].key, steps[-3].key)
     assert set(steps[-1].depends_on) == {s.key for s in steps[:-1]}
     assert steps[-1].always and not any(s.always for s in steps[:-1])
     assert found_done(changes) == {"skipped": 1, "tasks_present": 1}
@@ -101,8 +105,61 @@ def test_a_resumed_run_reruns_stale_tasks_and_reuses_pool_and_job() -> None:
         ("BatchJob/tw/job/tw-job", "add tasks"),
         ("BatchJob/tw/job/tw-job", "poll"),
         ("BatchJob/tw/collect/out/tw", "collect"),
+        (f"BatchJob/tw/container/{CONTAINERS['output']}", "record"),
         ("BatchJob/tw/teardown", "teardown"),
     ]
+
+
+def recorded(address: str) -> Change:
+    return Change(address=address, action=Action.NOOP, before={"recorded": "2026-12-03"})
+
+
+def test_tasks_done_in_an_earlier_run_are_collected_from_the_record_not_run() -> None:
+    changes = [
+        change("BatchJob/tw/pool/tw-pool", Action.CREATE),
+        change("BatchJob/tw/job/tw-job", Action.CREATE),
+        change("BatchJob/tw/task/tw-job/t-a", Action.CREATE),
+        recorded("BatchJob/tw/task/tw-job/t-b"),
+    ]
+    labels = shape(job_steps(context(), changes))
+    assert labels.index(("BatchJob/tw/collect/out/tw", "collect done")) == (
+        labels.index(("BatchJob/tw/collect/out/tw", "collect")) + 1
+    )
+
+
+def test_the_run_makes_only_tasks_not_done_and_none_waits_on_a_done_one() -> None:
+    merge = DesiredTask(
+        id="total",
+        command="true",
+        input=None,
+        outputs=(),
+        depends_on=("t-a", "t-b"),
+        depends_on_ranges=((1, 2),),
+    )
+    desired = DesiredBatch(
+        spec=SPEC, containers=CONTAINERS, app_files=(), tasks=(task("a"), task("b"), merge)
+    )
+    made = without_done(desired, {"t-a"})
+    assert [t.id for t in made.tasks] == ["t-b", "total"]
+    assert made.tasks[1].depends_on == ("t-b",) and made.tasks[1].depends_on_ranges == ()
+    assert without_done(desired, set()) is desired
+
+
+def test_when_every_task_is_done_the_run_only_collects() -> None:
+    done = [recorded("BatchJob/tw/task/tw-job/t-a"), recorded("BatchJob/tw/task/tw-job/t-b")]
+    absent = [
+        change("BatchJob/tw/pool/tw-pool", Action.NOOP, owned=False),
+        change("BatchJob/tw/job/tw-job", Action.NOOP, owned=False),
+    ]
+    assert shape(job_steps(context(), absent + done)) == [("BatchJob/tw/collect", "collect")]
+    # A pool a run stopped in its teardown left behind goes as that teardown would.
+    left = [change("BatchJob/tw/pool/tw-pool", Action.NOOP), absent[1]]
+    steps = job_steps(context(), left + done)
+    assert shape(steps) == [
+        ("BatchJob/tw/collect", "collect"),
+        ("BatchJob/tw/teardown", "teardown"),
+    ]
+    assert steps[1].always
 
 
 def test_a_replaced_pool_and_job_are_steps_named_for_it() -> None:

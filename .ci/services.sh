@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes ready what the integration tests need: a Docker engine, the busybox test image,
-# Azurite and a headless browser (Debian's Chromium, for the run report's test). Sourced by
-# .ci/run (or by hand before pytest); exports DOCKER_HOST, RUNNER_AZURITE_BIN,
-# RUNNER_TEST_IMAGE and RUNNER_CHROMIUM.
+# Makes ready what the integration tests need: a Docker engine, the busybox test image, a
+# tools image (busybox and curl), Azurite and a headless browser (Debian's Chromium, for the
+# run report's test). Sourced by .ci/run (or by hand before pytest); exports DOCKER_HOST,
+# RUNNER_AZURITE_BIN, RUNNER_TEST_IMAGE, RUNNER_TEST_TOOLS_IMAGE and RUNNER_CHROMIUM.
 #
 # An engine that already answers is used as it is, which needs no root: DOCKER_HOST, else
 # the default socket, else the one an earlier run left under CI_ROOT. Only when none
@@ -14,6 +14,7 @@ set -euo pipefail
 CI_ROOT=${CI_ROOT:-/tmp/runner-ci}
 CI_DEFAULT_DOCKER_SOCKET=/var/run/docker.sock
 CI_TEST_IMAGE=runner-test/busybox:1
+CI_TOOLS_IMAGE=runner-test/tools:1
 CI_STARTED_DOCKERD=""
 CI_APT_UPDATED=""
 mkdir -p "$CI_ROOT"
@@ -144,14 +145,13 @@ ci_find_busybox() {
   return 1
 }
 
-# Images come from a busybox root file system: no registry is reachable here.
-ci_import_test_image() {
-  local busybox root applet
+# ci_busybox_root FOLDER: a root file system of busybox alone, made afresh in FOLDER.
+ci_busybox_root() {
+  local busybox root=$1 applet
   if ! busybox=$(ci_find_busybox); then
     ci_install "no statically linked busybox (or CI_BUSYBOX) for the test image" busybox-static
     busybox=$(ci_find_busybox) || { echo "ci: busybox-static gave no busybox" >&2; exit 1; }
   fi
-  root="$CI_ROOT/busybox-root"
   rm -rf "$root"
   mkdir -p "$root/bin" "$root/tmp" "$root/etc"
   cp "$busybox" "$root/bin/busybox"
@@ -159,7 +159,41 @@ ci_import_test_image() {
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
   done
   echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+}
+
+# Images come from a busybox root file system: no registry is reachable here.
+ci_import_test_image() {
+  local root="$CI_ROOT/busybox-root"
+  ci_busybox_root "$root"
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$CI_TEST_IMAGE" >/dev/null
+}
+
+# ci_libraries BINARY: the absolute paths in ldd's answer: the shared libraries BINARY
+# loads and its dynamic loader (none for a static one).
+ci_libraries() {
+  local line word
+  { LC_ALL=C ldd "$1" 2>/dev/null || true; } | while read -r line; do
+    for word in $line; do
+      case $word in /*) echo "$word" ;; esac
+    done
+  done
+}
+
+# The tools image: busybox and this machine's curl, with the libraries it loads (copied at
+# the same paths, so its loader finds them where it looks on this machine).
+ci_import_tools_image() {
+  local curl root="$CI_ROOT/tools-root" lib
+  if ! curl=$(command -v curl); then
+    ci_install "no curl for the test tools image" curl
+    curl=$(command -v curl) || { echo "ci: the curl package gave no curl" >&2; exit 1; }
+  fi
+  ci_busybox_root "$root"
+  mkdir -p "$root/usr/bin"
+  cp -L "$curl" "$root/usr/bin/curl"
+  for lib in $(ci_libraries "$curl"); do
+    cp -L --parents "$lib" "$root"
+  done
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$CI_TOOLS_IMAGE" >/dev/null
 }
 
 # Called as plain commands, not in a condition: there errexit holds inside them too.
@@ -173,6 +207,10 @@ if ! docker image inspect "$CI_TEST_IMAGE" >/dev/null 2>&1; then
   ci_import_test_image
 fi
 export RUNNER_TEST_IMAGE=$CI_TEST_IMAGE
+if ! docker image inspect "$CI_TOOLS_IMAGE" >/dev/null 2>&1; then
+  ci_import_tools_image
+fi
+export RUNNER_TEST_TOOLS_IMAGE=$CI_TOOLS_IMAGE
 
 # Azurite 3.35.0, the last release that runs on Node 20.
 AZURITE_DIR=${AZURITE_DIR:-$HOME/.cache/runner/azurite-3.35.0}

@@ -4,8 +4,9 @@ Each test sources the real script in a bash whose PATH holds only small shell sc
 standing in for ``docker``, ``dockerd``, ``apt-get``, ``id`` and ``chromium``, plus the
 plain tools the script uses: no real engine, package manager, browser or Azurite is
 reached. The stand-in client answers ``version`` for each DOCKER_HOST listed in
-``$FAKE/answering``; the stand-in dockerd adds its ``-H`` there, records its pid and
-sleeps until stopped.
+``$FAKE/answering`` and has the busybox image while ``$FAKE/image`` exists, the tools image
+while ``$FAKE/tools-image`` does; the stand-in dockerd adds its ``-H`` there, records its
+pid and sleeps until stopped.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ TOOLS = [
 FAKES = {
     "docker": r"""#!/bin/sh
 echo "${DOCKER_HOST:-} $*" >>"$FAKE/docker.log"
-case "$1" in
-  version) grep -qxF -- "${DOCKER_HOST:-}" "$FAKE/answering" 2>/dev/null ;;
-  image) [ -e "$FAKE/image" ] ;;
-  import) cat >"$FAKE/import.tar" && touch "$FAKE/image" ;;
+for last; do :; done
+case "$1 $last" in
+  "version "*) grep -qxF -- "${DOCKER_HOST:-}" "$FAKE/answering" 2>/dev/null ;;
+  "image runner-test/tools:1") [ -e "$FAKE/tools-image" ] ;;
+  "image "*) [ -e "$FAKE/image" ] ;;
+  "import runner-test/tools:1") cat >"$FAKE/tools-import.tar" && touch "$FAKE/tools-image" ;;
+  "import "*) cat >"$FAKE/import.tar" && touch "$FAKE/image" ;;
   *) exit 1 ;;
 esac
 """,
@@ -151,7 +155,9 @@ def machine(tmp_path: Path) -> Iterator[Machine]:
         found = shutil.which(tool)
         if found:
             (tools / tool).symlink_to(found)
-    (made.fake / "image").touch()  # the test image is on the engine unless a test says not
+    # The test images are on the engine unless a test says not.
+    (made.fake / "image").touch()
+    (made.fake / "tools-image").touch()
     yield made
     for pid in made.dockerd_pids():
         if running(pid):
@@ -315,3 +321,49 @@ def test_without_chromium_and_root_it_says_what_to_install(machine: Machine) -> 
     assert run.returncode != 0
     assert "install chromium" in run.stderr
     assert machine.lines("apt.log") == []
+
+
+def test_the_tools_image_is_busybox_and_this_machines_curl_with_its_libraries(
+    machine: Machine,
+) -> None:
+    # A dynamic executable stands in for curl: its libraries are the ones to be copied.
+    dynamic = shutil.which("cat")
+    assert dynamic is not None
+    (machine.fake / "bin" / "curl").symlink_to(dynamic)
+    loads = subprocess.run(["ldd", dynamic], capture_output=True, text=True).stdout.split()
+    libraries = [word for word in loads if word.startswith("/")]
+    machine.answering = ["unix:///var/run/docker.sock"]
+    (machine.fake / "tools-image").unlink()
+
+    run = machine.source(then='echo "tools=$RUNNER_TEST_TOOLS_IMAGE"')
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "tools=runner-test/tools:1" in run.stdout
+    imports = [line for line in machine.lines("docker.log") if " import " in line]
+    assert imports == [
+        'unix:///var/run/docker.sock import -c CMD ["/bin/sh"] - runner-test/tools:1'
+    ]
+    with tarfile.open(machine.fake / "tools-import.tar") as image:
+        members = {member.name: member for member in image.getmembers()}
+    assert members["./usr/bin/curl"].isfile()
+    assert members["./bin/sh"].issym() and members["./bin/busybox"].isfile()
+    assert libraries, f"ldd found no libraries of {dynamic}"
+    for library in libraries:
+        assert members[f".{library}"].isfile(), f"{library} is not in the image"
+    assert machine.lines("apt.log") == []
+
+
+def test_as_root_a_missing_curl_is_installed_for_the_tools_image(machine: Machine) -> None:
+    machine.uid = 0
+    machine.answering = ["unix:///var/run/docker.sock"]
+    (machine.fake / "tools-image").unlink()
+    package = machine.fake / "packages" / "curl"
+    package.mkdir(parents=True)
+    _script(package / "curl", "#!/bin/sh\nexit 0\n")
+
+    run = machine.source()
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    installs = [line for line in machine.lines("apt.log") if line.startswith("install")]
+    assert installs == ["install -y -qq curl"]
+    assert (machine.fake / "tools-image").exists()

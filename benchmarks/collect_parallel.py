@@ -132,7 +132,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     args = parser.parse_args()
 
-    from runner.backends.blob_store import BlobStore
+    from runner.backends.blob_store import blob_store
     from runner.engine.batch_collect import COLLECT_WORKERS
     from runner.plan.batch import ObservedTask
 
@@ -152,7 +152,7 @@ def main() -> int:
             proxy = latency_proxy(upstream, args.latency_ms / 1000)
             far = target_of(behind(status, stack.enter_context(proxy)))
             # Collect reads only Blob storage: no Batch account.
-            blobs = BlobStore(far.blob_service("local"), target.storage_account_key("local"))
+            blobs = blob_store(far, "local")
             ctx = batch_context(desired, None, blobs)
             results = {
                 t.id: ObservedTask(t.id, "completed", exit_code=0, identity=t.identity)

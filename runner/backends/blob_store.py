@@ -1,18 +1,20 @@
 """The Blob storage account of a ``BatchJob``, as the engine uses it: containers, uploads,
 listings, downloads and SAS signing, on plain values; the SDK client stays in here.
 
-The calls themselves are ``blob.py``'s, which tests also use with a client of their own.
+The calls themselves are ``blob.py``'s, which tests also use with a client of their own;
+collect's downloads by read-SAS URL are ``blob_download.py``'s.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.backends import blob, results_blob
+from runner.backends.blob_download import BlobDownloads
 from runner.backends.sas import SasSigner, signer_for
 from runner.plan.batch_desired import LocalFile
 from runner.plan.batch_observed import ObservedBlob
@@ -24,9 +26,21 @@ if TYPE_CHECKING:
 
 
 class BlobStore:
-    def __init__(self, service: Any, account_key: str | None) -> None:
+    """``verify`` and ``unreachable`` are the target's, as its SDK clients have them: TLS
+    trust (a CA bundle path, or True for the system's) and why a URL does not answer when
+    the target is down."""
+
+    def __init__(
+        self,
+        service: Any,
+        account_key: str | None,
+        verify: str | bool = True,
+        unreachable: Callable[[str], str | None] | None = None,
+    ) -> None:
         self._service = service
         self._key = account_key
+        self._verify = verify
+        self._unreachable = unreachable
 
     def create_container(self, name: str, metadata: Mapping[str, str]) -> bool:
         return blob.create_container(self._service, name, metadata)
@@ -51,6 +65,11 @@ class BlobStore:
     def download(self, container: str, name: str, dest: Path) -> int:
         return blob.download(self._service, container, name, dest)
 
+    def downloads(self, workers: int) -> BlobDownloads:
+        """Downloads by read-SAS URL (``signer().read_blob``), ``workers`` at once over
+        one connection pool, trusting what this account's SDK client trusts."""
+        return BlobDownloads(workers=workers, verify=self._verify, unreachable=self._unreachable)
+
     def list_owned_containers(self, workspace: str) -> list[tuple[str, str]]:
         return blob.list_owned_containers(self._service, workspace)
 
@@ -71,7 +90,12 @@ class BlobStore:
 
 
 def blob_store(target: Target, account: str) -> BlobStore:
-    return BlobStore(target.blob_service(account), target.storage_account_key(account))
+    return BlobStore(
+        target.blob_service(account),
+        target.storage_account_key(account),
+        verify=target.verify,
+        unreachable=target.unreachable,
+    )
 
 
 def default_blob_store(target: Target) -> BlobStore | None:

@@ -4,7 +4,9 @@ Every problem of every file is gathered and raised as one ``SpecError`` whose di
 point at ``file:line:col``; the loaded texts travel with it so snippets can be drawn.
 Variables: a spec's ``vars:`` defaults, overridden by ``--var-file`` files (in order),
 overridden by ``--var NAME=VALUE``. Documents in the ``az container create --file`` format
-are read literally; they take only the ``resourceGroup`` variable.
+are read literally; they take only the ``resourceGroup`` variable. A workflow's steps are
+loaded with it (``runner.spec.workflow_steps``): a step's ``spec:`` file through this
+loader too, with the step's ``vars`` over the file's defaults and no ``--var`` of its own.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any
 
 from runner.errors import Diagnostic, Span, SpecError
 from runner.spec.azfile import LITERAL, RESOURCE_GROUP_VARIABLE
-from runner.spec.document import DocumentLoader, SpecSource, diagnostic, referenced_variables
+from runner.spec.document import DocumentLoader, SpecSource, diagnostic
 from runner.spec.loaded import LoadedSpec, LoadedStep
 from runner.spec.models import ContainerGroup, Step, Workflow
 from runner.spec.positions import ParsedDocument, Pos, PositionTree, YamlError, parse_documents
 from runner.spec.source import MAX_SPEC_BYTES, SourceProblem, decode_source, read_source
-from runner.spec.workflow_steps import load_steps
+from runner.spec.workflow_steps import check_step_vars, load_steps
 
 __all__ = ["LoadedSpec", "LoadedStep", "expand_paths", "load_specs", "load_text"]
 
@@ -239,7 +241,7 @@ class _Session:
             document.add(f"{step.spec} is a Workflow: {one} (workflows do not nest)", at)
             return None
         variables = dict(step.vars or {})
-        self._check_step_vars(doc, variables, step_name, step.spec, document)
+        check_step_vars(doc.data, variables, step_name, step.spec, document)
         before = len(self.diagnostics)
         loader = DocumentLoader(doc, name, text, variables, self.diagnostics, require_collect=False)
         spec = loader.load()
@@ -249,28 +251,6 @@ class _Session:
         conversion = loader.conversion
         source = SpecSource(name, text, doc.positions, conversion.az_path if conversion else None)
         return LoadedSpec(spec, path, doc.index, source)
-
-    def _check_step_vars(
-        self,
-        doc: ParsedDocument,
-        variables: Mapping[str, Any],
-        step_name: str,
-        reference: str,
-        document: DocumentLoader,
-    ) -> None:
-        """A step's var that the file neither defines nor reads changes nothing: a typo."""
-        data = doc.data if isinstance(doc.data, dict) else {}
-        defaults = data.get("vars") if isinstance(data.get("vars"), dict) else {}
-        known = set(defaults or {}) | referenced_variables(data)
-        for var in variables:
-            if var not in known:
-                listed = ", ".join(sorted(known)) or "none"
-                document.add(
-                    f"step {step_name!r} sets vars.{var}, which {reference} neither defines "
-                    f"nor uses (its vars: {listed})",
-                    ("steps", step_name, "vars", var),
-                    at_key=True,
-                )
 
     def _yaml_problems(self, doc: ParsedDocument, name: str) -> None:
         for problem in doc.problems:

@@ -5,12 +5,18 @@ referenced file loaded by the caller; then what the steps say of each other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from runner.spec.base import GROUP_NAME
-from runner.spec.document import DocumentLoader, Loc, SpecSource, field_path
+from runner.spec.document import (
+    DocumentLoader,
+    Loc,
+    SpecSource,
+    field_path,
+    referenced_variables,
+)
 from runner.spec.loaded import LoadedSpec, LoadedStep
 from runner.spec.models import BatchJob, ContainerGroup, Step, Workflow
 from runner.spec.workflow_graph import graph_problems, step_needs
@@ -151,3 +157,26 @@ def _check_unique_names(
             )
         else:
             seen[key] = name
+
+
+def check_step_vars(
+    data: Any,
+    variables: Mapping[str, Any],
+    step_name: str,
+    reference: str,
+    document: DocumentLoader,
+) -> None:
+    """A step's var that its file (``data``, as parsed) neither defines nor reads changes
+    nothing: a typo, said at the var in the workflow."""
+    data = data if isinstance(data, dict) else {}
+    defaults = data.get("vars")
+    known = set(defaults if isinstance(defaults, dict) else {}) | referenced_variables(data)
+    for var in variables:
+        if var not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            document.add(
+                f"step {step_name!r} sets vars.{var}, which {reference} neither defines "
+                f"nor uses (its vars: {listed})",
+                ("steps", step_name, "vars", var),
+                at_key=True,
+            )

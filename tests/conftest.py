@@ -20,6 +20,7 @@ pytest_plugins = ["fixtures_batch", "session_cleanup"]
 
 CI_DOCKER_SOCKET = Path("/tmp/runner-ci/docker.sock")
 DEFAULT_TEST_IMAGE = "runner-test/busybox:1"
+DEFAULT_TOOLS_IMAGE = "runner-test/tools:1"
 
 # Secure values are fingerprinted with a key; without one in the environment runner makes
 # a key file in the user's home. A key of this run's own keeps tests out of it.
@@ -157,6 +158,19 @@ def test_image(docker_client: Any) -> str:
     import docker.errors
 
     image = os.environ.get("RUNNER_TEST_IMAGE", DEFAULT_TEST_IMAGE)
+    try:
+        docker_client.images.get(image)
+    except docker.errors.ImageNotFound:
+        missing_service(f"test image {image} is not on the engine; run .ci/services.sh")
+    return image
+
+
+@pytest.fixture(scope="session")
+def tools_image(docker_client: Any) -> str:
+    """Busybox and curl (.ci/services.sh): for containers that talk to the target's URLs."""
+    import docker.errors
+
+    image = os.environ.get("RUNNER_TEST_TOOLS_IMAGE", DEFAULT_TOOLS_IMAGE)
     try:
         docker_client.images.get(image)
     except docker.errors.ImageNotFound:

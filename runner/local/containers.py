@@ -3,6 +3,12 @@
 One holder container per group owns the network namespace; the group's containers join
 it (``network_mode=container:<holder>``), so a sidecar reaches the app on localhost, as in
 ACI. Every container carries this target's owner label, so ``down`` removes its own only.
+
+As on Azure, where a group reaches Azure Storage at the URLs runner's SAS signer hands out,
+a group reaches the local target at its URLs: ``127.0.0.1:<port>`` of each of the target's
+ports is bridged from the group's namespace to the host's (``loopback_bridge``), and its
+containers trust the target's certificate (``container_trust``). Both need a Docker engine
+on this machine; the bridge needs root too. Without them a group runs all the same.
 """
 
 from __future__ import annotations
@@ -11,11 +17,16 @@ import contextlib
 import hashlib
 import logging
 import os
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.local.aci.runtime import ContainerDefinition, GroupDefinition, RunFailure
+from runner.local.container_trust import trust_options, write_bundle
 from runner.local.context import OWNER_LABEL, ServiceContext
+from runner.local.endpoints import load_ports
+from runner.local.loopback_bridge import BridgeUnavailable, LoopbackBridge, open_bridge
 
 if TYPE_CHECKING:
     import docker
@@ -26,6 +37,8 @@ GROUP_LABEL = "runner.local.group"
 ROLE_LABEL = "runner.local.role"
 NAME_LABEL = "runner.local.container"
 STOP_TIMEOUT = 3
+# How long the holder sleeps: forever, in effect; its command line tells its process apart.
+HOLDER_SLEEP = "2147483647"
 _RESTART = {"Always": {"Name": "always"}, "OnFailure": {"Name": "on-failure"}}
 LOAD_HINT = (
     "no registry is reachable from the local target, so images must already be on the "
@@ -69,6 +82,10 @@ class DockerRuntime:
         self.holder_image = os.environ.get("RUNNER_LOCAL_HOLDER_IMAGE")
         # Whether the engine applies cpu and memory limits, per engine (it can change).
         self._limits: dict[str, bool] = {}
+        # Per group key: the bridge from its network namespace to the target's ports.
+        self._bridges: dict[str, LoopbackBridge] = {}
+        self._bridges_lock = threading.Lock()
+        self._bridge_refusal: str | None = None
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -80,6 +97,10 @@ class DockerRuntime:
             # Container groups only: Batch task containers are stopped by their scheduler,
             # which records why (a task killed here first would look failed).
             _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id}, GROUP_LABEL)
+        with self._bridges_lock:
+            bridges, self._bridges = list(self._bridges.values()), {}
+        for bridge in bridges:
+            bridge.close()
 
     # groups ----------------------------------------------------------------------------
     def _client(self, group: GroupDefinition) -> docker.DockerClient:
@@ -133,20 +154,23 @@ class DockerRuntime:
         self._check_images(client, group)
         suffix = _group_hash(self.ctx.settings.instance_id, group.key)
         limits_ok = self._limits_supported(client)
+        bundle = self._trust_bundle()
         try:
             holder = client.containers.run(
                 self.holder_image or group.containers[0].image,
-                ["2147483647"],
+                [HOLDER_SLEEP],
                 entrypoint=["sleep"],
                 name=f"{group.name}.holder.{suffix}",
                 labels=self._labels(group, "holder"),
                 init=True,  # a stop would otherwise wait for the timeout: sleep ignores TERM
                 detach=True,
             )
+            # Before any container starts, so that its first request finds the target.
+            self._bridge(group.key, holder)
             events: dict[str, list[dict[str, Any]]] = {}
             for c in group.containers:
                 try:
-                    self._run_container(client, group, c, holder, suffix, limits_ok)
+                    self._run_container(client, group, c, holder, suffix, limits_ok, bundle)
                 except docker.errors.APIError as exc:
                     if not _cannot_start(exc):
                         raise
@@ -174,14 +198,19 @@ class DockerRuntime:
         holder: Container,
         suffix: str,
         limits_ok: bool,
+        bundle: Path | None,
     ) -> None:
+        volumes, trust_env = trust_options(bundle) if bundle else ({}, {})
         options: dict[str, Any] = {
             "name": f"{group.name}.{c.name}.{suffix}",
             "labels": self._labels(group, "container", c.name),
-            "environment": dict(c.env),
+            # The container's own values win: it may trust another bundle on purpose.
+            "environment": {**trust_env, **dict(c.env)},
             "network_mode": f"container:{holder.id}",
             "detach": True,
         }
+        if volumes:
+            options["volumes"] = volumes
         if c.command:
             # ACI's command replaces the image's entrypoint, as Kubernetes' command does.
             options["entrypoint"] = list(c.command[:1])
@@ -192,6 +221,43 @@ class DockerRuntime:
             options["nano_cpus"] = int(c.cpu * 1e9)
             options["mem_limit"] = int(c.memory_gb * 1024**3)
         client.containers.run(c.image, **options)
+
+    def _engine_is_here(self) -> bool:
+        """Whether the engine runs on this machine: its bind mounts and processes are ours."""
+        return self.ctx.docker_host.startswith("unix://")
+
+    def _trust_bundle(self) -> Path | None:
+        if not self._engine_is_here():
+            return None
+        try:
+            return write_bundle(self.ctx.state_dir)
+        except OSError as exc:  # no certificate (a target without TLS): nothing to trust
+            log.info("containers do not trust the local target's certificate: %s", exc)
+            return None
+
+    def _bridge(self, key: str, holder: Container) -> None:
+        self._close_bridge(key)
+        ports = sorted(set(load_ports(self.ctx.state_dir).values()))
+        if not ports or not self._engine_is_here():
+            return
+        holder.reload()  # the answer to run() was read before the holder started
+        pid = int(holder.attrs.get("State", {}).get("Pid") or 0)
+        try:
+            bridge = open_bridge(pid, ports, HOLDER_SLEEP.encode())
+        except BridgeUnavailable as exc:
+            # Said once per reason: every group would say the same.
+            if str(exc) != self._bridge_refusal:
+                self._bridge_refusal = str(exc)
+                log.info("groups cannot reach the local target on 127.0.0.1: %s", exc)
+            return
+        with self._bridges_lock:
+            self._bridges[key] = bridge
+
+    def _close_bridge(self, key: str) -> None:
+        with self._bridges_lock:
+            bridge = self._bridges.pop(key, None)
+        if bridge is not None:
+            bridge.close()
 
     def _limits_supported(self, client: docker.DockerClient) -> bool:
         host = self.ctx.docker_host
@@ -231,6 +297,7 @@ class DockerRuntime:
         if client is None:
             return
         _remove_all(client, {OWNER_LABEL: self.ctx.settings.instance_id, GROUP_LABEL: key})
+        self._close_bridge(key)
 
     def logs(
         self, group: GroupDefinition, container: str, tail: int | None, timestamps: bool = False

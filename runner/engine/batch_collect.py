@@ -26,6 +26,7 @@ from runner.backends import blob
 from runner.engine.batch_context import BatchContext
 from runner.engine.batch_dependencies import blocked
 from runner.engine.executor import StepOutcome
+from runner.errors import PermanentError
 from runner.plan.batch import ObservedTask
 from runner.plan.batch_desired import DesiredTask
 
@@ -37,11 +38,14 @@ STD_FILES = ("stdout.txt", "stderr.txt")
 
 @dataclass
 class TaskFiles:
-    """What one task left in the output container and what of it was downloaded."""
+    """What one task left in the output container and what of it was downloaded.
+    ``listed`` False: ``present`` are the names the task declares, fetched unlisted, and
+    one that is not there is a missing output, not a failed download."""
 
     present: list[str] = field(default_factory=list)  # names below ``<task id>/``
-    downloads: list[tuple[Path, Future[int]]] = field(default_factory=list)
+    downloads: list[tuple[str, Path, Future[int]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    listed: bool = True
 
 
 class Collector:
@@ -83,7 +87,7 @@ class Collector:
             with self._lock:
                 listings = dict(self._listings)
             files = {task_id: f.result() for task_id, f in listings.items()}
-            wait([d for tf in files.values() for _, d in tf.downloads])
+            wait([d for tf in files.values() for _, _, d in tf.downloads])
             return files
         finally:
             self.close()
@@ -101,6 +105,8 @@ class Collector:
     def _files(self, task: DesiredTask, found: ObservedTask, names: list[str] | None) -> TaskFiles:
         ctx = self._ctx
         out = TaskFiles()
+        if names is None and (names := declared(task, found, self._root)) is not None:
+            out.listed = False
         if names is None:
             prefix = f"{task.id}/"
             listed = ctx.retry(self._at, lambda: ctx.blobs.list_names(self._container, prefix))
@@ -120,8 +126,21 @@ class Collector:
                 out.errors.append(str(exc))
                 continue
             fetch = partial(self._download, f"{task.id}/{rel}", dest)
-            out.downloads.append((dest, self._pool.submit(ctx.retry, self._at, fetch)))
+            out.downloads.append((rel, dest, self._pool.submit(ctx.retry, self._at, fetch)))
         return out
+
+
+def declared(task: DesiredTask, found: ObservedTask, root: Path | None) -> list[str] | None:
+    """The blobs to fetch of a task that succeeded, when its outputs name them all: no
+    listing is needed (a round trip less, and none of a whole container). None when they
+    must be listed: a failed task (its stdout and stderr, whatever outputs it left), glob
+    outputs, outputs handed on (their presence is checked, not fetched), or no folder to
+    download into."""
+    if root is None or not found.succeeded or task.handed_on or not task.outputs:
+        return None
+    if any(ch in pattern for pattern in task.outputs for ch in "*?["):
+        return None
+    return list(dict.fromkeys(task.outputs))
 
 
 def collect_root(ctx: BatchContext) -> Path | None:
@@ -149,14 +168,20 @@ def collect(
         for t in ctx.desired.tasks
         if t.id in results and _collectable(t, results[t.id]) and not collector.started(t.id)
     ]
-    if left:
-        # One listing of the container serves every task the wait did not start.
-        by_task: dict[str, list[str]] = {t.id: [] for t in left}
+    listed = []
+    for task in left:
+        if declared(task, results[task.id], root) is None:
+            listed.append(task)
+        else:
+            collector.start(task, results[task.id])
+    if listed:
+        # One listing of the container serves every other task the wait did not start.
+        by_task: dict[str, list[str]] = {t.id: [] for t in listed}
         for name in ctx.retry(at, lambda: ctx.blobs.list_names(container)):
             task_id, _, rest = name.partition("/")
             if rest and task_id in by_task:
                 by_task[task_id].append(rest)
-        for task in left:
+        for task in listed:
             collector.start(task, results[task.id], by_task[task.id])
     files = collector.finish()
     for task in ctx.desired.tasks:
@@ -188,16 +213,24 @@ def collect(
             out.errors.append(f"task {task.id} failed ({seen.why}); see {where}")
         got = files[task.id]
         out.errors += got.errors
-        for dest, download in got.downloads:
+        present = list(got.present)
+        for rel, dest, download in got.downloads:
             error = download.exception()
+            if error is not None and not got.listed and _absent(error):
+                present.remove(rel)  # reported below as a missing output
+                continue
             if error is not None:
                 out.errors.append(f"{task.id}: {error}")
                 continue
             out.outputs.append(str(dest))
             out.counts["downloaded"] += 1
-        out.errors += _missing_outputs(task, got.present, ok, container)
+        out.errors += _missing_outputs(task, present, ok, container)
     out.detail = {"downloaded": out.counts["downloaded"], "dir": str(root) if root else None}
     return out
+
+
+def _absent(error: BaseException) -> bool:
+    return isinstance(error, PermanentError) and error.status == 404
 
 
 def _missing_outputs(task: DesiredTask, present: list[str], ok: bool, container: str) -> list[str]:

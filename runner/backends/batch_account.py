@@ -113,12 +113,13 @@ def task_forms(
     *,
     merge: MergeTask | None = None,
     out_container: str = "",
+    done: frozenset[str] = frozenset(),
 ) -> list[TaskForm]:
     """``merge``: the spec's merge task, whose limits its task takes; ``out_container``
-    holds what the mapped tasks hand it."""
+    holds what the mapped tasks hand it; ``done``: tasks no task of this job waits for."""
     return [
         bt.task_options(
-            t, merge if t.is_merge and merge else factory, signer, out_url, out_container
+            t, merge if t.is_merge and merge else factory, signer, out_url, out_container, done
         )
         for t in tasks
     ]

@@ -62,6 +62,7 @@ def task_options(
     signer: SasSigner,
     out_url: str,
     out_container: str = "",
+    done: frozenset[str] = frozenset(),
 ) -> bm.BatchTaskCreateOptions:
     """The task as Batch takes it; ``out_url`` is the write SAS URL of the output container
     (``out_container``). Output blobs land under ``<task id>/``: an exact file name is the
@@ -80,7 +81,7 @@ def task_options(
         )
     if task.input is not None:
         url = signer.read_blob(task.input.container, task.input.blob)
-        files = [bm.ResourceFile(http_url=url, file_path=task.input.blob)]
+        files = [bm.ResourceFile(http_url=url, file_path=task.input.file_path)]
     else:
         files = [
             bm.ResourceFile(http_url=signer.read_blob(out_container, m.path), file_path=m.path)
@@ -101,7 +102,7 @@ def task_options(
             bm.EnvironmentSetting(name=IDENTITY_SETTING, value=task.identity),
             *(bm.EnvironmentSetting(name=k, value=v) for k, v in task.environment),
         ],
-        depends_on=_dependencies(task),
+        depends_on=_dependencies(task, done),
         exit_conditions=_exit_conditions(task),
         container_settings=_container_settings(task),
     )
@@ -118,9 +119,14 @@ def _container_settings(task: DesiredTask) -> bm.BatchTaskContainerSettings | No
     )
 
 
-def _dependencies(task: DesiredTask) -> bm.BatchTaskDependencies | None:
-    if not task.depends_on:
+def _dependencies(task: DesiredTask, done: frozenset[str]) -> bm.BatchTaskDependencies | None:
+    """``done``: tasks an earlier run did (the results record), not in this job: waiting
+    for them would be waiting for ever. Their ids are named one by one then."""
+    deps = [d for d in task.depends_on if d not in done]
+    if not deps:
         return None
+    if len(deps) < len(task.depends_on):
+        return bm.BatchTaskDependencies(task_ids=deps)
     ranges = task.depends_on_ranges
     # Ids a range covers travel as the range: taskIds is limited to 64,000 characters.
     covered = {

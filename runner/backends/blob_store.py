@@ -79,6 +79,9 @@ class BlobStore:
     def read_outputs(self, container: str) -> tuple[dict[str, ObservedBlob], ResultsRecord | None]:
         return results_blob.read_outputs(self._service, container)
 
+    def read_bytes(self, container: str, name: str) -> bytes | None:
+        return results_blob.read_bytes(self._service, container, name)
+
     def write_record(
         self, container: str, record: ResultsRecord, metadata: Mapping[str, str]
     ) -> None:

@@ -30,6 +30,16 @@ def read_outputs(
     return listing, ResultsRecord.from_json(data)
 
 
+def read_bytes(service: BlobServiceClient, container: str, name: str) -> bytes | None:
+    """A blob's content; None when there is no such blob (or container)."""
+    try:
+        return bytes(service.get_blob_client(container, name).download_blob().readall())
+    except ResourceNotFoundError:
+        return None
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
 def write_record(
     service: BlobServiceClient,
     container: str,

@@ -65,6 +65,18 @@ class SasSigner:
         )
         return f"{self.blob_url(container, blob)}?{token}"
 
+    def read_container(self, container: str) -> str:
+        """Read access to every blob of ``container`` (``<url>/<blob>?<token>``)."""
+        token = generate_container_sas(
+            self.account_name,
+            container,
+            permission=ContainerSasPermissions(read=True),
+            expiry=self.expiry,
+            protocol="https" if self.blob_endpoint.startswith("https") else None,
+            **self._sign_kwargs(),  # type: ignore[arg-type]
+        )
+        return f"{self.container_url(container)}?{token}"
+
     def write_container(self, container: str) -> str:
         token = generate_container_sas(
             self.account_name,

@@ -285,6 +285,7 @@ def _plan_and_apply(
                 prune=prune,
                 cancel=cancel,
                 ttl=ttl,
+                rerun=rerun,
             ),
         )
     result.cost = spent(the_plan, meter, result.removed)

@@ -34,7 +34,7 @@ from runner.plan.diff import diff, diff_destroy
 from runner.plan.model import Address, Change, Plan
 from runner.plan.observed import group_address
 from runner.plan.provenance import Stamp
-from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
 if TYPE_CHECKING:
     from runner.spec.loader import LoadedSpec
@@ -53,6 +53,10 @@ def _groups(specs: Sequence[LoadedSpec] | None) -> list[ContainerGroup]:
 
 def _batches(specs: Sequence[LoadedSpec] | None) -> list[LoadedSpec]:
     return [s for s in specs or () if isinstance(s.spec, BatchJob)]
+
+
+def _workflows(specs: Sequence[LoadedSpec] | None) -> list[LoadedSpec]:
+    return [s for s in specs or () if isinstance(s.spec, Workflow)]
 
 
 def _batch_module() -> Any:
@@ -85,7 +89,10 @@ def build_plan(
     fingerprints secure values (default: this machine's, see ``fingerprint_key``).
     ``rerun_failed``: the failed tasks of kept Batch jobs run again. ``rerun``: names of
     BatchJob specs whose results record is not looked at (their tasks all run again)."""
-    unknown = sorted(set(rerun) - {s.spec.name for s in specs})
+    names = {s.spec.name for s in specs} | {
+        n for w in _workflows(specs) for st in w.steps for n in (st.name, st.spec.name)
+    }
+    unknown = sorted(set(rerun) - names)
     if unknown:
         raise RunnerError(f"--rerun {unknown[0]}: no spec of that name among the specs given")
     emit = emit or _nothing
@@ -115,8 +122,95 @@ def build_plan(
         )
         batches.append(desired)
         changes += batch_changes
+    for loaded in _workflows(specs):
+        run = _workflow_run(loaded, target, workspace, emit, rerun, threading.Event())
+        from runner.engine.workflow import plan_workflow
+
+        changes += plan_workflow(run)
     return Plan(
         workspace=workspace, changes=tuple(changes), orphans=orphans, batches=tuple(batches)
+    )
+
+
+def _workflow_run(
+    loaded: LoadedSpec,
+    target: Target,
+    workspace: str,
+    emit: Emit,
+    rerun: Sequence[str],
+    cancel: threading.Event,
+    ttl: timedelta | None = None,
+) -> Any:
+    """A workflow's run, lent the plan and the run of one group spec and one BatchJob."""
+    from runner.engine.workflow import WorkflowRun
+
+    def run_group(group: LoadedSpec) -> RunResult:
+        spec = group.spec
+        assert isinstance(spec, ContainerGroup)
+        key = key_for([spec], None)
+        observed = read_state(target, [spec], workspace=workspace, emit=emit, key=key)
+        aci_plan = diff(
+            [spec],
+            observed,
+            workspace=workspace,
+            subscriptions=subscriptions_of([spec], target),
+            key=key,
+        )
+        return _run_aci(
+            list(aci_plan.changes),
+            [spec],
+            target,
+            emit,
+            workspace,
+            cancel,
+            RUN_TIMEOUT,
+            follow=True,
+            key=key,
+            stamps=stamps_for([group], ttl),
+        )
+
+    def plan_batch(batch: LoadedSpec, desired: DesiredBatch, again: bool) -> list[Change]:
+        from runner.backends.batch import read_batch_state
+        from runner.plan.batch import diff_desired
+
+        spec = batch.spec
+        assert isinstance(spec, BatchJob)
+        observed = call_with_retry(
+            lambda: read_batch_state(spec, target, workspace),
+            address=str(Address.batch(spec.name)),
+            what="read",
+            emit=emit,
+        )
+        return diff_desired(desired, observed, workspace=workspace, rerun=again)
+
+    def run_batch(batch: LoadedSpec, changes: list[Change], desired: DesiredBatch) -> RunResult:
+        spec_address = Address.batch(batch.spec.name)
+        stamp = stamps_for([batch], ttl).get(spec_address.folded(), Stamp())
+        conflicts_ = [c for c in changes if c.action is Action.CONFLICT]
+        if conflicts_:
+            return RunResult(
+                ok=False, errors=[f"{c.address} was not touched: {c.reason}" for c in conflicts_]
+            )
+        return _batch_module().run_batch_job(
+            batch,
+            changes,
+            target,
+            emit,
+            desired=dataclasses.replace(desired, stamp=stamp),
+            workspace=workspace,
+            cancel=cancel,
+        )
+
+    return WorkflowRun(
+        loaded=loaded,
+        target=target,
+        emit=emit,
+        workspace=workspace,
+        rerun=frozenset(rerun),
+        run_group=run_group,
+        plan_batch=plan_batch,
+        run_batch=run_batch,
+        cwd=Path.cwd(),
     )
 
 
@@ -179,8 +273,10 @@ def apply(
     timeout: float = RUN_TIMEOUT,
     key: FingerprintKey | None = None,
     ttl: timedelta | None = None,
+    rerun: Sequence[str] = (),
 ) -> RunResult:
-    """``ttl`` (``--ttl``) sets every spec's expiry, over the spec's own ``ttl``."""
+    """``ttl`` (``--ttl``) sets every spec's expiry, over the spec's own ``ttl``.
+    ``rerun``: workflow steps run again even if their record says they are done."""
     cancel = cancel or threading.Event()
     result = RunResult()
     key = key_for(_groups(specs), key)
@@ -223,6 +319,13 @@ def apply(
                     loaded, mine, target, emit, desired=desired, workspace=workspace, cancel=cancel
                 )
             )
+        for loaded in _workflows(specs):
+            if cancel.is_set():
+                break
+            from runner.engine.workflow import run_workflow
+
+            run = _workflow_run(loaded, target, workspace, emit, rerun, cancel, ttl)
+            result.merge(run_workflow(run, cancel))
     # A resource someone else made was left as it is: the specs were not applied.
     for change in conflicts(plan):
         result.ok = False

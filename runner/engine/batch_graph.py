@@ -121,7 +121,7 @@ def job_steps(ctx: BatchContext, changes: list[Change]) -> list[Step]:
     if rerun:
         chain.then(job_at, "remove stale tasks", _plain(partial(steps.remove_stale, ctx, rerun)))
     if wanted:
-        chain.then(job_at, "add tasks", _plain(partial(steps.add_tasks, ctx, wanted)))
+        chain.then(job_at, "add tasks", _plain(partial(steps.add_tasks, ctx, wanted, done)))
     collector = Collector(ctx)
     wait = chain.then(job_at, "poll", _plain(partial(monitor.wait, ctx, collector)))
 

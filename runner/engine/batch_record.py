@@ -27,19 +27,12 @@ STD_FILES = ("stdout.txt", "stderr.txt")
 
 
 def without_done(desired: DesiredBatch, done: set[str]) -> DesiredBatch:
-    """What this run makes of the job: the tasks that are not done, none waiting on a
-    done one (its output is in the output container already)."""
+    """What this run makes of the job: the tasks that are not done. A task that depends
+    on a done one keeps its identity; only what is sent to Batch leaves that one out
+    (``add_tasks``)."""
     if not done:
         return desired
-
-    def strip(task: DesiredTask) -> DesiredTask:
-        if not any(d in done for d in task.depends_on):
-            return task
-        deps = tuple(d for d in task.depends_on if d not in done)
-        return dataclasses.replace(task, depends_on=deps, depends_on_ranges=())
-
-    tasks = tuple(strip(t) for t in desired.tasks if t.id not in done)
-    return dataclasses.replace(desired, tasks=tasks)
+    return dataclasses.replace(desired, tasks=tuple(t for t in desired.tasks if t.id not in done))
 
 
 def _collected(task: DesiredTask, name: str) -> bool:

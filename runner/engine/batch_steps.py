@@ -5,7 +5,7 @@ parallel chunks of 100."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -119,7 +119,7 @@ def remove_stale(ctx: BatchContext, task_ids: Sequence[str]) -> StepOutcome:
     return StepOutcome(counts={"tasks_rerun": n}, detail={"removed": n})
 
 
-def add_tasks(ctx: BatchContext, task_ids: set[str]) -> StepOutcome:
+def add_tasks(ctx: BatchContext, task_ids: set[str], done: Collection[str] = ()) -> StepOutcome:
     """Add the missing tasks, and again those whose definition or inputs changed since
     they were added: chunks of 100, several requests in flight at once."""
     at = ctx.address("job", ctx.spec.job.id)
@@ -135,6 +135,7 @@ def add_tasks(ctx: BatchContext, task_ids: set[str]) -> StepOutcome:
         out_url,
         merge=ctx.spec.merge,
         out_container=ctx.desired.containers["output"],
+        done=frozenset(done),
     )
     total = add_in_chunks(ctx, at, forms)
     counts = {"tasks_added": len(total.added), "tasks_present": len(total.existing)}

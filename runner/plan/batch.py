@@ -113,7 +113,7 @@ def diff_desired(
     for task in desired.tasks:
         addr = address(name, "task", job_id, task.id)
         deps: tuple[Address, ...] = (job_change.address,)
-        if task.input is not None:
+        if task.input is not None and not task.input.in_cloud:
             deps += (address(name, "blob", task.input.container, task.input.blob),)
         deps += tuple(address(name, "task", job_id, d) for d in task.depends_on if d not in done)
         seen = None if fresh_job else observed.tasks.get(task.id)

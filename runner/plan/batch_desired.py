@@ -38,13 +38,22 @@ STD_FILES_PATTERN = "../std*.txt"
 
 @dataclass(frozen=True)
 class LocalFile:
-    """A local file that becomes a blob: ``md5`` is the base64 Content-MD5."""
+    """A local file that becomes a blob: ``md5`` is the base64 Content-MD5. One that is
+    a blob already (``in_cloud``: an earlier step's output) is only read, at
+    ``task_path`` in the task's folder."""
 
     path: Path
     container: str
     blob: str
     md5: str
     size: int
+    in_cloud: bool = False
+    task_path: str = ""
+
+    @property
+    def file_path(self) -> str:
+        """Where the task finds it, relative to its working directory."""
+        return self.task_path or self.blob
 
 
 @dataclass(frozen=True)
@@ -100,9 +109,10 @@ class DesiredTask:
             {"blob": m.path, "filePath": m.path, "taskIdentity": m.identity} for m in self.merged
         ]
         if self.input is not None:
-            files = [
-                {"blob": self.input.blob, "filePath": self.input.blob, "contentMd5": self.input.md5}
-            ]
+            f = self.input
+            files = [{"blob": f.blob, "filePath": f.file_path, "contentMd5": f.md5}]
+            if f.in_cloud:
+                files[0]["container"] = f.container
         out: dict[str, Any] = {
             "id": self.id,
             "commandLine": self.command_line,
@@ -151,7 +161,8 @@ class DesiredBatch:
 
     @property
     def uploads(self) -> tuple[LocalFile, ...]:
-        return self.app_files + tuple(t.input for t in self.tasks if t.input is not None)
+        inputs = (t.input for t in self.tasks if t.input is not None)
+        return self.app_files + tuple(f for f in inputs if not f.in_cloud)
 
     @property
     def uses_dependencies(self) -> bool:
@@ -202,6 +213,17 @@ def canonical_hash(value: Any) -> str:
 
 
 def _local_file(f: InputFile, container: str) -> LocalFile:
+    if f.location is not None:
+        where = f.location
+        return LocalFile(
+            path=f.path,
+            container=where.container,
+            blob=where.blob,
+            md5=f.md5,
+            size=f.size,
+            in_cloud=True,
+            task_path=f.path.name,
+        )
     return LocalFile(path=f.path, container=container, blob=f.path.name, md5=f.md5, size=f.size)
 
 

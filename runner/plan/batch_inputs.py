@@ -11,13 +11,24 @@ from runner.spec.sweeps import SweepRow
 
 
 @dataclass(frozen=True)
+class BlobLocation:
+    """Where an input already is in Blob storage (an earlier workflow step's output): it
+    is read from there, never uploaded."""
+
+    container: str
+    blob: str
+
+
+@dataclass(frozen=True)
 class InputFile:
-    """One local file: where it is, its base64 Content-MD5 (as Blob storage keeps it)
-    and its size in bytes."""
+    """One input file: where it is, its base64 Content-MD5 (as Blob storage keeps it)
+    and its size in bytes. A file an earlier step left in the cloud has a ``location``
+    and a ``path`` made of its name only (what templates see as ``file``)."""
 
     path: Path
     md5: str
     size: int
+    location: BlobLocation | None = None
 
 
 @dataclass(frozen=True)

@@ -211,3 +211,20 @@ def test_pool_updated_in_place_reads_back_as_the_new_definition(
 
 def _read(target: Any, spec: BatchJob) -> Any:
     return bb.read_batch_state(spec, target, "ws")
+
+
+def test_a_task_waits_for_no_task_an_earlier_run_did() -> None:
+    from runner.backends.batch_tasks import _dependencies
+
+    merge = DesiredTask(
+        id="total",
+        command="true",
+        input=None,
+        outputs=(),
+        depends_on=("1", "2", "3"),
+        depends_on_ranges=((1, 3),),
+    )
+    assert _dependencies(merge, frozenset()).task_id_ranges[0].end == 3
+    sent = _dependencies(merge, frozenset({"2"}))
+    assert sent.task_ids == ["1", "3"] and sent.task_id_ranges is None
+    assert _dependencies(merge, frozenset({"1", "2", "3"})) is None

@@ -35,6 +35,7 @@ def test_every_example_spec_validates() -> None:
         ("BatchJob", "topwords"),
         ("BatchJob", "topwords-corpus"),
         ("BatchJob", "topwords-container"),
+        ("Workflow", "topwords-workflow"),
     }
 
 
@@ -48,8 +49,8 @@ def test_validate_command_exits_zero_with_a_line_per_spec() -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert sum(line.startswith("ok  specs/") for line in lines) == 7
-    assert lines[-1] == "7 specs in 7 files: valid"
+    assert sum(line.startswith("ok  specs/") for line in lines) == 8
+    assert lines[-1] == "8 specs in 8 files: valid"
     (corpus,) = [line for line in lines if "topwords-corpus.yaml" in line]
     assert corpus.endswith("one task per file in topwords/*.txt, then merge task topwords-total)")
 

@@ -33,8 +33,11 @@ def preview(specs: list[LoadedSpec] | None, target: Any, workspace: str) -> Dest
     from runner.engine.observe import read_state
     from runner.plan.diff import diff_destroy
     from runner.plan.model import Plan
-    from runner.spec.models import BatchJob, ContainerGroup
+    from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
+    workflows = [s for s in specs or () if isinstance(s.spec, Workflow)]
+    if specs is not None:
+        specs = api.with_steps(specs)
     groups = [s.spec for s in specs or () if isinstance(s.spec, ContainerGroup)]
     plan = Plan(workspace=workspace)
     if specs is None or groups:
@@ -46,5 +49,9 @@ def preview(specs: list[LoadedSpec] | None, target: Any, workspace: str) -> Dest
         from runner.engine.batch import workspace_status
 
         rows = workspace_status(target, workspace=workspace)
+    if workflows:
+        from runner.engine.workflow import container_rows
+
+        rows += [r for w in workflows for r in container_rows(w, target, workspace)]
     present = [r for r in rows if r.state.lower() not in ABSENT_STATES]
     return DestroyPreview(plan=plan, batch_rows=present)

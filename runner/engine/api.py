@@ -59,6 +59,14 @@ def _workflows(specs: Sequence[LoadedSpec] | None) -> list[LoadedSpec]:
     return [s for s in specs or () if isinstance(s.spec, Workflow)]
 
 
+def with_steps(specs: Sequence[LoadedSpec]) -> list[LoadedSpec]:
+    """The specs with each workflow in them replaced by its steps' specs."""
+    workflows = _workflows(specs)
+    return [s for s in specs if s not in workflows] + [
+        step.loaded for w in workflows for step in w.steps
+    ]
+
+
 def _batch_module() -> Any:
     try:
         from runner.engine import batch
@@ -376,6 +384,9 @@ def destroy(
     specs: list[LoadedSpec] | None, target: Target, emit: Emit, *, workspace: str
 ) -> RunResult:
     result = RunResult()
+    workflows = _workflows(specs)
+    if specs is not None:
+        specs = with_steps(specs)
     with WorkspaceLock(workspace):
         groups = _groups(specs)
         if specs is None or groups:
@@ -405,6 +416,10 @@ def destroy(
         for loaded in batches:
             batch = _batch_module()
             result.merge(batch.destroy_batch(loaded, target, emit, workspace=workspace))
+        for loaded in workflows:
+            from runner.engine.workflow import destroy_container
+
+            result.merge(destroy_container(loaded, target, emit, workspace))
     emit(RunSummary(address="destroy", counts=dict(result.counts), ok=result.ok))
     return result
 

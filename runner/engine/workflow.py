@@ -35,7 +35,7 @@ from runner.backends.target import Target
 from runner.engine.events import Emit, StepProgress
 from runner.engine.executor import Step, StepOutcome, fold, run_steps
 from runner.engine.inputs import content_md5, read_inputs
-from runner.engine.result import RunResult
+from runner.engine.result import RunResult, StatusRow
 from runner.engine.retry import call_with_retry
 from runner.errors import RunnerError
 from runner.plan.action import Action
@@ -441,6 +441,35 @@ def run_workflow(run: WorkflowRun, cancel: threading.Event) -> RunResult:
     ]
     outcomes = run_steps(steps, emit=run.emit, cancel=cancel, workers=max(1, len(steps)))
     return fold(outcomes, skips_are_errors=True)
+
+
+def container_rows(loaded: LoadedSpec, target: Target, workspace: str) -> list[StatusRow]:
+    """The workflow's container, as ``runner status`` and ``destroy`` show it."""
+    workflow = loaded.spec
+    assert isinstance(workflow, Workflow)
+    owned = dict(blob_store(target, workflow.storage.account).list_owned_containers(workspace))
+    state = "exists" if owned.get(workflow.container) == workflow.name else "absent"
+    at = f"Workflow/{workflow.name}/container/{workflow.container}"
+    return [StatusRow(address=at, kind="BlobContainer", state=state, detail={})]
+
+
+def destroy_container(loaded: LoadedSpec, target: Target, emit: Emit, workspace: str) -> RunResult:
+    """The workflow's container (hand-offs and records), if this workspace made it."""
+    workflow = loaded.spec
+    assert isinstance(workflow, Workflow)
+    store = blob_store(target, workflow.storage.account)
+    at = f"Workflow/{workflow.name}/container/{workflow.container}"
+    owned = dict(
+        call_with_retry(
+            partial(store.list_owned_containers, workspace), address=at, what=at, emit=emit
+        )
+    )
+    if owned.get(workflow.container) != workflow.name:
+        return RunResult(ok=True, counts={"deleted": 0})
+    call_with_retry(
+        partial(store.delete_container, workflow.container), address=at, what=at, emit=emit
+    )
+    return RunResult(ok=True, counts={"deleted": 1}, removed=[at])
 
 
 # --- plan ---------------------------------------------------------------------------

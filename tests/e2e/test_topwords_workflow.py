@@ -70,4 +70,7 @@ def test_the_workflow_runs_once_then_only_what_a_changed_text_needs(
     expected = reference_total(lowered(tmp_path / "lower2", sorted(texts.glob("*.txt"))), 3)
     assert read_report(out / "TOTAL_OUTPUT.txt")[0] == expected
 
-    cli("destroy", str(WORKFLOW_SPEC), "--workspace", cli.workspace, "--yes").expect(0)
+    cli("destroy", *args, "--yes").expect(0)
+    # Every step's resources and the workflow's container (hand-offs, records) are gone.
+    left = cli("status", "--workspace", cli.workspace, "--output", "json").expect(0)
+    assert "topwords-workflow" not in left.out

@@ -152,7 +152,7 @@ def _workflow_run(
     """A workflow's run, lent the plan and the run of one group spec and one BatchJob."""
     from runner.engine.workflow import WorkflowRun
 
-    def run_group(group: LoadedSpec) -> RunResult:
+    def run_group(group: LoadedSpec, emit: Emit) -> RunResult:
         spec = group.spec
         assert isinstance(spec, ContainerGroup)
         key = key_for([spec], None)
@@ -191,7 +191,9 @@ def _workflow_run(
         )
         return diff_desired(desired, observed, workspace=workspace, rerun=again)
 
-    def run_batch(batch: LoadedSpec, changes: list[Change], desired: DesiredBatch) -> RunResult:
+    def run_batch(
+        batch: LoadedSpec, changes: list[Change], desired: DesiredBatch, emit: Emit
+    ) -> RunResult:
         spec_address = Address.batch(batch.spec.name)
         stamp = stamps_for([batch], ttl).get(spec_address.folded(), Stamp())
         conflicts_ = [c for c in changes if c.action is Action.CONFLICT]

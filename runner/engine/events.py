@@ -15,6 +15,8 @@ def _now() -> float:
 @dataclass(frozen=True)
 class Event:
     address: str
+    # The workflow step whose work it is, when the run is a workflow's.
+    workflow_step: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -78,9 +78,10 @@ class StepPlan:
 
 # What the engine's entry points lend the workflow: the plan and the run of one
 # container group spec, and of one BatchJob spec, as ``api`` makes them.
-RunGroup = Callable[[LoadedSpec], RunResult]
+# Each takes the emit of the step it works for.
+RunGroup = Callable[[LoadedSpec, Emit], RunResult]
 PlanBatch = Callable[[LoadedSpec, DesiredBatch, bool], list[Change]]
-RunBatch = Callable[[LoadedSpec, list[Change], DesiredBatch], RunResult]
+RunBatch = Callable[[LoadedSpec, list[Change], DesiredBatch, Emit], RunResult]
 
 
 @dataclass
@@ -265,7 +266,7 @@ def _group_step(run: WorkflowRun, step: LoadedStep, inputs: dict[str, list[Hande
         run.retry(at, partial(store.delete_blob, run.container, name))
     group = _with_handoffs(run, step, step.spec, inputs)
     run.emit(StepProgress(address=at, message=f"container group {group.name}"))
-    result = run.run_group(dataclasses.replace(step.loaded, spec=group))
+    result = run.run_group(dataclasses.replace(step.loaded, spec=group), run.emit)
     if not result.ok:
         return StepOutcome(
             ok=False,
@@ -347,7 +348,7 @@ def _batch_step(run: WorkflowRun, step: LoadedStep, inputs: dict[str, list[Hande
     loaded, desired, changes = _batch_plan(run, step, inputs)
     action, why = _batch_summary(desired, changes)
     run.emit(StepProgress(address=run.address(step.name), message=why))
-    result = run.run_batch(loaded, changes, desired)
+    result = run.run_batch(loaded, changes, desired, run.emit)
     if not result.ok:
         return StepOutcome(
             ok=False,
@@ -411,6 +412,13 @@ def _collect(run: WorkflowRun, step: LoadedStep, files: list[Handed]) -> tuple[l
 
 
 def _run_step(run: WorkflowRun, step: LoadedStep, deps: Mapping[str, StepOutcome]) -> StepOutcome:
+    """The step's work, each event it causes naming it (``workflow_step``)."""
+    emit = run.emit
+
+    def named(event: Any) -> None:
+        emit(dataclasses.replace(event, workflow_step=step.name))
+
+    run = dataclasses.replace(run, emit=named)
     values = {name: o.value for name, o in deps.items()}
     try:
         inputs = _inputs(run, step, values)

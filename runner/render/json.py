@@ -22,7 +22,10 @@ from runner.render.redact import masked
 
 
 def event_dict(event: Event) -> dict[str, Any]:
-    return {"type": type(event).__name__, **masked(dataclasses.asdict(event))}
+    data = masked(dataclasses.asdict(event))
+    if data.get("workflow_step") is None:
+        data.pop("workflow_step", None)  # not a workflow's: events keep the shape they had
+    return {"type": type(event).__name__, **data}
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:

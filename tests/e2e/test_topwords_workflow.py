@@ -45,6 +45,13 @@ def test_the_workflow_runs_once_then_only_what_a_changed_text_needs(
         WORKFLOW_SPEC, inputs=f"{texts}/*.txt", image=tools_image, resourceGroup=group
     )
     first = cli("apply", *args, "--yes", "--output", "json", timeout=180).expect(0)
+    # Every event of a step's work names the step.
+    named = {
+        (e["address"].split("/")[0], e.get("workflow_step"))
+        for e in json_lines(first.out)
+        if e.get("type") == "StepFinished"
+    }
+    assert {("ContainerGroup", "lower"), ("BatchJob", "count")} <= named
     counts = result_of(first.out)["counts"]
     assert counts["steps_run"] == 2 and counts["tasks_added"] == 4  # 3 texts, the merge
     out = cli.cwd / "out" / "topwords-workflow"

@@ -37,7 +37,9 @@ def preview(specs: list[LoadedSpec] | None, target: Any, workspace: str) -> Dest
 
     workflows = [s for s in specs or () if isinstance(s.spec, Workflow)]
     if specs is not None:
-        specs = api.with_steps(specs)
+        from runner.spec.loaded import with_steps
+
+        specs = with_steps(specs)
     groups = [s.spec for s in specs or () if isinstance(s.spec, ContainerGroup)]
     plan = Plan(workspace=workspace)
     if specs is None or groups:

@@ -34,6 +34,7 @@ from runner.plan.diff import diff, diff_destroy
 from runner.plan.model import Address, Change, Plan
 from runner.plan.observed import group_address
 from runner.plan.provenance import Stamp
+from runner.spec.loaded import with_steps
 from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
 if TYPE_CHECKING:
@@ -57,14 +58,6 @@ def _batches(specs: Sequence[LoadedSpec] | None) -> list[LoadedSpec]:
 
 def _workflows(specs: Sequence[LoadedSpec] | None) -> list[LoadedSpec]:
     return [s for s in specs or () if isinstance(s.spec, Workflow)]
-
-
-def with_steps(specs: Sequence[LoadedSpec]) -> list[LoadedSpec]:
-    """The specs with each workflow in them replaced by its steps' specs."""
-    workflows = _workflows(specs)
-    return [s for s in specs if s not in workflows] + [
-        step.loaded for w in workflows for step in w.steps
-    ]
 
 
 def _batch_module() -> Any:

@@ -15,7 +15,8 @@ from runner.engine.retry import Clock, call_with_retry
 from runner.errors import PermanentError, RunnerError
 from runner.plan.observed import ObservedContainerGroup, group_address
 from runner.plan.provenance import stamp_detail
-from runner.spec.models import BatchJob, ContainerGroup
+from runner.spec.loaded import with_steps
+from runner.spec.models import BatchJob, ContainerGroup, Workflow
 
 if TYPE_CHECKING:
     from runner.spec.loader import LoadedSpec
@@ -39,6 +40,9 @@ def _batch_status(loaded: LoadedSpec, target: Target, workspace: str) -> list[St
 
 def status(specs: list[LoadedSpec] | None, target: Target, *, workspace: str) -> list[StatusRow]:
     rows: list[StatusRow] = []
+    workflows = [s for s in specs or () if isinstance(s.spec, Workflow)]
+    if specs is not None:
+        specs = with_steps(specs)
     groups = _groups(specs)
     clock = Clock()
     if specs is None:
@@ -73,6 +77,10 @@ def status(specs: list[LoadedSpec] | None, target: Target, *, workspace: str) ->
     for loaded in specs or ():
         if isinstance(loaded.spec, BatchJob):
             rows += _batch_status(loaded, target, workspace)
+    if workflows:
+        from runner.engine.workflow import container_rows
+
+        rows += [r for w in workflows for r in container_rows(w, target, workspace)]
     return rows
 
 

@@ -3,6 +3,7 @@ workflow's steps with the specs they run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,3 +77,11 @@ class LoadedStep:
     def base_dir(self) -> Path:
         """The folder of the file the step is written in."""
         return self.loaded.base_dir
+
+
+def with_steps(specs: Sequence[LoadedSpec]) -> list[LoadedSpec]:
+    """The specs with each workflow among them replaced by its steps' specs."""
+    out: list[LoadedSpec] = []
+    for s in specs:
+        out += [step.loaded for step in s.steps] if isinstance(s.spec, Workflow) else [s]
+    return out

@@ -9,7 +9,8 @@ completed and succeeded:
 - figure: the collector as apply runs it (``COLLECT_WORKERS`` downloads at once);
 - baseline: the same collector with one worker, one download at a time.
 
-The runner's own Blob client (``Target.blob_service``, as apply makes it) reaches Azurite
+The runner's own Blob storage (``blob_store``, as apply makes it: the SDK client, and the
+read-SAS URLs collect downloads by, which name the same endpoint) reaches Azurite
 through a proxy that delays what it sends by 20 ms (``_latency_proxy.py``): each request,
 and each flight of a new connection's TLS handshake, pays the round trip of a storage
 account in another region. Azurite on the same machine answers in a few milliseconds,

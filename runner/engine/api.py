@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +133,19 @@ def build_plan(
     )
 
 
+def _joined(change: Change, observed: Any) -> Change:
+    """A step's group that an apply killed since sent with this very definition and that
+    ran to success is that run's: joined (collected, torn down), not started again."""
+    if change.kind != "ContainerGroup":
+        return change
+    seen = observed.container_group(change.address.scope, change.address.name)
+    if change.action is Action.START and seen is not None and seen.instance_state == "Succeeded":
+        return change.model_copy(
+            update={"action": Action.NOOP, "reason": "ran to success for an earlier apply"}
+        )
+    return change
+
+
 def _workflow_run(
     loaded: LoadedSpec,
     target: Target,
@@ -145,7 +158,7 @@ def _workflow_run(
     """A workflow's run, lent the plan and the run of one group spec and one BatchJob."""
     from runner.engine.workflow import WorkflowRun
 
-    def run_group(group: LoadedSpec, emit: Emit) -> RunResult:
+    def run_group(group: LoadedSpec, emit: Emit, before_send: Callable[[], None]) -> RunResult:
         spec = group.spec
         assert isinstance(spec, ContainerGroup)
         key = key_for([spec], None)
@@ -157,8 +170,11 @@ def _workflow_run(
             subscriptions=subscriptions_of([spec], target),
             key=key,
         )
+        changes = [_joined(c, observed) for c in aci_plan.changes]
+        if any(c.action.changes_anything for c in changes if c.kind == "ContainerGroup"):
+            before_send()
         return _run_aci(
-            list(aci_plan.changes),
+            changes,
             [spec],
             target,
             emit,

@@ -30,7 +30,6 @@ from typing import Any
 from runner.backends import blob
 from runner.backends.batch_metadata import blob_metadata
 from runner.backends.blob_store import BlobStore, blob_store
-from runner.backends.sas import sas_expiry
 from runner.backends.target import Target
 from runner.engine.events import Emit, StepProgress
 from runner.engine.executor import Step, StepOutcome, fold, run_steps
@@ -78,8 +77,9 @@ class StepPlan:
 
 # What the engine's entry points lend the workflow: the plan and the run of one
 # container group spec, and of one BatchJob spec, as ``api`` makes them.
-# Each takes the emit of the step it works for.
-RunGroup = Callable[[LoadedSpec, Emit], RunResult]
+# Each takes the emit of the step it works for. A group's run is also given what to do
+# before the group is sent (not when it joins a run an earlier apply started).
+RunGroup = Callable[[LoadedSpec, Emit, Callable[[], None]], RunResult]
 PlanBatch = Callable[[LoadedSpec, DesiredBatch, bool], list[Change]]
 RunBatch = Callable[[LoadedSpec, list[Change], DesiredBatch, Emit], RunResult]
 
@@ -212,7 +212,7 @@ def _with_handoffs(
 ) -> ContainerGroup:
     """The group with its inputs' and output's URLs in every container's environment;
     the SAS tokens are secure values (never shown, fingerprinted in tags)."""
-    signer = run.store().signer(sas_expiry(GROUP_RUN_TIMEOUT))
+    signer = run.store().signer(_group_expiry(datetime.now(UTC)))
     env: dict[str, str] = {}
     secure: dict[str, str] = {}
     for name, files in inputs.items():
@@ -239,6 +239,14 @@ def _with_handoffs(
     return group.model_copy(update={"containers": containers})
 
 
+def _group_expiry(now: datetime) -> datetime:
+    """When a group step's SAS URLs expire: the same for every apply within the hour, so
+    that one resumed after a kill sends the same definition (an account key signs the
+    same URL again) and joins the run already going rather than starting another."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    return hour + GROUP_RUN_TIMEOUT + timedelta(hours=1)
+
+
 def _common_folder(blobs: Sequence[str]) -> str:
     if not blobs:
         return ""
@@ -261,12 +269,16 @@ def _group_step(run: WorkflowRun, step: LoadedStep, inputs: dict[str, list[Hande
         assert record is not None
         return _done(run, step, list(record.outputs), why, skipped=True)
     sent = _upload_local(run, step, inputs)
-    # What an earlier run of the step wrote is not this run's output.
-    for name in run.retry(at, lambda: store.list_names(run.container, outputs_folder(step.name))):
-        run.retry(at, partial(store.delete_blob, run.container, name))
+
+    def clear() -> None:
+        # What an earlier run of the step wrote is not this run's output.
+        folder = outputs_folder(step.name)
+        for name in run.retry(at, lambda: store.list_names(run.container, folder)):
+            run.retry(at, partial(store.delete_blob, run.container, name))
+
     group = _with_handoffs(run, step, step.spec, inputs)
     run.emit(StepProgress(address=at, message=f"container group {group.name}"))
-    result = run.run_group(dataclasses.replace(step.loaded, spec=group), run.emit)
+    result = run.run_group(dataclasses.replace(step.loaded, spec=group), run.emit, clear)
     if not result.ok:
         return StepOutcome(
             ok=False,

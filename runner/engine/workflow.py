@@ -131,7 +131,14 @@ def _local_inputs(run: WorkflowRun, step: LoadedStep, name: str, pattern: str) -
     if not files:
         raise RunnerError(f"step {step.name}: input {name} ({pattern!r}) matched no files")
     out = []
+    seen: dict[str, Path] = {}
     for path in files:
+        if path.name in seen:
+            raise RunnerError(
+                f"step {step.name}: input {name} has two files named {path.name!r}: "
+                f"{seen[path.name]} and {path}"
+            )
+        seen[path.name] = path
         md5, size = content_md5(path)
         rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
         blob_name = inputs_folder(step.name, name) + Path(rel).name

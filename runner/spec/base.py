@@ -126,6 +126,15 @@ def parse_ttl(value: Any) -> Any:
     return ttl
 
 
+def spec_name(v: str) -> str:
+    """A BatchJob's or Workflow's name: it names their resources and containers."""
+    if not GROUP_NAME.match(v):
+        raise ValueError(
+            "spec names are 1-63 lowercase letters, digits and '-', not starting or ending with '-'"
+        )
+    return v
+
+
 def located(message: str, *at: str | int) -> PydanticCustomError:
     """A rule broken below the model being validated: ``at`` is the path, relative to that
     model, of the value to point at (the loader appends it to the error's location)."""

@@ -11,7 +11,6 @@ from runner.spec.base import (
     BATCH_ID,
     BATCH_ID_CHARS,
     BLOB_CONTAINER,
-    GROUP_NAME,
     MAX_BATCH_ID,
     CostSettings,
     Duration,
@@ -20,6 +19,7 @@ from runner.spec.base import (
     located,
     parse_duration,
     parse_ttl,
+    spec_name,
 )
 from runner.spec.batch_containers import CONTAINER_IMAGE, PoolContainers, TaskContainer
 from runner.spec.batch_environment import BatchEnvironment, SecretMap
@@ -443,15 +443,7 @@ class BatchJob(Model):
     )
     _ttl = field_validator("ttl", mode="before")(classmethod(lambda cls, v: parse_ttl(v)))
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not GROUP_NAME.match(v):
-            raise ValueError(
-                "spec names are 1-63 lowercase letters, digits and '-', "
-                "not starting or ending with '-'"
-            )
-        return v
+    _name = field_validator("name")(classmethod(lambda cls, v: spec_name(v)))
 
     @model_validator(mode="after")
     def _containers_need_a_container_pool(self) -> BatchJob:

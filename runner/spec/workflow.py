@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from runner.spec.base import BLOB_CONTAINER, GROUP_NAME, Model, located
+from runner.spec.base import BLOB_CONTAINER, Model, located, spec_name
 
 STEP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 # Input and output names become environment names (RUNNER_IN_<NAME>, RUNNER_OUT_<NAME>).
@@ -148,15 +148,7 @@ class Workflow(Model):
         json_schema_extra={"propertyNames": {"pattern": STEP_NAME.pattern}, "minProperties": 1}
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not GROUP_NAME.match(v):
-            raise ValueError(
-                "spec names are 1-63 lowercase letters, digits and '-', "
-                "not starting or ending with '-'"
-            )
-        return v
+    _name = field_validator("name")(classmethod(lambda cls, v: spec_name(v)))
 
     @field_validator("steps")
     @classmethod
